@@ -1,0 +1,121 @@
+/**
+ * The client's command line: `<op> [child] [on HOST]... [--json] [--timeout S]`.
+ *
+ * @module
+ */
+import { DEFAULT_PORT } from "../config/server_config.ts";
+import { OPS, OPS_NEEDING_CHILD } from "../protocol/messages.ts";
+import type { Op } from "../protocol/messages.ts";
+import { HostSyntaxError, parseHostList } from "./hosts.ts";
+import type { HostTarget } from "./hosts.ts";
+
+/** A usage error: the client prints it with a short help and exits 2. */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** What the user asked for. */
+export type ClientCommand =
+  | { readonly kind: "help" }
+  | { readonly kind: "version" }
+  | {
+    readonly kind: "op";
+    readonly op: Op;
+    readonly child: string | undefined;
+    readonly hosts: readonly HostTarget[];
+    readonly json: boolean;
+    readonly timeoutMs: number;
+  };
+
+/** Default time allowed for one host to answer. */
+export const DEFAULT_TIMEOUT_S = 30;
+
+/** Spellings of operations that supervisor-rs accepted. */
+const OP_ALIASES: Readonly<Record<string, Op>> = {
+  Start: "start",
+  Stop: "stop",
+  Restart: "restart",
+  TryStart: "trystart",
+  Trystart: "trystart",
+  Check: "check",
+  Kill: "kill",
+  Info: "info",
+  INFO: "info",
+  InFo: "info",
+};
+
+function toOp(word: string): Op | undefined {
+  if ((OPS as readonly string[]).includes(word)) return word as Op;
+  return OP_ALIASES[word];
+}
+
+/** Parses the client's arguments; throws {@link UsageError}. */
+export function parseClientArgs(argv: readonly string[]): ClientCommand {
+  const positional: string[] = [];
+  const hosts: HostTarget[] = [];
+  let json = false;
+  let timeoutS = DEFAULT_TIMEOUT_S;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "-h" || arg === "--help") return { kind: "help" };
+    if (arg === "-V" || arg === "--version") return { kind: "version" };
+    if (arg === "--json") {
+      json = true;
+    } else if (arg === "--timeout" || arg.startsWith("--timeout=")) {
+      const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
+      const seconds = Number(value);
+      if (value === undefined || value === "" || !Number.isFinite(seconds) || seconds <= 0) {
+        throw new UsageError(
+          `--timeout needs a number of seconds greater than 0, found ${
+            JSON.stringify(value ?? "")
+          }`,
+        );
+      }
+      timeoutS = seconds;
+    } else if (arg === "on") {
+      const value = argv[++i];
+      if (value === undefined) throw new UsageError(`"on" needs a host, e.g. "on 127.0.0.1:33889"`);
+      try {
+        hosts.push(...parseHostList(value, DEFAULT_PORT));
+      } catch (error) {
+        if (error instanceof HostSyntaxError) throw new UsageError(error.message);
+        throw error;
+      }
+    } else if (arg === "with") {
+      throw new UsageError(`"with KEY.pem" (signed commands) is not available in this version`);
+    } else if (arg.startsWith("-") && arg.length > 1) {
+      throw new UsageError(`Unknown option "${arg}"`);
+    } else {
+      positional.push(arg);
+    }
+  }
+  const [word, child, ...extra] = positional;
+  if (word === undefined) throw new UsageError("No operation given");
+  if (word === "help" || word === "Help") return { kind: "help" };
+  const op = toOp(word);
+  if (op === undefined) {
+    throw new UsageError(`Unknown operation "${word}"; expected one of: ${OPS.join(", ")}`);
+  }
+  if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}"`);
+  if (OPS_NEEDING_CHILD.includes(op) && child === undefined) {
+    throw new UsageError(
+      `"${op}" needs a child name, e.g. "${op} web"${op === "stop" ? ' or "stop all"' : ""}`,
+    );
+  }
+  if ((op === "info" || op === "kill") && child !== undefined) {
+    throw new UsageError(`"${op}" takes no child name, found "${child}"`);
+  }
+  return {
+    kind: "op",
+    op,
+    child,
+    hosts: hosts.length > 0 ? hosts : parseHostList(`127.0.0.1:${DEFAULT_PORT}`),
+    json,
+    timeoutMs: timeoutS * 1000,
+  };
+}

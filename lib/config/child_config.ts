@@ -1,0 +1,396 @@
+/**
+ * `<name>.yml`: one child program — what to run, where, with what environment, where its output
+ * goes, how to stop it, and (for the supervision layer) restart, repeat and hooks.
+ *
+ * Owns: the child config type, its defaults and validation. Relative paths resolve against the
+ * directory of the child's file. Does not own: finding the file (see `loadpaths.ts`).
+ *
+ * @module
+ */
+import { basename, dirname, extname, isAbsolute, resolve } from "node:path";
+import { Checker, quote } from "./checker.ts";
+import { CommandSyntaxError, splitCommand } from "./command_split.ts";
+import { nameProblem } from "./names.ts";
+import { YamlSource } from "./yaml_source.ts";
+
+/** Where one output stream of a child goes. */
+export interface OutputTarget {
+  readonly path: string;
+  /** `create` truncates the file at each start; `append` keeps what was there. */
+  readonly mode: "create" | "append";
+}
+
+/** When an exited child is started again. */
+export type RestartPolicy = "never" | "on-failure" | "always";
+
+/** Exponential backoff between restarts, in milliseconds. */
+export interface Backoff {
+  readonly initialMs: number;
+  readonly maxMs: number;
+  readonly multiplier: number;
+}
+
+/** A timer armed by start, restart and trystart. */
+export interface Repeat {
+  readonly action: "start" | "restart" | "stop" | "trystart";
+  readonly seconds: number;
+}
+
+/** A prehook or posthook: an operation on another child. */
+export interface Hook {
+  readonly action: "start" | "restart" | "stop";
+  readonly target: string;
+}
+
+/** A validated child config. */
+export interface ChildConfig {
+  readonly name: string;
+  readonly path: string;
+  readonly dir: string;
+  /** Program and arguments, never run through a shell. */
+  readonly argv: readonly string[];
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly stdout: OutputTarget | undefined;
+  readonly stderr: OutputTarget | undefined;
+  readonly stopSignal: Deno.Signal;
+  readonly stopTimeoutMs: number;
+  readonly startSeconds: number;
+  readonly restart: RestartPolicy;
+  readonly backoff: Backoff;
+  readonly maxRestarts: number | undefined;
+  readonly repeat: Repeat | undefined;
+  readonly prehooks: readonly Hook[];
+  readonly posthooks: readonly Hook[];
+}
+
+const KEYS = [
+  "command",
+  "args",
+  "cwd",
+  "env",
+  "output",
+  "stop_signal",
+  "stop_timeout",
+  "start_seconds",
+  "restart",
+  "backoff",
+  "max_restarts",
+  "repeat",
+  "hooks",
+] as const;
+
+/** Signals a child may be asked to stop with. */
+export const STOP_SIGNALS: readonly Deno.Signal[] = [
+  "SIGTERM",
+  "SIGINT",
+  "SIGQUIT",
+  "SIGHUP",
+  "SIGKILL",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGWINCH",
+  "SIGABRT",
+  "SIGALRM",
+];
+
+/** Defaults of the fields an operator usually leaves out. */
+export const CHILD_DEFAULTS = {
+  stopTimeoutMs: 10_000,
+  startSeconds: 1,
+  restart: "never" as RestartPolicy,
+  backoff: { initialMs: 1000, maxMs: 60_000, multiplier: 2 } as Backoff,
+};
+
+/** The child name a config file stands for: its stem. */
+export function childNameOf(path: string): string {
+  return basename(path, extname(path));
+}
+
+/** Validates the text of the child config file at `path`. */
+export function parseChildConfig(path: string, text: string): ChildConfig {
+  const file = resolve(path);
+  const dir = dirname(file);
+  const name = childNameOf(file);
+  const source = YamlSource.parse(file, text);
+  const check = new Checker(source);
+  const badName = nameProblem(name);
+  if (badName) check.fail([], `the file name gives the child its name, and ${badName}`);
+  const map = check.map(source.value, [], "child config", KEYS) ?? {};
+  const within = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
+
+  const argv = parseArgv(check, map.command, map.args);
+  const cwd = map.cwd === undefined ? dir : within(check.string(map.cwd, ["cwd"], "cwd") ?? ".");
+  const env: Record<string, string> = {};
+  if (map.env !== undefined && map.env !== null) {
+    const record = check.record(map.env, ["env"], "env");
+    for (const [key, value] of Object.entries(record ?? {})) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+        check.fail(["env", key], `environment variable name ${quote(key)} is not valid`, true);
+        continue;
+      }
+      const textValue = check.scalarText(value, ["env", key], `env.${key}`);
+      if (textValue !== undefined) env[key] = textValue;
+    }
+  }
+  const { stdout, stderr } = parseOutput(check, map.output, within);
+  const stopSignal = map.stop_signal === undefined
+    ? "SIGTERM"
+    : parseSignal(check, map.stop_signal) ?? "SIGTERM";
+  const stopTimeout = map.stop_timeout === undefined ? undefined : check.number(
+    map.stop_timeout,
+    ["stop_timeout"],
+    "stop_timeout (seconds)",
+    { min: 0, max: 86_400 },
+  );
+  const startSeconds = map.start_seconds === undefined ? undefined : check.number(
+    map.start_seconds,
+    ["start_seconds"],
+    "start_seconds",
+    { min: 0, max: 86_400 },
+  );
+  const restart = map.restart === undefined ? CHILD_DEFAULTS.restart : check.oneOf(
+    map.restart,
+    ["restart"],
+    "restart",
+    ["never", "on-failure", "always"] as const,
+  ) ??
+    CHILD_DEFAULTS.restart;
+  const backoff = parseBackoff(check, map.backoff);
+  const maxRestarts = map.max_restarts === undefined || map.max_restarts === null
+    ? undefined
+    : check.number(map.max_restarts, ["max_restarts"], "max_restarts", {
+      min: 0,
+      max: 1_000_000,
+      integer: true,
+    });
+  const repeat = parseRepeat(check, map.repeat);
+  const { prehooks, posthooks } = parseHooks(check, map.hooks);
+  check.throwIfProblems();
+  return {
+    name,
+    path: file,
+    dir,
+    argv,
+    cwd,
+    env,
+    stdout,
+    stderr,
+    stopSignal,
+    stopTimeoutMs: stopTimeout === undefined ? CHILD_DEFAULTS.stopTimeoutMs : stopTimeout * 1000,
+    startSeconds: startSeconds ?? CHILD_DEFAULTS.startSeconds,
+    restart,
+    backoff,
+    maxRestarts,
+    repeat,
+    prehooks,
+    posthooks,
+  };
+}
+
+function parseArgv(check: Checker, command: unknown, args: unknown): string[] {
+  let argv: string[] = [];
+  if (command === undefined) {
+    check.fail([], `"command" is missing: expected the program to run, as a string or a list`);
+  } else if (typeof command === "string") {
+    try {
+      argv = splitCommand(command);
+    } catch (error) {
+      if (!(error instanceof CommandSyntaxError)) throw error;
+      check.fail(["command"], `command ${quote(command)} cannot be split: ${error.message}`);
+    }
+    if (argv.length === 0 && command.trim() === "") {
+      check.fail(["command"], "command must name a program to run, found an empty string");
+    }
+  } else if (Array.isArray(command)) {
+    argv = check.strings(command, ["command"], "command") ?? [];
+    if (command.length === 0) check.fail(["command"], "command must not be an empty list");
+  } else {
+    check.fail(
+      ["command"],
+      `command must be a string or a list of strings, found ${quote(command)}`,
+    );
+  }
+  if (args !== undefined && args !== null) {
+    if (!Array.isArray(args)) {
+      check.fail(["args"], `args must be a list, found ${quote(args)}`);
+    } else {
+      args.forEach((item, index) => {
+        const text = check.scalarText(item, ["args", index], "each entry of args");
+        if (text !== undefined) argv.push(text);
+      });
+    }
+  }
+  return argv;
+}
+
+function parseOutput(
+  check: Checker,
+  value: unknown,
+  within: (p: string) => string,
+): { stdout: OutputTarget | undefined; stderr: OutputTarget | undefined } {
+  const result: { stdout: OutputTarget | undefined; stderr: OutputTarget | undefined } = {
+    stdout: undefined,
+    stderr: undefined,
+  };
+  if (value === undefined || value === null) return result;
+  if (!Array.isArray(value)) {
+    check.fail(
+      ["output"],
+      `output must be a list of "stdout:" or "stderr:" entries, found ${quote(value)}`,
+    );
+    return result;
+  }
+  value.forEach((entry, index) => {
+    const path = ["output", index];
+    const map = check.map(entry, path, "an output entry", ["stdout", "stderr", "mode"]);
+    if (!map) return;
+    const streams = (["stdout", "stderr"] as const).filter((s) => map[s] !== undefined);
+    if (streams.length !== 1) {
+      check.fail(
+        path,
+        `an output entry must name exactly one of "stdout" or "stderr", found ${streams.length}`,
+      );
+      return;
+    }
+    const stream = streams[0]!;
+    const file = check.string(map[stream], [...path, stream], `output ${stream}`);
+    const mode = map.mode === undefined
+      ? "create"
+      : check.oneOf(map.mode, [...path, "mode"], "output mode", ["create", "append"] as const);
+    if (file === undefined || mode === undefined) return;
+    if (result[stream]) {
+      check.fail(path, `output for ${stream} is given twice`);
+      return;
+    }
+    result[stream] = { path: within(file), mode };
+  });
+  return result;
+}
+
+function parseSignal(check: Checker, value: unknown): Deno.Signal | undefined {
+  if (typeof value === "string") {
+    const upper = value.toUpperCase();
+    const name = upper.startsWith("SIG") ? upper : `SIG${upper}`;
+    const found = STOP_SIGNALS.find((s) => s === name);
+    if (found) return found;
+  }
+  return check.fail(
+    ["stop_signal"],
+    `stop_signal must be one of ${STOP_SIGNALS.join(", ")} (with or without "SIG"), found ${
+      quote(value)
+    }`,
+  );
+}
+
+function parseBackoff(check: Checker, value: unknown): Backoff {
+  const defaults = CHILD_DEFAULTS.backoff;
+  if (value === undefined || value === null) return defaults;
+  const map = check.map(value, ["backoff"], "backoff", ["initial", "max", "multiplier"]);
+  if (!map) return defaults;
+  const seconds = (key: "initial" | "max") =>
+    map[key] === undefined
+      ? undefined
+      : check.number(map[key], ["backoff", key], `backoff.${key} (seconds)`, {
+        min: 0,
+        max: 86_400,
+      });
+  const initial = seconds("initial");
+  const max = seconds("max");
+  const multiplier = map.multiplier === undefined ? undefined : check.number(
+    map.multiplier,
+    ["backoff", "multiplier"],
+    "backoff.multiplier",
+    { min: 1, max: 100 },
+  );
+  const result = {
+    initialMs: initial === undefined ? defaults.initialMs : initial * 1000,
+    maxMs: max === undefined ? Math.max(defaults.maxMs, (initial ?? 0) * 1000) : max * 1000,
+    multiplier: multiplier ?? defaults.multiplier,
+  };
+  if (result.maxMs < result.initialMs) {
+    check.fail(["backoff", "max"], `backoff.max must not be less than backoff.initial`);
+  }
+  return result;
+}
+
+function parseRepeat(check: Checker, value: unknown): Repeat | undefined {
+  if (value === undefined || value === null) return undefined;
+  const map = check.map(value, ["repeat"], "repeat", ["action", "seconds"]);
+  if (!map) return undefined;
+  const action = map.action === undefined || map.action === null || map.action === ""
+    ? "restart"
+    : check.oneOf(
+      map.action,
+      ["repeat", "action"],
+      "repeat.action",
+      [
+        "start",
+        "restart",
+        "stop",
+        "trystart",
+      ] as const,
+    );
+  const seconds = map.seconds === undefined
+    ? check.fail(
+      ["repeat"],
+      `repeat.seconds is missing: expected a number of seconds greater than 0`,
+    )
+    : check.number(map.seconds, ["repeat", "seconds"], "repeat.seconds", {
+      min: 0,
+      minExclusive: true,
+      max: 31_536_000,
+    });
+  return action === undefined || seconds === undefined ? undefined : { action, seconds };
+}
+
+function parseHooks(
+  check: Checker,
+  value: unknown,
+): { prehooks: Hook[]; posthooks: Hook[] } {
+  const result = { prehooks: [] as Hook[], posthooks: [] as Hook[] };
+  if (value === undefined || value === null) return result;
+  if (!Array.isArray(value)) {
+    check.fail(
+      ["hooks"],
+      `hooks must be a list of "prehook:" or "posthook:" entries, found ${quote(value)}`,
+    );
+    return result;
+  }
+  value.forEach((entry, index) => {
+    const path = ["hooks", index];
+    const map = check.map(entry, path, "a hook entry", ["prehook", "posthook"]);
+    if (!map) return;
+    const kinds = (["prehook", "posthook"] as const).filter((k) => map[k] !== undefined);
+    if (kinds.length !== 1) {
+      check.fail(
+        path,
+        `a hook entry must be exactly one of "prehook" or "posthook", found ${kinds.length}`,
+      );
+      return;
+    }
+    const kind = kinds[0]!;
+    const text = check.string(map[kind], [...path, kind], kind);
+    if (text === undefined) return;
+    const words = text.trim().split(/\s+/);
+    const [action, target, ...rest] = words;
+    if (action !== "start" && action !== "restart" && action !== "stop") {
+      check.fail([...path, kind], `${kind} ${quote(text)} must start with start, restart or stop`);
+      return;
+    }
+    if (target === undefined || rest.length > 0) {
+      check.fail(
+        [...path, kind],
+        `${kind} ${quote(text)} must be "${action} CHILD": one child name`,
+      );
+      return;
+    }
+    const problem = nameProblem(target);
+    if (problem) {
+      check.fail([...path, kind], `${kind} ${quote(text)}: ${problem}`);
+      return;
+    }
+    (kind === "prehook" ? result.prehooks : result.posthooks).push({ action, target });
+  });
+  return result;
+}

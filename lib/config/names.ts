@@ -1,0 +1,37 @@
+/**
+ * What a child may be called: the file stem rule and the reserved words.
+ *
+ * @module
+ */
+
+/** Operation words of the client and server; none of them can name a child. */
+export const OPERATIONS = [
+  "start",
+  "stop",
+  "restart",
+  "trystart",
+  "check",
+  "info",
+  "kill",
+  "log",
+  "help",
+] as const;
+
+/** Words reserved by the command line and protocol (`stop all`, `on HOST`, `with KEY`). */
+export const RESERVED_NAMES: readonly string[] = ["all", "on", "with", ...OPERATIONS];
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Longest child name accepted; keeps file names and log prefixes sane. */
+export const MAX_NAME_LENGTH = 128;
+
+/** Why `name` cannot name a child, or `undefined` when it can. */
+export function nameProblem(name: string): string | undefined {
+  if (RESERVED_NAMES.includes(name.toLowerCase())) {
+    return `"${name}" is a reserved word and cannot name a child`;
+  }
+  if (name.length > MAX_NAME_LENGTH || !NAME_PATTERN.test(name)) {
+    return `"${name}" is not a valid child name: expected a letter or digit, then letters, digits, ".", "_" or "-" (at most ${MAX_NAME_LENGTH} characters)`;
+  }
+  return undefined;
+}

@@ -1,0 +1,182 @@
+/**
+ * server.yml: where children are defined, what starts at boot, where to listen.
+ *
+ * Owns: the server config type, its defaults and its validation. Relative paths resolve against
+ * the directory of server.yml. Does not own: reading children (see `child_config.ts`).
+ *
+ * @module
+ */
+import { dirname, isAbsolute, resolve } from "node:path";
+import { ConfigError } from "../errors.ts";
+import { Checker } from "./checker.ts";
+import { YamlSource } from "./yaml_source.ts";
+
+/** Where the server looks for its config when none is given (as supervisor-rs did). */
+export const DEFAULT_SERVER_CONFIG_PATH = "/tmp/server.yml";
+
+/** The port supervisor-rs always used. */
+export const DEFAULT_PORT = 33889;
+
+/** Which children start with the server. */
+export type StartupMode = "quiet" | "half" | "full";
+
+/** Limits that protect the server from its clients. */
+export interface ServerLimits {
+  /** Longest request line accepted, in bytes. */
+  readonly maxRequestBytes: number;
+  /** How long a connection may take to send a whole request line, and may sit idle. */
+  readonly readTimeoutMs: number;
+  /** Connections served at once; more are told BUSY and closed. */
+  readonly maxConnections: number;
+}
+
+/** A validated server.yml. */
+export interface ServerConfig {
+  readonly path: string;
+  readonly dir: string;
+  readonly loadpaths: readonly string[];
+  readonly mode: StartupMode;
+  readonly startup: readonly string[];
+  readonly encrypt: boolean;
+  readonly pubKeysPath: readonly string[];
+  readonly listenerAddr: string;
+  readonly ipv6: boolean;
+  readonly listenerPort: number;
+  readonly limits: ServerLimits;
+}
+
+const KEYS = [
+  "loadpaths",
+  "mode",
+  "startup",
+  "encrypt",
+  "pub_keys_path",
+  "listener_addr",
+  "ipv6",
+  "listener_port",
+  "limits",
+] as const;
+
+const LIMIT_KEYS = ["max_request_bytes", "read_timeout", "max_connections"] as const;
+
+/** Defaults of {@link ServerLimits}. */
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxRequestBytes: 64 * 1024,
+  readTimeoutMs: 30_000,
+  maxConnections: 1024,
+};
+
+/** Validates the text of a server.yml read from `path`. */
+export function parseServerConfig(path: string, text: string): ServerConfig {
+  const file = resolve(path);
+  const dir = dirname(file);
+  const source = YamlSource.parse(file, text);
+  const check = new Checker(source);
+  const raw = source.value ?? {};
+  const map = check.map(raw, [], "server config", KEYS) ?? {};
+  const within = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
+
+  const loadpaths = map.loadpaths === undefined
+    ? []
+    : (check.strings(map.loadpaths, ["loadpaths"], "loadpaths") ?? []).map(within);
+  const mode = map.mode === undefined
+    ? "quiet"
+    : check.oneOf(map.mode, ["mode"], "mode", ["quiet", "half", "full"] as const) ?? "quiet";
+  const startup = map.startup === undefined || map.startup === null
+    ? []
+    : check.strings(map.startup, ["startup"], "startup") ?? [];
+  const encrypt = map.encrypt === undefined
+    ? false
+    : check.flag(map.encrypt, ["encrypt"], "encrypt") ?? false;
+  const pubKeysPath = map.pub_keys_path === undefined || map.pub_keys_path === null
+    ? []
+    : (check.strings(map.pub_keys_path, ["pub_keys_path"], "pub_keys_path") ?? []).map(within);
+  const ipv6 = map.ipv6 === undefined ? false : check.flag(map.ipv6, ["ipv6"], "ipv6") ?? false;
+  const listenerAddr = map.listener_addr === undefined
+    ? (ipv6 ? "::" : "127.0.0.1")
+    : check.string(map.listener_addr, ["listener_addr"], "listener_addr") ?? "127.0.0.1";
+  const listenerPort = map.listener_port === undefined
+    ? DEFAULT_PORT
+    : check.number(map.listener_port, ["listener_port"], "listener_port", {
+      min: 0,
+      max: 65535,
+      integer: true,
+    }) ?? DEFAULT_PORT;
+  const limits = parseLimits(check, map.limits);
+  if (encrypt && pubKeysPath.length === 0) {
+    check.fail(["encrypt"], "encrypt is on but pub_keys_path lists no directory of public keys");
+  }
+  check.throwIfProblems();
+  return {
+    path: file,
+    dir,
+    loadpaths,
+    mode,
+    startup,
+    encrypt,
+    pubKeysPath,
+    listenerAddr,
+    ipv6,
+    listenerPort,
+    limits,
+  };
+}
+
+function parseLimits(check: Checker, value: unknown): ServerLimits {
+  if (value === undefined || value === null) return DEFAULT_LIMITS;
+  const map = check.map(value, ["limits"], "limits", LIMIT_KEYS);
+  if (!map) return DEFAULT_LIMITS;
+  const bytes = map.max_request_bytes === undefined ? undefined : check.number(
+    map.max_request_bytes,
+    ["limits", "max_request_bytes"],
+    "limits.max_request_bytes",
+    { min: 256, max: 16 * 1024 * 1024, integer: true },
+  );
+  const timeout = map.read_timeout === undefined ? undefined : check.number(
+    map.read_timeout,
+    ["limits", "read_timeout"],
+    "limits.read_timeout (seconds)",
+    { min: 0, max: 3600, minExclusive: true },
+  );
+  const connections = map.max_connections === undefined ? undefined : check.number(
+    map.max_connections,
+    ["limits", "max_connections"],
+    "limits.max_connections",
+    { min: 1, max: 1_000_000, integer: true },
+  );
+  return {
+    maxRequestBytes: bytes ?? DEFAULT_LIMITS.maxRequestBytes,
+    readTimeoutMs: timeout === undefined ? DEFAULT_LIMITS.readTimeoutMs : timeout * 1000,
+    maxConnections: connections ?? DEFAULT_LIMITS.maxConnections,
+  };
+}
+
+/** Reads and validates server.yml at `path`; a missing or unreadable file is a ConfigError. */
+export function loadServerConfig(path: string): ServerConfig {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+  return parseServerConfig(path, text);
+}
+
+/** A ConfigError for a file that could not be read at all. */
+export function unreadable(path: string, error: unknown): ConfigError {
+  const reason = error instanceof Deno.errors.NotFound
+    ? "no such file"
+    : error instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : error instanceof Deno.errors.IsADirectory
+    ? "is a directory, expected a YAML file"
+    : error instanceof Error
+    ? error.message
+    : String(error);
+  return new ConfigError([{
+    file: resolve(path),
+    line: undefined,
+    col: undefined,
+    message: `cannot read config file: ${reason}`,
+  }], { cause: error });
+}

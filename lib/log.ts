@@ -1,0 +1,40 @@
+/**
+ * The server's own log: what it did and what went wrong, one line per event.
+ *
+ * Modules take a {@link Logger}; only the entry point decides where lines go.
+ *
+ * @module
+ */
+
+/** Where the server reports events. */
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** A logger that drops everything (unit tests). */
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/** A logger that hands each formatted line to `write`, with a level word. */
+export function lineLogger(write: (line: string) => void): Logger {
+  return {
+    info: (message) => write(`supervisor-ts: ${message}`),
+    warn: (message) => write(`supervisor-ts: warning: ${message}`),
+    error: (message) => write(`supervisor-ts: error: ${message}`),
+  };
+}
+
+/** A logger that keeps lines in memory (unit tests). */
+export class MemoryLogger implements Logger {
+  readonly lines: string[] = [];
+  info(message: string): void {
+    this.lines.push(`info: ${message}`);
+  }
+  warn(message: string): void {
+    this.lines.push(`warn: ${message}`);
+  }
+  error(message: string): void {
+    this.lines.push(`error: ${message}`);
+  }
+}

@@ -1,0 +1,307 @@
+/**
+ * One supervised child: its state, its current run, its exits, and the primitive steps an
+ * operation is made of (spawn, terminate), serialised by the child's own queue.
+ *
+ * Owns: spawning with output wired before the process starts, observing exit the moment it
+ * happens, the stop sequence (stop signal to the group, wait, SIGKILL to the group, then make
+ * sure no member of the group is left), and the status snapshot. Does not own: which operation
+ * is allowed when, or reading config (see `lib/server/supervisor.ts`).
+ *
+ * @module
+ */
+import type { ChildConfig } from "../config/child_config.ts";
+import { SupervisorError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { Clock } from "./clock.ts";
+import { ChildOutputs } from "./output.ts";
+import type { Terminal } from "./output.ts";
+import type { GroupProbe } from "./process_group.ts";
+import { SerialQueue } from "./serial_queue.ts";
+import type { ExitStatus, SpawnedProcess, Spawner } from "./spawner.ts";
+import { Lifecycle, LIVE_STATES } from "./state.ts";
+import type { ChildState, StateEvent } from "./state.ts";
+
+/** What a child needs from the world. */
+export interface ChildDeps {
+  readonly spawner: Spawner;
+  readonly clock: Clock;
+  readonly terminal: Terminal;
+  readonly logger: Logger;
+  readonly groupProbe: GroupProbe;
+}
+
+/** One ended run of a child. */
+export interface ExitRecord {
+  /** Exit code, or null when a signal ended it. */
+  readonly code: number | null;
+  readonly signal: Deno.Signal | null;
+  /** When it ended (ms since the epoch). */
+  readonly at: number;
+  /** How long it ran, in ms. */
+  readonly ranMs: number;
+  /** Whether the supervisor asked it to stop. */
+  readonly requested: boolean;
+}
+
+/** A snapshot of a child for `check`. */
+export interface ChildStatus {
+  readonly name: string;
+  readonly state: ChildState;
+  readonly since: number;
+  readonly pid: number | null;
+  readonly startedAt: number | null;
+  readonly uptimeMs: number | null;
+  readonly restarts: number;
+  readonly lastExit: ExitRecord | null;
+  readonly history: readonly ExitRecord[];
+  readonly configPath: string | null;
+  readonly command: readonly string[] | null;
+  readonly error: string | null;
+}
+
+/** Exits kept per child. */
+export const HISTORY_LENGTH = 10;
+
+/** How often the remains of a process group are looked for during a stop. */
+const GROUP_POLL_MS = 20;
+
+interface Run {
+  readonly proc: SpawnedProcess;
+  readonly config: ChildConfig;
+  readonly startedAt: number;
+  /** Settles after the exit has been recorded. */
+  readonly exited: Promise<ExitRecord>;
+  /** Settles when both output pipes have been drained. */
+  readonly drained: Promise<void>;
+  /** Aborted when the run ends or is being stopped: cancels its timers. */
+  readonly timers: AbortController;
+}
+
+/** Short description of how a run ended: `exit code 3`, `signal SIGKILL`. */
+export function describeExit(exit: Pick<ExitRecord, "code" | "signal">): string {
+  return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+}
+
+/** A supervised child. */
+export class Child {
+  readonly name: string;
+  readonly #deps: ChildDeps;
+  readonly #life: Lifecycle;
+  readonly #queue = new SerialQueue();
+  #run: Run | undefined;
+  #config: ChildConfig | undefined;
+  #starts = 0;
+  #history: ExitRecord[] = [];
+  #error: string | undefined;
+
+  constructor(name: string, deps: ChildDeps) {
+    this.name = name;
+    this.#deps = deps;
+    this.#life = new Lifecycle(deps.clock.now());
+    this.#life.onTransition((event) => this.#logTransition(event));
+  }
+
+  get state(): ChildState {
+    return this.#life.state;
+  }
+
+  /** Whether a process of this child is alive (starting, running or being stopped). */
+  get isLive(): boolean {
+    return LIVE_STATES.includes(this.#life.state);
+  }
+
+  get pid(): number | null {
+    return this.#run?.proc.pid ?? null;
+  }
+
+  /** The config of the current or last run. */
+  get config(): ChildConfig | undefined {
+    return this.#config;
+  }
+
+  /** Runs `task` after every operation queued on this child before it. */
+  enqueue<T>(task: () => Promise<T>): Promise<T> {
+    return this.#queue.run(task);
+  }
+
+  /** A snapshot of the child; never waits. */
+  status(): ChildStatus {
+    const run = this.#run;
+    const now = this.#deps.clock.now();
+    return {
+      name: this.name,
+      state: this.#life.state,
+      since: this.#life.since,
+      pid: run?.proc.pid ?? null,
+      startedAt: run?.startedAt ?? null,
+      uptimeMs: run ? now - run.startedAt : null,
+      restarts: Math.max(0, this.#starts - 1),
+      lastExit: this.#history[this.#history.length - 1] ?? null,
+      history: [...this.#history],
+      configPath: this.#config?.path ?? null,
+      command: this.#config?.argv ?? null,
+      error: this.#error ?? null,
+    };
+  }
+
+  /**
+   * Starts a process from `config`. Call only from inside the queue, when the child is not live.
+   * Resolves with the pid once the process exists; throws SPAWN_FAILED (state FATAL) otherwise.
+   */
+  async spawn(config: ChildConfig): Promise<number> {
+    const { clock, spawner, terminal, logger } = this.#deps;
+    this.#config = config;
+    this.#error = undefined;
+    this.#life.transition("STARTING", clock.now());
+    let outputs: ChildOutputs | undefined;
+    let proc: SpawnedProcess;
+    try {
+      checkDirectory(config.cwd);
+      outputs = await ChildOutputs.open(config, terminal, logger);
+      proc = spawner.spawn({ argv: config.argv, cwd: config.cwd, env: config.env });
+    } catch (error) {
+      outputs?.discard();
+      const reason = spawnFailure(config, error);
+      this.#error = reason;
+      this.#life.transition("FATAL", clock.now());
+      throw new SupervisorError("SPAWN_FAILED", `Cannot start child "${this.name}": ${reason}`, {
+        child: this.name,
+        cause: error,
+      });
+    }
+    this.#starts++;
+    const startedAt = clock.now();
+    const timers = new AbortController();
+    const drained = outputs.pump(proc.stdout, proc.stderr);
+    const base = { proc, config, startedAt, drained, timers };
+    const exited = proc.status
+      .catch((): ExitStatus => ({ code: null, signal: null }))
+      .then((status) => this.#onExit(base, status));
+    const run: Run = { ...base, exited };
+    this.#run = run;
+    this.#armStarted(run);
+    return proc.pid;
+  }
+
+  /**
+   * Stops the current run: the stop signal to the whole group, SIGKILL to the group after
+   * `stop_timeout`, then any member of the group still alive is given what is left of the
+   * timeout and killed. Call only from inside the queue, when the child is live.
+   */
+  async terminate(config: ChildConfig | undefined = this.#run?.config): Promise<ExitRecord> {
+    const run = this.#run;
+    if (!run || !config) throw new Error(`Child "${this.name}" has no run to stop`);
+    const { clock, logger } = this.#deps;
+    const deadline = clock.now() + config.stopTimeoutMs;
+    this.#life.transition("STOPPING", clock.now());
+    run.timers.abort();
+    run.proc.signalGroup(config.stopSignal);
+    let exit = await this.#within(run.exited, config.stopTimeoutMs);
+    if (!exit) {
+      logger.warn(
+        `child "${this.name}" (pid ${run.proc.pid}) did not stop within ${
+          config.stopTimeoutMs / 1000
+        }s of ${config.stopSignal}; sending SIGKILL to its process group`,
+      );
+      run.proc.signalGroup("SIGKILL");
+      exit = await run.exited;
+    }
+    await this.#clearGroup(run.proc, deadline);
+    this.#life.transition("STOPPED", clock.now());
+    return exit;
+  }
+
+  /** Waits until every pipe of the current or last run has been drained, at most `ms`. */
+  async drained(ms: number): Promise<void> {
+    if (this.#run) await this.#within(this.#run.drained, ms);
+  }
+
+  #onExit(run: Omit<Run, "exited">, status: ExitStatus): ExitRecord {
+    const { clock, logger } = this.#deps;
+    const at = clock.now();
+    const stopping = this.#life.state === "STOPPING";
+    const exit: ExitRecord = {
+      code: status.code,
+      signal: status.signal,
+      at,
+      ranMs: at - run.startedAt,
+      requested: stopping,
+    };
+    this.#history.push(exit);
+    if (this.#history.length > HISTORY_LENGTH) this.#history.shift();
+    run.timers.abort();
+    if (this.#run?.proc === run.proc) this.#run = undefined;
+    if (!stopping) {
+      logger.info(`child "${this.name}" (pid ${run.proc.pid}) exited: ${describeExit(exit)}`);
+      this.#life.transition("EXITED", at);
+      // What the leader left behind in its group is stopped like the child would have been.
+      if (this.#deps.groupProbe(run.proc.pid) > 0) {
+        run.proc.signalGroup(run.config.stopSignal);
+        void this.#clearGroup(run.proc, at + run.config.stopTimeoutMs);
+      }
+    }
+    return exit;
+  }
+
+  /** STARTING becomes RUNNING once the run has stayed up for `start_seconds`. */
+  #armStarted(run: Run): void {
+    const { clock } = this.#deps;
+    const promote = () => {
+      if (this.#run === run && this.#life.state === "STARTING") {
+        this.#life.transition("RUNNING", clock.now());
+      }
+    };
+    if (run.config.startSeconds === 0) return promote();
+    clock.sleep(run.config.startSeconds * 1000, run.timers.signal).then(promote, () => {});
+  }
+
+  /** Waits until no live process is left in the group of `proc`, killing it at `deadline`. */
+  async #clearGroup(proc: SpawnedProcess, deadline: number): Promise<void> {
+    const { clock, groupProbe, logger } = this.#deps;
+    while (groupProbe(proc.pid) > 0 && clock.now() < deadline) {
+      await clock.sleep(Math.min(GROUP_POLL_MS, Math.max(1, deadline - clock.now())));
+    }
+    if (groupProbe(proc.pid) === 0) return;
+    logger.warn(`child "${this.name}": processes left in its group ${proc.pid}; sending SIGKILL`);
+    proc.signalGroup("SIGKILL");
+    for (let i = 0; i < 50 && groupProbe(proc.pid) > 0; i++) await clock.sleep(GROUP_POLL_MS);
+  }
+
+  /** The value of `promise` if it settles within `ms`, else undefined. */
+  async #within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+    const timer = new AbortController();
+    try {
+      return await Promise.race([
+        promise,
+        this.#deps.clock.sleep(ms, timer.signal).then(() => undefined),
+      ]);
+    } finally {
+      timer.abort();
+    }
+  }
+
+  #logTransition(event: StateEvent): void {
+    if (event.to === "FATAL") {
+      this.#deps.logger.error(`child "${this.name}" is FATAL: ${this.#error ?? "gave up"}`);
+    }
+  }
+}
+
+function checkDirectory(path: string): void {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (error) {
+    throw new Error(`working directory "${path}" does not exist`, { cause: error });
+  }
+  if (!info.isDirectory) throw new Error(`working directory "${path}" is not a directory`);
+}
+
+function spawnFailure(config: ChildConfig, error: unknown): string {
+  const program = config.argv[0] ?? "";
+  if (error instanceof Deno.errors.NotFound) return `command "${program}" was not found`;
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return `command "${program}" cannot be run: permission denied`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,257 @@
+/**
+ * Where a child's stdout and stderr go: a file per `output` entry, or the server's own stdout
+ * and stderr with every line prefixed by the child's name.
+ *
+ * Owns: opening output files (`create` truncates at each start, `append` keeps), sharing one
+ * handle when both streams name the same file, prefixing lines, and pumping each pipe to its
+ * sink with backpressure (a chunk is written before the next is read). Does not own: when a
+ * child starts or stops.
+ *
+ * @module
+ */
+import type { ChildConfig, OutputTarget } from "../config/child_config.ts";
+import type { Logger } from "../log.ts";
+
+/** Something that takes bytes in full and in order. */
+export interface ByteSink {
+  write(bytes: Uint8Array): Promise<void>;
+}
+
+/** The server's own stdout and stderr, where children without an output file write. */
+export interface Terminal {
+  readonly stdout: ByteSink;
+  readonly stderr: ByteSink;
+}
+
+/** The minimal writer of Deno.stdout and Deno.FsFile. */
+export interface RawWriter {
+  write(bytes: Uint8Array): Promise<number>;
+}
+
+/** Writes all of `bytes`, however many calls that takes. */
+export async function writeAll(writer: RawWriter, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await writer.write(bytes.subarray(offset));
+}
+
+/** A sink that writes whole chunks one after another, so concurrent writers never interleave. */
+export class SerialSink implements ByteSink {
+  readonly #writer: RawWriter;
+  #tail: Promise<void> = Promise.resolve();
+
+  constructor(writer: RawWriter) {
+    this.#writer = writer;
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    const done = this.#tail.then(() => writeAll(this.#writer, bytes));
+    this.#tail = done.catch(() => undefined);
+    return done;
+  }
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * Splits a byte stream into lines and puts a prefix before each; a line longer than `maxLine`
+ * is cut into several prefixed lines so memory stays bounded.
+ */
+export class LinePrefixer {
+  readonly #prefix: Uint8Array;
+  readonly #maxLine: number;
+  #partial: Uint8Array = new Uint8Array(0);
+
+  constructor(prefix: string, maxLine = 64 * 1024) {
+    this.#prefix = new TextEncoder().encode(prefix);
+    this.#maxLine = maxLine;
+  }
+
+  /** The complete lines of `chunk` (with what was left from before), prefixed; or null. */
+  push(chunk: Uint8Array): Uint8Array | null {
+    const data = this.#partial.length === 0 ? chunk : concat([this.#partial, chunk]);
+    const pieces: Uint8Array[] = [];
+    let start = 0;
+    for (;;) {
+      const newline = data.indexOf(NEWLINE, start);
+      const end = newline < 0 ? -1 : newline + 1;
+      if (end < 0) {
+        if (data.length - start >= this.#maxLine) {
+          pieces.push(
+            this.#prefix,
+            data.subarray(start, start + this.#maxLine),
+            Uint8Array.of(NEWLINE),
+          );
+          start += this.#maxLine;
+          continue;
+        }
+        break;
+      }
+      pieces.push(this.#prefix, data.subarray(start, end));
+      start = end;
+    }
+    this.#partial = data.slice(start);
+    return pieces.length === 0 ? null : concat(pieces);
+  }
+
+  /** What is left of an unterminated last line, prefixed and ended with a newline; or null. */
+  end(): Uint8Array | null {
+    if (this.#partial.length === 0) return null;
+    const out = concat([this.#prefix, this.#partial, Uint8Array.of(NEWLINE)]);
+    this.#partial = new Uint8Array(0);
+    return out;
+  }
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** An output file, shared by the streams that name it, closed when the last one ends. */
+class FileSink implements ByteSink {
+  readonly #file: Deno.FsFile;
+  readonly #serial: SerialSink;
+  #users = 0;
+
+  constructor(file: Deno.FsFile) {
+    this.#file = file;
+    this.#serial = new SerialSink(file);
+  }
+
+  use(): this {
+    this.#users++;
+    return this;
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    return this.#serial.write(bytes);
+  }
+
+  release(): void {
+    if (--this.#users === 0) this.#file.close();
+  }
+}
+
+/** Opens `target` for one run of a child; `create` truncates, `append` keeps. */
+async function openTarget(target: OutputTarget): Promise<Deno.FsFile> {
+  return await Deno.open(target.path, {
+    write: true,
+    create: true,
+    truncate: target.mode === "create",
+    append: target.mode === "append",
+  });
+}
+
+/** The sinks of one run of a child: ready before the process is spawned. */
+export class ChildOutputs {
+  readonly #name: string;
+  readonly #terminal: Terminal;
+  readonly #logger: Logger;
+  readonly #files: { stdout: FileSink | undefined; stderr: FileSink | undefined };
+
+  private constructor(
+    name: string,
+    terminal: Terminal,
+    logger: Logger,
+    files: { stdout: FileSink | undefined; stderr: FileSink | undefined },
+  ) {
+    this.#name = name;
+    this.#terminal = terminal;
+    this.#logger = logger;
+    this.#files = files;
+  }
+
+  /**
+   * Opens the output files of `config`. Throws an Error saying which file could not be opened;
+   * nothing is left open then.
+   */
+  static async open(
+    config: ChildConfig,
+    terminal: Terminal,
+    logger: Logger,
+  ): Promise<ChildOutputs> {
+    const files: { stdout: FileSink | undefined; stderr: FileSink | undefined } = {
+      stdout: undefined,
+      stderr: undefined,
+    };
+    const opened: FileSink[] = [];
+    try {
+      for (const stream of ["stdout", "stderr"] as const) {
+        const target = config[stream];
+        if (!target) continue;
+        const other = stream === "stderr" ? config.stdout : undefined;
+        if (other && other.path === target.path && files.stdout) {
+          files.stderr = files.stdout.use();
+          continue;
+        }
+        try {
+          const sink = new FileSink(await openTarget(target)).use();
+          opened.push(sink);
+          files[stream] = sink;
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error);
+          throw new Error(`cannot open ${stream} file "${target.path}": ${reason}`, {
+            cause: error,
+          });
+        }
+      }
+    } catch (error) {
+      for (const sink of opened) sink.release();
+      throw error;
+    }
+    return new ChildOutputs(config.name, terminal, logger, files);
+  }
+
+  /** Closes the files without pumping anything (the process could not be spawned). */
+  discard(): void {
+    this.#files.stdout?.release();
+    this.#files.stderr?.release();
+  }
+
+  /** Pumps both pipes to their sinks until each ends; closes the files afterwards. */
+  async pump(
+    stdout: ReadableStream<Uint8Array>,
+    stderr: ReadableStream<Uint8Array>,
+  ): Promise<void> {
+    await Promise.all([
+      this.#pumpOne("stdout", stdout),
+      this.#pumpOne("stderr", stderr),
+    ]);
+  }
+
+  async #pumpOne(stream: "stdout" | "stderr", readable: ReadableStream<Uint8Array>): Promise<void> {
+    const file = this.#files[stream];
+    const sink: ByteSink = file ?? this.#terminal[stream];
+    const prefixer = file ? undefined : new LinePrefixer(`${this.#name} | `);
+    let failed = false;
+    const put = async (bytes: Uint8Array | null) => {
+      if (!bytes || failed) return;
+      try {
+        await sink.write(bytes);
+      } catch (error) {
+        // Keep draining the pipe so the child never blocks on a sink that broke.
+        failed = true;
+        const reason = error instanceof Error ? error.message : String(error);
+        this.#logger.error(
+          `child "${this.#name}": cannot write ${stream}, dropping it from now on: ${reason}`,
+        );
+      }
+    };
+    try {
+      for await (const chunk of readable) await put(prefixer ? prefixer.push(chunk) : chunk);
+      await put(prefixer?.end() ?? null);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#logger.error(`child "${this.#name}": reading ${stream} failed: ${reason}`);
+    } finally {
+      file?.release();
+    }
+  }
+}

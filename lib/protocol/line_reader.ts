@@ -1,0 +1,77 @@
+/**
+ * Reading newline-delimited frames off a byte stream with a hard limit on a line's length.
+ *
+ * Memory per connection stays below the limit plus one read buffer, however the peer behaves.
+ *
+ * @module
+ */
+
+/** A line longer than the limit: the rest of the stream can no longer be framed. */
+export class LineTooLongError extends RangeError {
+  readonly limit: number;
+
+  constructor(limit: number) {
+    super(`Request line is longer than the limit of ${limit} bytes`);
+    this.name = "LineTooLongError";
+    this.limit = limit;
+  }
+}
+
+/** What the reader needs of a connection. */
+export interface ByteSource {
+  read(buffer: Uint8Array): Promise<number | null>;
+}
+
+const NEWLINE = 0x0a;
+
+/** Splits a byte source into lines (without the newline; a trailing `\r` is kept). */
+export class LineReader {
+  readonly #source: ByteSource;
+  readonly #limit: number;
+  readonly #chunk: Uint8Array;
+  #buffer = new Uint8Array(0);
+  #eof = false;
+
+  constructor(source: ByteSource, limit: number) {
+    this.#source = source;
+    this.#limit = limit;
+    this.#chunk = new Uint8Array(Math.min(limit + 1, 64 * 1024));
+  }
+
+  /** Bytes received and not yet returned as a line. */
+  get pending(): number {
+    return this.#buffer.length;
+  }
+
+  /**
+   * The next line; at end of stream, the unterminated rest (if any), then null. Throws
+   * {@link LineTooLongError} as soon as a line exceeds the limit.
+   */
+  async next(): Promise<Uint8Array | null> {
+    for (;;) {
+      const newline = this.#buffer.indexOf(NEWLINE);
+      if (newline >= 0) {
+        if (newline > this.#limit) throw new LineTooLongError(this.#limit);
+        const line = this.#buffer.slice(0, newline);
+        this.#buffer = this.#buffer.slice(newline + 1);
+        return line;
+      }
+      if (this.#buffer.length > this.#limit) throw new LineTooLongError(this.#limit);
+      if (this.#eof) {
+        if (this.#buffer.length === 0) return null;
+        const rest = this.#buffer;
+        this.#buffer = new Uint8Array(0);
+        return rest;
+      }
+      const n = await this.#source.read(this.#chunk);
+      if (n === null) {
+        this.#eof = true;
+        continue;
+      }
+      const next = new Uint8Array(this.#buffer.length + n);
+      next.set(this.#buffer);
+      next.set(this.#chunk.subarray(0, n), this.#buffer.length);
+      this.#buffer = next;
+    }
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The v2 protocol's messages: one JSON object per line, requests in, responses out.
+ *
+ * Owns: the shapes of requests and responses, parsing and validating a request line, and
+ * encoding a response line. Does not own: reading lines off a socket (see `line_reader.ts`).
+ *
+ * @module
+ */
+import { SupervisorError } from "../errors.ts";
+import type { ErrorCode } from "../errors.ts";
+import { PROTOCOL_VERSION } from "../version.ts";
+
+/** Operations of protocol v2. */
+export const OPS = ["start", "stop", "restart", "trystart", "check", "info", "kill"] as const;
+
+/** One of {@link OPS}. */
+export type Op = typeof OPS[number];
+
+/** Operations that need a child name. */
+export const OPS_NEEDING_CHILD: readonly Op[] = ["start", "stop", "restart", "trystart"];
+
+/** A request id: echoed back so a client can match responses. */
+export type RequestId = string | number | null;
+
+/** A validated v2 request. */
+export interface Request {
+  readonly v: 2;
+  readonly id: RequestId;
+  readonly op: Op;
+  readonly child: string | undefined;
+  readonly args: Readonly<Record<string, unknown>>;
+}
+
+/** A v2 response. */
+export interface Response {
+  readonly id: RequestId;
+  readonly ok: boolean;
+  readonly code?: ErrorCode;
+  readonly message: string;
+  readonly data?: Record<string, unknown>;
+}
+
+const REQUEST_KEYS = ["v", "id", "op", "child", "args"];
+
+/** Reads `id` from anything that looks like a request, so even a bad one gets its id back. */
+export function requestIdOf(value: unknown): RequestId {
+  if (value === null || typeof value !== "object") return null;
+  const id = (value as Record<string, unknown>).id;
+  return typeof id === "string" || typeof id === "number" ? id : null;
+}
+
+/** Validates a decoded JSON value as a request; throws BAD_REQUEST or UNKNOWN_OP. */
+export function parseRequest(value: unknown): Request {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new SupervisorError("BAD_REQUEST", "A request must be a JSON object");
+  }
+  const record = value as Record<string, unknown>;
+  const extra = Object.keys(record).filter((k) => !REQUEST_KEYS.includes(k));
+  if (extra.length > 0) {
+    throw new SupervisorError(
+      "BAD_REQUEST",
+      `Unknown request field ${JSON.stringify(extra[0])}; expected: ${REQUEST_KEYS.join(", ")}`,
+    );
+  }
+  if (record.v !== PROTOCOL_VERSION) {
+    throw new SupervisorError(
+      "BAD_REQUEST",
+      `Unsupported protocol version ${JSON.stringify(record.v)}; expected "v": ${PROTOCOL_VERSION}`,
+    );
+  }
+  const id = record.id;
+  if (id !== undefined && id !== null && typeof id !== "string" && typeof id !== "number") {
+    throw new SupervisorError("BAD_REQUEST", `"id" must be a string or a number`);
+  }
+  const op = record.op;
+  if (typeof op !== "string") throw new SupervisorError("BAD_REQUEST", `"op" must be a string`);
+  if (!(OPS as readonly string[]).includes(op)) {
+    throw new SupervisorError(
+      "UNKNOWN_OP",
+      `Unknown operation ${JSON.stringify(op)}; expected one of: ${OPS.join(", ")}`,
+    );
+  }
+  const child = record.child;
+  if (child !== undefined && child !== null && typeof child !== "string") {
+    throw new SupervisorError("BAD_REQUEST", `"child" must be a string`);
+  }
+  if (OPS_NEEDING_CHILD.includes(op as Op) && (typeof child !== "string" || child === "")) {
+    throw new SupervisorError("BAD_REQUEST", `Operation "${op}" needs a child name in "child"`);
+  }
+  const args = record.args ?? {};
+  if (args === null || typeof args !== "object" || Array.isArray(args)) {
+    throw new SupervisorError("BAD_REQUEST", `"args" must be an object`);
+  }
+  return {
+    v: PROTOCOL_VERSION,
+    id: (id ?? null) as RequestId,
+    op: op as Op,
+    child: typeof child === "string" && child !== "" ? child : undefined,
+    args: args as Record<string, unknown>,
+  };
+}
+
+/** Encodes a response as one line of JSON, newline included. */
+export function encodeResponse(response: Response): string {
+  return JSON.stringify(response) + "\n";
+}
+
+/** A failed response for `error` (a SupervisorError keeps its code; anything else is INTERNAL). */
+export function errorResponse(id: RequestId, error: unknown): Response {
+  if (error instanceof SupervisorError) {
+    return { id, ok: false, code: error.code, message: error.message };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { id, ok: false, code: "INTERNAL", message: `Internal error: ${message}` };
+}
+
+/** Builds the request line a client sends. */
+export function encodeRequest(request: {
+  id: RequestId;
+  op: Op;
+  child?: string | undefined;
+  args?: Record<string, unknown>;
+}): string {
+  const body: Record<string, unknown> = { v: PROTOCOL_VERSION, id: request.id, op: request.op };
+  if (request.child !== undefined) body.child = request.child;
+  if (request.args !== undefined) body.args = request.args;
+  return JSON.stringify(body) + "\n";
+}
+
+/** Validates a decoded JSON value as a response; throws when it is not one. */
+export function parseResponse(value: unknown): Response {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new Error("response is not a JSON object");
+  }
+  const r = value as Record<string, unknown>;
+  if (typeof r.ok !== "boolean" || typeof r.message !== "string") {
+    throw new Error(`response lacks "ok" or "message"`);
+  }
+  const response: {
+    id: RequestId;
+    ok: boolean;
+    message: string;
+    code?: ErrorCode;
+    data?: Record<string, unknown>;
+  } = { id: requestIdOf(r), ok: r.ok, message: r.message };
+  if (typeof r.code === "string") response.code = r.code as ErrorCode;
+  if (r.data !== null && typeof r.data === "object" && !Array.isArray(r.data)) {
+    response.data = r.data as Record<string, unknown>;
+  }
+  return response;
+}

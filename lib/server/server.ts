@@ -1,0 +1,135 @@
+/**
+ * A whole server: config, supervisor, control port and startup, put together and taken down.
+ *
+ * Owns: the order of boot (read config, validate `full` mode, bind, start children, serve) and
+ * of shutdown (stop accepting, stop every child gracefully, drain their output). Does not own:
+ * signals or the terminal; the entry point wires those.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { ConfigStore } from "../config/store.ts";
+import type { ServerConfig } from "../config/server_config.ts";
+import { describeError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { ChildDeps } from "../process/child.ts";
+import { realClock } from "../process/clock.ts";
+import type { Clock } from "../process/clock.ts";
+import type { Terminal } from "../process/output.ts";
+import { defaultGroupProbe } from "../process/process_group.ts";
+import type { GroupProbe } from "../process/process_group.ts";
+import { denoSpawner } from "../process/spawner.ts";
+import type { Spawner } from "../process/spawner.ts";
+import { dispatch } from "./dispatch.ts";
+import { ControlListener, isLoopback } from "./listener.ts";
+import { planStartup } from "./startup.ts";
+import { Supervisor } from "./supervisor.ts";
+
+/** What the server needs from its surroundings. */
+export interface ServerIo {
+  readonly logger: Logger;
+  readonly terminal: Terminal;
+  readonly spawner?: Spawner;
+  readonly clock?: Clock;
+  readonly groupProbe?: GroupProbe;
+}
+
+/** A booted server. */
+export class Server {
+  readonly supervisor: Supervisor;
+  readonly config: ServerConfig;
+  readonly #listener: ControlListener;
+  readonly #logger: Logger;
+  #stopped: Promise<void> | undefined;
+  #resolveDone!: () => void;
+  readonly #done = new Promise<void>((resolve) => (this.#resolveDone = resolve));
+
+  private constructor(
+    supervisor: Supervisor,
+    config: ServerConfig,
+    listener: ControlListener,
+    logger: Logger,
+  ) {
+    this.supervisor = supervisor;
+    this.config = config;
+    this.#listener = listener;
+    this.#logger = logger;
+  }
+
+  /**
+   * Reads the config, validates children in `full` mode, binds the control port and starts
+   * the startup children. Throws a ConfigError or the bind error; nothing is left running then.
+   */
+  static async boot(configPath: string, io: ServerIo): Promise<Server> {
+    const store = new ConfigStore(resolve(configPath));
+    const config = store.serverConfig();
+    const plan = planStartup(store, config);
+    const deps: ChildDeps = {
+      spawner: io.spawner ?? denoSpawner,
+      clock: io.clock ?? realClock,
+      terminal: io.terminal,
+      logger: io.logger,
+      groupProbe: io.groupProbe ?? defaultGroupProbe(),
+    };
+    const listener = ControlListener.bind({
+      hostname: config.listenerAddr,
+      port: config.listenerPort,
+      ...config.limits,
+    }, io.logger);
+    const supervisor = new Supervisor(store, deps, {
+      pid: Deno.pid,
+      startedAt: deps.clock.now(),
+      listen: () => listener.address,
+      encrypt: config.encrypt,
+    });
+    const server = new Server(supervisor, config, listener, io.logger);
+    if (!config.encrypt && !isLoopback(config.listenerAddr)) {
+      io.logger.warn(
+        `listening on ${listener.address}, beyond loopback, with encrypt off: anyone who can reach this port can start, stop and kill children. Set listener_addr: 127.0.0.1, or encrypt: on`,
+      );
+    }
+    for (const warning of plan.warnings) io.logger.warn(warning);
+    const results = await Promise.allSettled(plan.names.map((name) => supervisor.start(name)));
+    results.forEach((result, i) => {
+      if (result.status === "rejected") {
+        io.logger.error(`startup: ${describeError(result.reason)}`);
+      } else {
+        io.logger.info(`startup: started "${plan.names[i]}"`);
+      }
+    });
+    return server;
+  }
+
+  /** `host:port` of the control port. */
+  get address(): string {
+    return this.#listener.address;
+  }
+
+  get port(): number {
+    return this.#listener.port;
+  }
+
+  /** Serves requests; resolves once the server has shut down (by `kill` or {@link shutdown}). */
+  async serve(): Promise<void> {
+    void this.#listener.serve(
+      (request, peer) => {
+        this.#logger.info(`${peer}: ${request.op}${request.child ? ` ${request.child}` : ""}`);
+        return dispatch(this.supervisor, request);
+      },
+      () => void this.shutdown("kill requested by a client"),
+    );
+    await this.#done;
+  }
+
+  /** Stops accepting, stops every child gracefully, then lets {@link serve} return. */
+  shutdown(reason: string): Promise<void> {
+    this.#stopped ??= (async () => {
+      this.#logger.info(`shutting down (${reason}): stopping every child`);
+      this.#listener.close();
+      await this.supervisor.shutdown();
+      this.#logger.info("all children stopped; bye");
+      this.#resolveDone();
+    })();
+    return this.#stopped;
+  }
+}

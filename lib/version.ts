@@ -1,0 +1,9 @@
+/**
+ * The version of supervisor-ts, shared by the server, the client and the protocol.
+ *
+ * @module
+ */
+export const VERSION = "0.1.0";
+
+/** The protocol version spoken in `v` of every v2 request. */
+export const PROTOCOL_VERSION = 2;

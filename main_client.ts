@@ -1,0 +1,60 @@
+/**
+ * supervisor-ts-client <op> [child] [on HOST]... [--json] [--timeout S]
+ *
+ * Entry point of the client: parses arguments, asks the servers, prints what they said and
+ * exits 0 when every host succeeded, 1 when any failed, 2 on a usage error.
+ *
+ * @module
+ */
+import { DEFAULT_TIMEOUT_S, parseClientArgs, UsageError } from "./lib/client/args.ts";
+import { fanOut } from "./lib/client/fanout.ts";
+import { renderResults } from "./lib/client/render.ts";
+import { VERSION } from "./lib/version.ts";
+
+const HELP = `supervisor-ts-client ${VERSION}: drives supervisor-ts servers
+
+Usage: supervisor-ts-client <op> [child] [on HOST]... [--json] [--timeout S]
+
+Operations:
+  start NAME       start a child that is not running
+  stop NAME|all    stop a running child (its whole process group), or every child
+  restart NAME     stop a running child and start it again
+  trystart NAME    start a child, restarting it if it runs (for deploy scripts)
+  check [NAME]     list every child with its state, or show one in detail
+  info             show the server's version, pid, config, address
+  kill             stop every child gracefully, then the server
+
+Hosts (default 127.0.0.1:33889; several are asked in parallel):
+  on 127.0.0.1   on localhost:4000   on ::1   on [::1]:4000   on "h1, h2"
+
+Options:
+  --json           print one JSON array, one object per host
+  --timeout S      seconds to wait for each host (default ${DEFAULT_TIMEOUT_S})
+  -h, --help       print this help;  -V, --version  print the version
+
+Exit status: 0 every host succeeded, 1 any host failed, 2 usage error.`;
+
+async function main(args: readonly string[]): Promise<number> {
+  let command;
+  try {
+    command = parseClientArgs(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`error: ${error.message}\n\nRun "supervisor-ts-client --help" for usage.`);
+    return error.exitCode;
+  }
+  if (command.kind === "help") {
+    console.log(HELP);
+    return 0;
+  }
+  if (command.kind === "version") {
+    console.log(`supervisor-ts-client ${VERSION}`);
+    return 0;
+  }
+  const results = await fanOut(command.hosts, command.op, command.child, command.timeoutMs);
+  if (command.json) console.log(JSON.stringify(results, null, 2));
+  else console.log(renderResults(command.op, command.child, results).trimEnd());
+  return results.every((r) => r.ok) ? 0 : 1;
+}
+
+Deno.exit(await main(Deno.args));

@@ -1,0 +1,77 @@
+/**
+ * supervisor-ts-server [CONFIG]
+ *
+ * Entry point of the server: reads its arguments, wires the terminal and signals, boots the
+ * server and exits with its status. Everything else lives in `lib/`.
+ *
+ * @module
+ */
+import { DEFAULT_SERVER_CONFIG_PATH } from "./lib/config/server_config.ts";
+import { describeError } from "./lib/errors.ts";
+import { lineLogger } from "./lib/log.ts";
+import { SerialSink } from "./lib/process/output.ts";
+import { Server } from "./lib/server/server.ts";
+import { VERSION } from "./lib/version.ts";
+
+const USAGE = `supervisor-ts-server ${VERSION}: supervises child programs, one YAML file each
+
+Usage: supervisor-ts-server [CONFIG]
+
+  CONFIG        path of server.yml (default: ${DEFAULT_SERVER_CONFIG_PATH})
+  -h, --help    print this help
+  -V, --version print the version
+
+Prints "listening on ADDR:PORT" once it accepts commands. SIGTERM or SIGINT stops every
+child gracefully, then the server exits 0. See docs/configuration.md.`;
+
+const encoder = new TextEncoder();
+const stdout = new SerialSink(Deno.stdout);
+const stderr = new SerialSink(Deno.stderr);
+const say = (line: string) => void stdout.write(encoder.encode(line + "\n"));
+const complain = (line: string) => void stderr.write(encoder.encode(line + "\n"));
+
+async function main(args: readonly string[]): Promise<number> {
+  if (args.includes("-h") || args.includes("--help") || args[0] === "help") {
+    say(USAGE);
+    return 0;
+  }
+  if (args.includes("-V") || args.includes("--version")) {
+    say(`supervisor-ts-server ${VERSION}`);
+    return 0;
+  }
+  const unknown = args.find((a) => a.startsWith("-"));
+  if (unknown !== undefined || args.length > 1) {
+    complain(`error: unexpected argument "${unknown ?? args[1]}"\n\n${USAGE}`);
+    return 2;
+  }
+  const configPath = args[0] ?? DEFAULT_SERVER_CONFIG_PATH;
+  const logger = lineLogger(complain);
+  let server: Server;
+  try {
+    server = await Server.boot(configPath, { logger, terminal: { stdout, stderr } });
+  } catch (error) {
+    complain(`error: cannot start the server: ${describeError(error)}`);
+    return 1;
+  }
+  const stopOn = (signal: Deno.Signal) => {
+    Deno.addSignalListener(signal, () => void server.shutdown(`received ${signal}`));
+  };
+  stopOn("SIGTERM");
+  stopOn("SIGINT");
+  Deno.addSignalListener("SIGHUP", () => {
+    try {
+      server.supervisor.info();
+      logger.info("SIGHUP: configuration re-read");
+    } catch (error) {
+      logger.error(`SIGHUP: ${describeError(error)}`);
+    }
+  });
+  say(`listening on ${server.address}`);
+  await server.serve();
+  return 0;
+}
+
+const code = await main(Deno.args);
+// Let the last lines reach the terminal before exiting.
+await Promise.all([stdout.write(new Uint8Array(0)), stderr.write(new Uint8Array(0))]);
+Deno.exit(code);
