@@ -87,6 +87,8 @@ export function describeError(error: unknown): string {
   let current: unknown = error;
   for (let depth = 0; current !== undefined && depth < 5; depth++) {
     parts.push(current instanceof Error ? current.message : String(current));
+    // A config error names the file and the problem already; its cause is an OS detail.
+    if (current instanceof ConfigError) break;
     current = current instanceof Error ? current.cause : undefined;
   }
   return parts.join(": ");

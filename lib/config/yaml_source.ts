@@ -36,7 +36,7 @@ export class YamlSource {
   /** Parses `text`; a syntax error becomes a {@link ConfigError} naming `file`, line and column. */
   static parse(file: string, text: string): YamlSource {
     const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
     if (doc.errors.length > 0) {
       throw new ConfigError(doc.errors.map((error) => {
         const at = error.linePos?.[0];

@@ -1,0 +1,6 @@
+/**
+ * The floor of a command-line run: a Deno program that does nothing.
+ *
+ * @module
+ */
+export {};
