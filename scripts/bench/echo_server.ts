@@ -27,10 +27,9 @@ async function serve(conn: Deno.Conn, answer: Uint8Array): Promise<void> {
     for (;;) {
       const n = await conn.read(buffer);
       if (n === null) break;
+      const chunk = buffer.subarray(0, n);
       let lines = 0;
-      for (let i = buffer.indexOf(NEWLINE); i >= 0 && i < n; i = buffer.indexOf(NEWLINE, i + 1)) {
-        lines++;
-      }
+      for (let i = chunk.indexOf(NEWLINE); i >= 0; i = chunk.indexOf(NEWLINE, i + 1)) lines++;
       for (let i = 0; i < lines; i++) {
         let offset = 0;
         while (offset < answer.length) offset += await conn.write(answer.subarray(offset));
