@@ -60,10 +60,16 @@ async function main(args: readonly string[]): Promise<number> {
   stopOn("SIGINT");
   Deno.addSignalListener("SIGHUP", () => {
     try {
-      server.supervisor.info();
-      logger.info("SIGHUP: configuration re-read");
+      const changes = server.reload();
+      logger.info(
+        `SIGHUP: server config re-read: ${changes.length === 0 ? "no change" : changes.join("; ")}`,
+      );
     } catch (error) {
-      logger.error(`SIGHUP: ${describeError(error)}`);
+      logger.error(
+        `SIGHUP: server config is invalid (operations report it until it is fixed; children keep running): ${
+          describeError(error)
+        }`,
+      );
     }
   });
   say(`listening on ${server.address}`);

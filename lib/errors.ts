@@ -24,6 +24,8 @@ export const ERROR_CODES = [
   "NOT_RUNNING",
   "CONFIG_INVALID",
   "SPAWN_FAILED",
+  "HOOK_CYCLE",
+  "HOOK_FAILED",
   "SHUTTING_DOWN",
   "INTERNAL",
 ] as const;

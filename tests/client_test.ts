@@ -40,7 +40,12 @@ Deno.test("an unreachable host fails with exit 1 and a message naming it", async
   listener.close();
   const run = await runClient(["check", "on", `127.0.0.1:${port}`]);
   assert.equal(run.code, 1);
-  assert.match(run.stdout, new RegExp(`Server 127\\.0\\.0\\.1:${port} response:\\nerror: cannot reach 127\\.0\\.0\\.1:${port}: connection refused`));
+  assert.match(
+    run.stdout,
+    new RegExp(
+      `Server 127\\.0\\.0\\.1:${port} response:\\nerror: cannot reach 127\\.0\\.0\\.1:${port}: connection refused`,
+    ),
+  );
 });
 
 Deno.test("several hosts are answered in the order given, then a summary line", async () => {
@@ -53,11 +58,18 @@ Deno.test("several hosts are answered in the order given, then a summary line", 
   assert.equal(run.code, 1);
   const headers = [...run.stdout.matchAll(/^Server (\S+) response:$/gm)].map((m) => m[1]);
   assert.deepEqual(headers, [two.address, down, one.address]);
-  assert.match(run.stdout, new RegExp(`2 ok, 1 failed: ${down.replace(/\./g, "\\.")} \\(UNREACHABLE\\)\\s*$`));
+  assert.match(
+    run.stdout,
+    new RegExp(`2 ok, 1 failed: ${down.replace(/\./g, "\\.")} \\(UNREACHABLE\\)\\s*$`),
+  );
 
   const json = await runClient(["check", "on", one.address, "on", two.address, "--json"]);
   assert.equal(json.code, 0);
-  const parsed = JSON.parse(json.stdout) as { host: string; ok: boolean; data: { children: { name: string }[] } }[];
+  const parsed = JSON.parse(json.stdout) as {
+    host: string;
+    ok: boolean;
+    data: { children: { name: string }[] };
+  }[];
   assert.deepEqual(parsed.map((p) => [p.host, p.ok, p.data.children[0]!.name]), [
     [one.address, true, "a"],
     [two.address, true, "b"],
@@ -65,7 +77,9 @@ Deno.test("several hosts are answered in the order given, then a summary line", 
 });
 
 Deno.test("check --json lists children with name, state, pid, restarts and last_exit", async () => {
-  await using server = await startServer({ children: { a: "command: sleep 1000\n", b: "command: sleep 1000\n" } });
+  await using server = await startServer({
+    children: { a: "command: sleep 1000\n", b: "command: sleep 1000\n" },
+  });
   await server.json("start", "a");
   const result = await server.json("check");
   assert.equal(result.ok, true);

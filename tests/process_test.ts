@@ -18,7 +18,10 @@ Deno.test("start, check, restart and stop a child with the seed's success phrase
   });
   const started = await server.client("start", "web");
   assert.equal(started.code, 0, started.stderr);
-  assert.match(started.stdout, new RegExp(`^Server ${server.address.replace(/\./g, "\\.")} response:\nstart web success`));
+  assert.match(
+    started.stdout,
+    new RegExp(`^Server ${server.address.replace(/\./g, "\\.")} response:\nstart web success`),
+  );
   const first = await server.waitChild("web", (c) => c.state === "RUNNING");
   assert.ok(first.pid && isAlive(first.pid));
 
@@ -53,7 +56,10 @@ Deno.test("start of a running child, and restart or stop of a stopped one, are r
   assert.equal((await server.json("start", "web")).ok, true);
   const again = await server.client("start", "web");
   assert.equal(again.code, 1, "a failed operation exits 1");
-  assert.match(again.stdout, /error: Cannot start child "web": it is already running \(pid \d+\).*\[ALREADY_RUNNING\]/);
+  assert.match(
+    again.stdout,
+    /error: Cannot start child "web": it is already running \(pid \d+\).*\[ALREADY_RUNNING\]/,
+  );
 
   const missing = await server.json("start", "nosuch");
   assert.equal(missing.code, "NOT_FOUND");
@@ -77,18 +83,23 @@ Deno.test("trystart starts a stopped child and restarts a running one", async ()
 Deno.test("stop escalates to SIGKILL after stop_timeout when the child ignores its stop signal", async () => {
   await using server = await startServer({
     children: {
-      stubborn: `command: ["sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.05; done"]\nstop_timeout: 1\noutput:\n  - stdout: stubborn.out\n`,
+      stubborn:
+        `command: ["sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.05; done"]\nstop_timeout: 1\noutput:\n  - stdout: stubborn.out\n`,
     },
   });
   await server.json("start", "stubborn");
   const out = join(server.childDir, "stubborn.out");
-  await waitUntil(() => {
-    try {
-      return Deno.readTextFileSync(out).includes("ready");
-    } catch {
-      return false;
-    }
-  }, 10_000, "child ready");
+  await waitUntil(
+    () => {
+      try {
+        return Deno.readTextFileSync(out).includes("ready");
+      } catch {
+        return false;
+      }
+    },
+    10_000,
+    "child ready",
+  );
   const { pid } = await server.child("stubborn");
   const began = Date.now();
   const stop = await server.json("stop", "stubborn");
@@ -117,7 +128,8 @@ Deno.test("stop of sh -c 'sleep 1000 & sleep 1000' leaves no sleep behind", asyn
 Deno.test("a grandchild that ignores SIGTERM after its parent exited is killed when stop_timeout passes", async () => {
   await using server = await startServer({
     children: {
-      leaver: `command: ["sh", "-c", "(trap '' TERM; exec sleep 1000) & sleep 1000"]\nstop_timeout: 1\n`,
+      leaver:
+        `command: ["sh", "-c", "(trap '' TERM; exec sleep 1000) & sleep 1000"]\nstop_timeout: 1\n`,
     },
   });
   await server.json("start", "leaver");
@@ -168,20 +180,25 @@ Deno.test("output mode create truncates at each start and append keeps earlier r
       await server.waitChild(name, (c) => c.state === "EXITED");
     }
   }
-  await waitUntil(() => {
-    try {
-      return Deno.readTextFileSync(join(server.childDir, "logs", "a.log")) === "hello\nhello\n";
-    } catch {
-      return false;
-    }
-  }, 5000, "append log");
+  await waitUntil(
+    () => {
+      try {
+        return Deno.readTextFileSync(join(server.childDir, "logs", "a.log")) === "hello\nhello\n";
+      } catch {
+        return false;
+      }
+    },
+    5000,
+    "append log",
+  );
   assert.equal(Deno.readTextFileSync(join(server.childDir, "c.log")), "hello\n");
 });
 
 Deno.test("stdout and stderr may name the same file", async () => {
   await using server = await startServer({
     children: {
-      both: `command: ["sh", "-c", "echo out; echo err >&2"]\noutput:\n  - stdout: both.log\n  - stderr: both.log\n`,
+      both:
+        `command: ["sh", "-c", "echo out; echo err >&2"]\noutput:\n  - stdout: both.log\n  - stderr: both.log\n`,
     },
   });
   await server.json("start", "both");
@@ -209,14 +226,18 @@ Deno.test("a child runs in its config's directory by default, or in cwd when giv
       return false;
     }
   });
-  assert.equal(Deno.readTextFileSync(join(server.childDir, "here.out")).trim(), Deno.realPathSync(server.childDir));
+  assert.equal(
+    Deno.readTextFileSync(join(server.childDir, "here.out")).trim(),
+    Deno.realPathSync(server.childDir),
+  );
   assert.equal(Deno.readTextFileSync(join(server.childDir, "there.out")).trim(), "/tmp");
 });
 
 Deno.test("env adds to the server's environment", async () => {
   await using server = await startServer({
     children: {
-      envy: `command: ["sh", "-c", "echo $GREETING-$PORT-$HOME"]\nenv:\n  GREETING: hi\n  PORT: 8080\noutput:\n  - stdout: envy.out\n`,
+      envy:
+        `command: ["sh", "-c", "echo $GREETING-$PORT-$HOME"]\nenv:\n  GREETING: hi\n  PORT: 8080\noutput:\n  - stdout: envy.out\n`,
     },
   });
   await server.json("start", "envy");
@@ -228,12 +249,17 @@ Deno.test("env adds to the server's environment", async () => {
       return false;
     }
   });
-  assert.equal(Deno.readTextFileSync(join(server.childDir, "envy.out")), `hi-8080-${Deno.env.get("HOME")}\n`);
+  assert.equal(
+    Deno.readTextFileSync(join(server.childDir, "envy.out")),
+    `hi-8080-${Deno.env.get("HOME")}\n`,
+  );
 });
 
 Deno.test("a child without output writes to the server's stdout and stderr, prefixed with its name", async () => {
   await using server = await startServer({
-    children: { talker: `command: ["sh", "-c", "echo one; echo two; printf 'no newline'; echo oops >&2"]\n` },
+    children: {
+      talker: `command: ["sh", "-c", "echo one; echo two; printf 'no newline'; echo oops >&2"]\n`,
+    },
   });
   await server.json("start", "talker");
   await server.stdout.waitFor("talker | no newline\n");
@@ -252,8 +278,16 @@ Deno.test("a bad child YAML is reported with file, line and column, and the serv
   assert.equal(result.ok, false);
   assert.equal(result.code, "CONFIG_INVALID");
   const file = join(server.childDir, "bad.yml");
-  assert.ok(result.message.includes(`${file}:2:15: stop_timeout (seconds) must be a number`), result.message);
-  assert.ok(result.message.includes(`${file}:3:1: unknown key "comand" in child config (did you mean "command"?)`), result.message);
+  assert.ok(
+    result.message.includes(`${file}:2:15: stop_timeout (seconds) must be a number`),
+    result.message,
+  );
+  assert.ok(
+    result.message.includes(
+      `${file}:3:1: unknown key "comand" in child config (did you mean "command"?)`,
+    ),
+    result.message,
+  );
   const good = await server.json("start", "good");
   assert.equal(good.ok, true);
   assert.equal((await server.child("good")).state !== "STOPPED", true);
@@ -295,7 +329,10 @@ Deno.test("a command that does not exist fails with SPAWN_FAILED and the child i
   });
   const result = await server.json("start", "ghost");
   assert.equal(result.code, "SPAWN_FAILED");
-  assert.equal(result.message, `Cannot start child "ghost": command "/nonexistent/program" was not found`);
+  assert.equal(
+    result.message,
+    `Cannot start child "ghost": command "/nonexistent/program" was not found`,
+  );
   const child = await server.child("ghost");
   assert.equal(child.state, "FATAL");
   assert.match(String(child.error), /was not found/);
@@ -306,7 +343,8 @@ Deno.test("stop all stops every running child in parallel", async () => {
     children: {
       a: "command: sleep 1000\n",
       b: "command: sleep 1000\n",
-      slow: `command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.05; done"]\nstop_timeout: 1\n`,
+      slow:
+        `command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.05; done"]\nstop_timeout: 1\n`,
     },
   });
   const pids: number[] = [];
@@ -329,7 +367,8 @@ Deno.test("stop all stops every running child in parallel", async () => {
 Deno.test("check and info never wait behind a slow stop", async () => {
   await using server = await startServer({
     children: {
-      slow: `command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.05; done"]\nstop_timeout: 3\n`,
+      slow:
+        `command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.05; done"]\nstop_timeout: 3\n`,
     },
   });
   await server.json("start", "slow");

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { cleanEnv, delay, isAlive, SERVER_ENTRY, startServer } from "./harness.ts";
 
 /** A child that records each start in a file next to its config. */
-const MARKER_CHILD = `command: ["sh", "-c", "echo started >> started.txt; exec sleep 1000"]\nstart_seconds: 0\n`;
+const MARKER_CHILD =
+  `command: ["sh", "-c", "echo started >> started.txt; exec sleep 1000"]\nstart_seconds: 0\n`;
 
 Deno.test("quiet mode starts nothing", async () => {
   await using server = await startServer({ children: { a: MARKER_CHILD } });
@@ -23,7 +24,10 @@ Deno.test("half mode starts the startup names that exist and warns about the mis
   const b = await server.child("b");
   assert.ok(a.pid && isAlive(a.pid));
   assert.equal(b.state, "STOPPED");
-  assert.match(server.stderr.text, /warning: startup child "ghost" is not defined in any loadpath; skipped/);
+  assert.match(
+    server.stderr.text,
+    /warning: startup child "ghost" is not defined in any loadpath; skipped/,
+  );
 });
 
 Deno.test("full mode starts every child", async () => {
@@ -60,7 +64,10 @@ Deno.test("full mode with one invalid child exits 1 having started nothing", asy
   }
 });
 
-async function bootFailure(configPath: string, cwd?: string): Promise<{ code: number; stderr: string }> {
+async function bootFailure(
+  configPath: string,
+  cwd?: string,
+): Promise<{ code: number; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", SERVER_ENTRY, configPath],
     env: cleanEnv(),
@@ -77,7 +84,9 @@ Deno.test("a missing server config is a clear error and exit 1", async () => {
     assert.equal(result.code, 1);
     assert.equal(
       result.stderr.trim(),
-      `error: cannot start the server: ${join(dir, "nope.yml")}: cannot read config file: no such file`,
+      `error: cannot start the server: ${
+        join(dir, "nope.yml")
+      }: cannot read config file: no such file`,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -91,8 +100,18 @@ Deno.test("an invalid server config names file, line and column and exits 1", as
     await Deno.writeTextFile(path, "loadpaths: [a]\nmode: halff\nlistener_port: 99999\n");
     const result = await bootFailure(path);
     assert.equal(result.code, 1);
-    assert.ok(result.stderr.includes(`${path}:2:7: mode must be one of quiet, half, full, found "halff" (did you mean "half"?)`), result.stderr);
-    assert.ok(result.stderr.includes(`${path}:3:16: listener_port must be a whole number from 0 to 65535, found 99999`), result.stderr);
+    assert.ok(
+      result.stderr.includes(
+        `${path}:2:7: mode must be one of quiet, half, full, found "halff" (did you mean "half"?)`,
+      ),
+      result.stderr,
+    );
+    assert.ok(
+      result.stderr.includes(
+        `${path}:3:16: listener_port must be a whole number from 0 to 65535, found 99999`,
+      ),
+      result.stderr,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -126,7 +145,10 @@ Deno.test("the same child name in two loadpaths is an error naming both files", 
   assert.ok(result.message.includes(join(server.childDir, "web.yml")), result.message);
   assert.ok(result.message.includes(join(server.dir, "more", "web.yaml")), result.message);
   const check = await server.json("check");
-  assert.match(String((check.data!.problems as string[])[0]), /child "web" is defined more than once/);
+  assert.match(
+    String((check.data!.problems as string[])[0]),
+    /child "web" is defined more than once/,
+  );
 });
 
 Deno.test("reserved words cannot name a child", async () => {

@@ -16,6 +16,7 @@ import type { Clock } from "./clock.ts";
 import { ChildOutputs } from "./output.ts";
 import type { Terminal } from "./output.ts";
 import type { GroupProbe } from "./process_group.ts";
+import { backoffDelay, shouldRestart } from "./restart_policy.ts";
 import { SerialQueue } from "./serial_queue.ts";
 import type { ExitStatus, SpawnedProcess, Spawner } from "./spawner.ts";
 import { Lifecycle, LIVE_STATES } from "./state.ts";
@@ -28,6 +29,10 @@ export interface ChildDeps {
   readonly terminal: Terminal;
   readonly logger: Logger;
   readonly groupProbe: GroupProbe;
+  /** Numbers in [0, 1) for backoff jitter; Math.random by default. */
+  readonly random?: () => number;
+  /** The child's config as it is now, for automatic restarts; the last run's config otherwise. */
+  readonly configFor?: (name: string) => ChildConfig | undefined;
 }
 
 /** One ended run of a child. */
@@ -57,6 +62,10 @@ export interface ChildStatus {
   readonly configPath: string | null;
   readonly command: readonly string[] | null;
   readonly error: string | null;
+  /** Exits in a row without a run that lasted `start_seconds`. */
+  readonly failures: number;
+  /** When the next automatic start is due (in BACKOFF). */
+  readonly nextAttemptAt: number | null;
 }
 
 /** Exits kept per child. */
@@ -93,6 +102,9 @@ export class Child {
   #starts = 0;
   #history: ExitRecord[] = [];
   #error: string | undefined;
+  #failures = 0;
+  #backoff: { readonly at: number; readonly timer: AbortController } | undefined;
+  readonly #runListeners: ((run: number, config: ChildConfig) => void)[] = [];
 
   constructor(name: string, deps: ChildDeps) {
     this.name = name;
@@ -119,6 +131,16 @@ export class Child {
     return this.#config;
   }
 
+  /** Number of the current or last run (1 for the first); changes with every start. */
+  get runNumber(): number {
+    return this.#starts;
+  }
+
+  /** Calls `listener` each time a run starts, by an operation or automatically. */
+  onRunStarted(listener: (run: number, config: ChildConfig) => void): void {
+    this.#runListeners.push(listener);
+  }
+
   /** Runs `task` after every operation queued on this child before it. */
   enqueue<T>(task: () => Promise<T>): Promise<T> {
     return this.#queue.run(task);
@@ -141,14 +163,38 @@ export class Child {
       configPath: this.#config?.path ?? null,
       command: this.#config?.argv ?? null,
       error: this.#error ?? null,
+      failures: this.#failures,
+      nextAttemptAt: this.#backoff?.at ?? null,
     };
   }
 
   /**
-   * Starts a process from `config`. Call only from inside the queue, when the child is not live.
-   * Resolves with the pid once the process exists; throws SPAWN_FAILED (state FATAL) otherwise.
+   * Starts a process from `config` at an operator's request: a pending automatic restart is
+   * cancelled and the count of failures in a row starts again. Call only from inside the
+   * queue, when the child is not live. Resolves with the pid once the process exists; throws
+   * SPAWN_FAILED (state FATAL) otherwise.
    */
   async spawn(config: ChildConfig): Promise<number> {
+    this.#cancelBackoff();
+    this.#failures = 0;
+    try {
+      return await this.#launch(config);
+    } catch (error) {
+      this.#life.transition("FATAL", this.#deps.clock.now());
+      throw error;
+    }
+  }
+
+  /** Leaves BACKOFF for STOPPED, cancelling the pending restart. False when not in BACKOFF. */
+  cancelRestart(): boolean {
+    if (this.#life.state !== "BACKOFF") return false;
+    this.#cancelBackoff();
+    this.#life.transition("STOPPED", this.#deps.clock.now());
+    return true;
+  }
+
+  /** Spawns with output wired first; on failure the state stays STARTING for the caller. */
+  async #launch(config: ChildConfig): Promise<number> {
     const { clock, spawner, terminal, logger } = this.#deps;
     this.#config = config;
     this.#error = undefined;
@@ -163,7 +209,6 @@ export class Child {
       outputs?.discard();
       const reason = spawnFailure(config, error);
       this.#error = reason;
-      this.#life.transition("FATAL", clock.now());
       throw new SupervisorError("SPAWN_FAILED", `Cannot start child "${this.name}": ${reason}`, {
         child: this.name,
         cause: error,
@@ -180,7 +225,49 @@ export class Child {
     const run: Run = { ...base, exited };
     this.#run = run;
     this.#armStarted(run);
+    for (const listener of this.#runListeners) listener(this.#starts, config);
     return proc.pid;
+  }
+
+  /** After an exit we did not ask for: BACKOFF with a timer, or FATAL past max_restarts. */
+  #scheduleRestart(config: ChildConfig, at: number): void {
+    const { clock, logger } = this.#deps;
+    this.#failures++;
+    const max = config.maxRestarts;
+    if (max !== undefined && this.#failures > max) {
+      this.#error =
+        `gave up after ${this.#failures} exits in a row without staying up ${config.startSeconds}s (max_restarts ${max})`;
+      this.#life.transition("FATAL", at);
+      return;
+    }
+    const delay = backoffDelay(config.backoff, this.#failures, this.#deps.random ?? Math.random);
+    const timer = new AbortController();
+    this.#backoff = { at: at + delay, timer };
+    this.#life.transition("BACKOFF", at);
+    logger.info(`child "${this.name}": restart ${this.#failures} in a row in ${delay} ms`);
+    clock.sleep(delay, timer.signal).then(
+      () => this.enqueue(() => this.#retry(timer)),
+      () => {},
+    );
+  }
+
+  /** The automatic restart, from inside the queue, unless it was cancelled meanwhile. */
+  async #retry(timer: AbortController): Promise<void> {
+    if (this.#backoff?.timer !== timer || this.#life.state !== "BACKOFF") return;
+    this.#backoff = undefined;
+    const config = this.#deps.configFor?.(this.name) ?? this.#config;
+    if (!config) return;
+    try {
+      await this.#launch(config);
+    } catch (error) {
+      this.#deps.logger.error(error instanceof Error ? error.message : String(error));
+      this.#scheduleRestart(config, this.#deps.clock.now());
+    }
+  }
+
+  #cancelBackoff(): void {
+    this.#backoff?.timer.abort();
+    this.#backoff = undefined;
   }
 
   /**
@@ -233,7 +320,8 @@ export class Child {
     if (this.#run?.proc === run.proc) this.#run = undefined;
     if (!stopping) {
       logger.info(`child "${this.name}" (pid ${run.proc.pid}) exited: ${describeExit(exit)}`);
-      this.#life.transition("EXITED", at);
+      if (shouldRestart(run.config.restart, exit)) this.#scheduleRestart(run.config, at);
+      else this.#life.transition("EXITED", at);
       // What the leader left behind in its group is stopped like the child would have been.
       if (this.#deps.groupProbe(run.proc.pid) > 0) {
         run.proc.signalGroup(run.config.stopSignal);
@@ -248,6 +336,7 @@ export class Child {
     const { clock } = this.#deps;
     const promote = () => {
       if (this.#run === run && this.#life.state === "STARTING") {
+        this.#failures = 0;
         this.#life.transition("RUNNING", clock.now());
       }
     };

@@ -22,6 +22,7 @@ import { denoSpawner } from "../process/spawner.ts";
 import type { Spawner } from "../process/spawner.ts";
 import { dispatch } from "./dispatch.ts";
 import { ControlListener, isLoopback } from "./listener.ts";
+import { describeConfigChanges } from "./reload.ts";
 import { planStartup } from "./startup.ts";
 import { Supervisor } from "./supervisor.ts";
 
@@ -38,6 +39,8 @@ export interface ServerIo {
 export class Server {
   readonly supervisor: Supervisor;
   readonly config: ServerConfig;
+  readonly #store: ConfigStore;
+  #lastConfig: ServerConfig;
   readonly #listener: ControlListener;
   readonly #logger: Logger;
   #stopped: Promise<void> | undefined;
@@ -46,12 +49,15 @@ export class Server {
 
   private constructor(
     supervisor: Supervisor,
+    store: ConfigStore,
     config: ServerConfig,
     listener: ControlListener,
     logger: Logger,
   ) {
     this.supervisor = supervisor;
+    this.#store = store;
     this.config = config;
+    this.#lastConfig = config;
     this.#listener = listener;
     this.#logger = logger;
   }
@@ -82,7 +88,7 @@ export class Server {
       listen: () => listener.address,
       encrypt: config.encrypt,
     });
-    const server = new Server(supervisor, config, listener, io.logger);
+    const server = new Server(supervisor, store, config, listener, io.logger);
     if (!config.encrypt && !isLoopback(config.listenerAddr)) {
       io.logger.warn(
         `listening on ${listener.address}, beyond loopback, with encrypt off: anyone who can reach this port can start, stop and kill children. Set listener_addr: 127.0.0.1, or encrypt: on`,
@@ -98,6 +104,17 @@ export class Server {
       }
     });
     return server;
+  }
+
+  /**
+   * Re-reads server.yml (SIGHUP) and returns what changed since the last reading, one line per
+   * change. Throws a ConfigError when the file is now invalid; children are never touched.
+   */
+  reload(): string[] {
+    const next = this.#store.serverConfig();
+    const changes = describeConfigChanges(this.#lastConfig, next);
+    this.#lastConfig = next;
+    return changes;
   }
 
   /** `host:port` of the control port. */

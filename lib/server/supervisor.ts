@@ -8,13 +8,15 @@
  *
  * @module
  */
-import type { ChildConfig } from "../config/child_config.ts";
+import type { ChildConfig, Hook, Repeat } from "../config/child_config.ts";
 import type { ConfigStore } from "../config/store.ts";
 import { SupervisorError } from "../errors.ts";
 import { Child, describeExit } from "../process/child.ts";
 import type { ChildDeps, ChildStatus, ExitRecord } from "../process/child.ts";
 import type { ChildState } from "../process/state.ts";
 import { VERSION } from "../version.ts";
+import { hookText, planPrehooks } from "./hooks.ts";
+import { RepeatTimers } from "./repeat_timers.ts";
 
 /** The outcome of a successful operation. */
 export interface OpResult {
@@ -33,91 +35,96 @@ export interface ServerFacts {
 /** How long shutdown waits for children's output to be drained after they stopped. */
 const DRAIN_ON_SHUTDOWN_MS = 2000;
 
+/** What a hook did, as the response reports it. */
+export interface HookReport {
+  readonly hook: string;
+  readonly ok: boolean;
+  readonly message: string;
+  readonly code?: string;
+}
+
 /** The children of one server and the operations on them. */
 export class Supervisor {
   readonly #store: ConfigStore;
   readonly #deps: ChildDeps;
   readonly #facts: ServerFacts;
   readonly #children = new Map<string, Child>();
+  readonly #repeats: RepeatTimers;
   #shuttingDown: Promise<void> | undefined;
 
   constructor(store: ConfigStore, deps: ChildDeps, facts: ServerFacts) {
     this.#store = store;
-    this.#deps = deps;
+    this.#deps = {
+      ...deps,
+      configFor: deps.configFor ?? ((name) => {
+        try {
+          return store.childConfig(name);
+        } catch {
+          return undefined;
+        }
+      }),
+    };
     this.#facts = facts;
+    this.#repeats = new RepeatTimers(deps.clock);
   }
 
-  /** Starts a child that is not running. */
+  /** Starts a child that is not running (or is waiting to be restarted, or gave up). */
   start(name: string): Promise<OpResult> {
-    return this.#queued(name, async (child) => {
-      const config = this.#store.childConfig(name);
-      if (child.isLive) throw alreadyRunning(child);
-      const pid = await child.spawn(config);
-      return { message: `start ${name} success`, data: { pid, child: statusJson(child.status()) } };
-    });
+    return this.#withPrehooks(name, "start", () => this.#startBare(name));
   }
 
-  /** Stops a running child, or every running child with `all`. */
-  stop(name: string): Promise<OpResult> {
+  /** Stops a running child (or cancels its pending restart), then runs its posthooks. */
+  async stop(name: string): Promise<OpResult> {
     if (name === "all") return this.stopAll();
-    return this.#queued(name, async (child) => {
-      const config = this.#currentConfig(child);
-      if (!child.isLive) throw notRunning(child, "stop");
-      const exit = await child.terminate(config);
-      return {
-        message: `stop ${name} success`,
-        data: { exit: exitJson(exit), child: statusJson(child.status()) },
-      };
-    });
+    const result = await this.#stopBare(name);
+    const child = this.#children.get(name);
+    const config = child ? this.#currentConfig(child) : undefined;
+    if (!config || config.posthooks.length === 0) return result;
+    const reports: HookReport[] = [];
+    for (const hook of config.posthooks) reports.push(await this.#runPosthook(hook));
+    const notes = reports.map((r) =>
+      `posthook "${r.hook}": ${r.ok ? r.message : `failed: ${r.message}`}`
+    );
+    return {
+      message: [result.message, ...notes].join("; "),
+      data: { ...result.data, posthooks: reports },
+    };
   }
 
-  /** Stops every running child in parallel. */
+  /** Stops every running child in parallel and cancels every pending restart. */
   async stopAll(): Promise<OpResult> {
     this.#guard();
-    const live = [...this.#children.values()].filter((child) => child.isLive);
-    const results = await Promise.allSettled(live.map((child) =>
+    const children = [...this.#children.values()];
+    const results = await Promise.allSettled(children.map((child) =>
       child.enqueue(async () => {
-        if (child.isLive) await child.terminate(this.#currentConfig(child));
+        this.#repeats.cancel(child.name);
+        if (child.cancelRestart()) return child.name;
+        if (!child.isLive) return undefined;
+        await child.terminate(this.#currentConfig(child));
         return child.name;
       })
     ));
-    const stopped = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    const stopped = results.flatMap((r) => (r.status === "fulfilled" && r.value ? [r.value] : []));
     const failed = results.flatMap((r, i) =>
-      r.status === "rejected" ? [`${live[i]!.name}: ${String(r.reason)}`] : []
+      r.status === "rejected" ? [`${children[i]!.name}: ${String(r.reason)}`] : []
     );
     if (failed.length > 0) {
       throw new SupervisorError("INTERNAL", `Cannot stop every child: ${failed.join("; ")}`);
     }
-    return { message: "stop all success", data: { stopped } };
+    return { message: "stop all success", data: { stopped: stopped.sort() } };
   }
 
-  /** Stops a running child and starts it again with its config as it is now. */
+  /**
+   * Stops a running child and starts it again with its config as it is now; a child waiting
+   * to be restarted, or that gave up (FATAL), is started at once.
+   */
   restart(name: string): Promise<OpResult> {
-    return this.#queued(name, async (child) => {
-      if (!child.isLive) throw notRunning(child, "restart");
-      // Read the new config before stopping anything: a broken file must not take the child down.
-      const config = this.#store.childConfig(name);
-      await child.terminate(this.#currentConfig(child));
-      const pid = await child.spawn(config);
-      return {
-        message: `restart ${name} success`,
-        data: { pid, child: statusJson(child.status()) },
-      };
-    });
+    return this.#withPrehooks(name, "restart", () => this.#restartBare(name));
   }
 
   /** Starts a child, restarting it first if it is running (for deploy scripts). */
   trystart(name: string): Promise<OpResult> {
-    return this.#queued(name, async (child) => {
-      const config = this.#store.childConfig(name);
-      const wasLive = child.isLive;
-      if (wasLive) await child.terminate(this.#currentConfig(child));
-      const pid = await child.spawn(config);
-      return {
-        message: `trystart ${name} success (${wasLive ? "restarted" : "started"})`,
-        data: { pid, restarted: wasLive, child: statusJson(child.status()) },
-      };
-    });
+    return this.#withPrehooks(name, "trystart", () => this.#trystartBare(name));
   }
 
   /** Every known child (defined in the loadpaths or started before), or one of them. */
@@ -136,7 +143,7 @@ export class Supervisor {
       : [name];
     const children = names.flatMap((n) => {
       const child = this.#children.get(n);
-      if (child) return [statusJson(child.status())];
+      if (child) return [this.#statusOf(child)];
       const path = defined.get(n);
       return path === undefined ? [] : [neverStarted(n, path, this.#deps.clock.now())];
     });
@@ -191,17 +198,20 @@ export class Supervisor {
         uptime_ms: now - facts.startedAt,
         running,
         counts: countStates(states),
+        repeat_timers: this.#repeats.size,
         problems,
       },
     };
   }
 
-  /** Refuses new operations and stops every child gracefully, in parallel. Idempotent. */
+  /** Refuses new operations, cancels timers and stops every child gracefully. Idempotent. */
   shutdown(): Promise<void> {
     this.#shuttingDown ??= (async () => {
+      this.#repeats.cancelAll();
       const children = [...this.#children.values()];
       await Promise.allSettled(children.map((child) =>
         child.enqueue(async () => {
+          child.cancelRestart();
           if (child.isLive) await child.terminate(this.#currentConfig(child));
         })
       ));
@@ -213,6 +223,148 @@ export class Supervisor {
   /** Whether shutdown has begun. */
   get shuttingDown(): boolean {
     return this.#shuttingDown !== undefined;
+  }
+
+  #startBare(name: string): Promise<OpResult> {
+    return this.#queued(name, async (child) => {
+      const config = this.#store.childConfig(name);
+      if (child.isLive) throw alreadyRunning(child);
+      const pid = await child.spawn(config);
+      return { message: `start ${name} success`, data: { pid, child: this.#statusOf(child) } };
+    });
+  }
+
+  #stopBare(name: string): Promise<OpResult> {
+    return this.#queued(name, async (child) => {
+      this.#repeats.cancel(name);
+      if (child.cancelRestart()) {
+        return {
+          message: `stop ${name} success (its pending restart was cancelled)`,
+          data: { exit: null, child: this.#statusOf(child) },
+        };
+      }
+      if (!child.isLive) throw notRunning(child, "stop");
+      const exit = await child.terminate(this.#currentConfig(child));
+      return {
+        message: `stop ${name} success`,
+        data: { exit: exitJson(exit), child: this.#statusOf(child) },
+      };
+    });
+  }
+
+  #restartBare(name: string): Promise<OpResult> {
+    return this.#queued(name, async (child) => {
+      const waiting = child.state === "BACKOFF" || child.state === "FATAL";
+      if (!child.isLive && !waiting) throw notRunning(child, "restart");
+      // Read the new config before stopping anything: a broken file must not take the child down.
+      const config = this.#store.childConfig(name);
+      if (child.isLive) await child.terminate(this.#currentConfig(child));
+      const pid = await child.spawn(config);
+      return { message: `restart ${name} success`, data: { pid, child: this.#statusOf(child) } };
+    });
+  }
+
+  #trystartBare(name: string): Promise<OpResult> {
+    return this.#queued(name, async (child) => {
+      const config = this.#store.childConfig(name);
+      const wasLive = child.isLive;
+      if (wasLive) await child.terminate(this.#currentConfig(child));
+      const pid = await child.spawn(config);
+      return {
+        message: `trystart ${name} success (${wasLive ? "restarted" : "started"})`,
+        data: { pid, restarted: wasLive, child: this.#statusOf(child) },
+      };
+    });
+  }
+
+  /** Plans the prehook chain of `name` (refusing cycles before anything runs), runs it, then `op`. */
+  async #withPrehooks(
+    name: string,
+    opName: string,
+    op: () => Promise<OpResult>,
+  ): Promise<OpResult> {
+    this.#guard();
+    const steps = planPrehooks(name, (n) => this.#store.childConfig(n));
+    const reports: HookReport[] = [];
+    for (const step of steps) {
+      const text = hookText(step.hook);
+      try {
+        reports.push({ hook: text, ok: true, message: await this.#prehookStep(step.hook) });
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new SupervisorError(
+          "HOOK_FAILED",
+          `Cannot ${opName} child "${name}": prehook "${text}" of "${step.owner}" failed: ${reason}`,
+          { child: name, cause: error },
+        );
+      }
+    }
+    const result = await op();
+    if (reports.length === 0) return result;
+    return { message: result.message, data: { ...result.data, prehooks: reports } };
+  }
+
+  /** One prehook step: start (already running is fine), restart (or start), stop (if running). */
+  async #prehookStep(hook: Hook): Promise<string> {
+    try {
+      switch (hook.action) {
+        case "start":
+          return (await this.#startBare(hook.target)).message;
+        case "restart":
+          return (await this.#trystartBare(hook.target)).message;
+        case "stop":
+          return (await this.#stopBare(hook.target)).message;
+      }
+    } catch (error) {
+      if (error instanceof SupervisorError && error.code === "ALREADY_RUNNING") {
+        return `${hook.target} is already running`;
+      }
+      if (error instanceof SupervisorError && error.code === "NOT_RUNNING") {
+        return `${hook.target} is not running`;
+      }
+      throw error;
+    }
+  }
+
+  /** A posthook: a whole operation (with its own hooks); its failure is reported, not thrown. */
+  async #runPosthook(hook: Hook): Promise<HookReport> {
+    const text = hookText(hook);
+    try {
+      const result = hook.action === "start"
+        ? await this.start(hook.target)
+        : hook.action === "restart"
+        ? await this.trystart(hook.target)
+        : await this.stop(hook.target);
+      return { hook: text, ok: true, message: result.message };
+    } catch (error) {
+      const report = {
+        hook: text,
+        ok: false,
+        message: error instanceof Error ? error.message : String(error),
+      };
+      return error instanceof SupervisorError ? { ...report, code: error.code } : report;
+    }
+  }
+
+  /** Runs the repeat action of a child whose timer fired. */
+  async #fireRepeat(name: string, action: Repeat["action"]): Promise<void> {
+    const { logger } = this.#deps;
+    if (this.#shuttingDown) return;
+    logger.info(`repeat: ${action} ${name}`);
+    try {
+      const result = action === "start"
+        ? await this.start(name)
+        : action === "stop"
+        ? await this.stop(name)
+        : await this.trystart(name);
+      logger.info(`repeat: ${result.message}`);
+    } catch (error) {
+      logger.error(
+        `repeat: ${action} ${name} failed: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      );
+    }
   }
 
   #guard(): void {
@@ -232,8 +384,7 @@ export class Supervisor {
       if (!child) {
         // Fail fast on names that cannot exist, so the registry only holds real children.
         this.#store.childConfig(name);
-        child = new Child(name, this.#deps);
-        this.#children.set(name, child);
+        child = this.#newChild(name);
       }
       const found = child;
       return found.enqueue(() => {
@@ -243,6 +394,27 @@ export class Supervisor {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  #newChild(name: string): Child {
+    const child = new Child(name, this.#deps);
+    child.onRunStarted((run, config) => {
+      const repeat = config.repeat;
+      if (!repeat) return this.#repeats.cancel(name);
+      this.#repeats.arm(name, run, repeat.seconds, () => child.runNumber, () => {
+        void this.#fireRepeat(name, repeat.action);
+      });
+    });
+    this.#children.set(name, child);
+    return child;
+  }
+
+  #statusOf(child: Child): Record<string, unknown> {
+    const due = this.#repeats.dueAt(child.name);
+    return {
+      ...statusJson(child.status()),
+      repeat_at: due === undefined ? null : new Date(due).toISOString(),
+    };
   }
 
   /** The child's config as it is now, or that of its run when the file is gone or broken. */
@@ -305,6 +477,10 @@ export function statusJson(status: ChildStatus): Record<string, unknown> {
     config_path: status.configPath,
     command: status.command,
     error: status.error,
+    failures: status.failures,
+    next_attempt_at: status.nextAttemptAt === null
+      ? null
+      : new Date(status.nextAttemptAt).toISOString(),
   };
 }
 
@@ -322,5 +498,8 @@ function neverStarted(name: string, path: string, now: number): Record<string, u
     config_path: path,
     command: null,
     error: null,
+    failures: 0,
+    next_attempt_at: null,
+    repeat_at: null,
   };
 }
