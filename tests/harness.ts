@@ -136,12 +136,18 @@ export class TestServer {
   }
 
   /** Polls the child's status until `predicate` holds. */
-  async waitChild(name: string, predicate: (c: ChildJson) => boolean, ms = 10_000): Promise<ChildJson> {
+  async waitChild(
+    name: string,
+    predicate: (c: ChildJson) => boolean,
+    ms = 10_000,
+  ): Promise<ChildJson> {
     const deadline = Date.now() + ms;
     for (;;) {
       const child = await this.child(name);
       if (predicate(child)) return child;
-      if (Date.now() > deadline) throw new Error(`child ${name} never matched; last: ${JSON.stringify(child)}`);
+      if (Date.now() > deadline) {
+        throw new Error(`child ${name} never matched; last: ${JSON.stringify(child)}`);
+      }
       await delay(50);
     }
   }
@@ -234,7 +240,10 @@ export interface ClientRun {
 }
 
 /** Runs the real client with `args`. */
-export async function runClient(args: readonly string[], env: Record<string, string> = {}): Promise<ClientRun> {
+export async function runClient(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<ClientRun> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", CLIENT_ENTRY, ...args],
     env: cleanEnv(env),
@@ -292,7 +301,11 @@ export function delay(ms: number): Promise<void> {
 }
 
 /** Polls `predicate` until it holds or `ms` passes. */
-export async function waitUntil(predicate: () => boolean | Promise<boolean>, ms = 10_000, what = "condition"): Promise<void> {
+export async function waitUntil(
+  predicate: () => boolean | Promise<boolean>,
+  ms = 10_000,
+  what = "condition",
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

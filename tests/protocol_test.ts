@@ -157,11 +157,14 @@ Deno.test("an empty line is answered EMPTY_REQUEST and the same connection then 
 
 Deno.test("a line of only blanks or a bare CR is answered EMPTY_REQUEST", async () => {
   await using server = await startServer();
-  const got = replies(await exchange(server.port, "   \t \n\r\n" + line({ id: 1, op: "check" })));
-  assert.equal(got.length, 3);
-  assertError(got[0], "EMPTY_REQUEST", /empty/i);
+  // A valid request first: the connection is plainly a v2 one before the blanks arrive.
+  const input = line({ id: 0, op: "check" }) + "   \t \n\r\n" + line({ id: 1, op: "check" });
+  const got = replies(await exchange(server.port, input));
+  assert.equal(got.length, 4);
+  assertCheckOk(got[0], 0);
   assertError(got[1], "EMPTY_REQUEST", /empty/i);
-  assertCheckOk(got[2], 1);
+  assertError(got[2], "EMPTY_REQUEST", /empty/i);
+  assertCheckOk(got[3], 1);
   await assertStillServing(server);
 });
 
@@ -275,9 +278,11 @@ badLineTest(
 Deno.test("JSON scalars (null, a number, a string, true) are answered BAD_REQUEST", async () => {
   await using server = await startServer({ children: SLEEPER });
   const pid = await startSleeper(server);
-  const got = replies(await exchange(server.port, 'null\n42\n"check"\ntrue\n'));
-  assert.equal(got.length, 4);
-  for (const reply of got) assertError(reply, "BAD_REQUEST", /must be a JSON object/);
+  const input = line({ id: 0, op: "check" }) + 'null\n42\n"check"\ntrue\n';
+  const got = replies(await exchange(server.port, input));
+  assert.equal(got.length, 5);
+  assertCheckOk(got[0], 0);
+  for (const reply of got.slice(1)) assertError(reply, "BAD_REQUEST", /must be a JSON object/);
   await assertStillServing(server, pid);
 });
 
@@ -492,6 +497,78 @@ Deno.test("a slow client trickling one byte at a time is cut off by read_timeout
   assert.equal(got.length, 1, text);
   assertError(got[0], "TIMEOUT", /within 0\.5s/);
   await assertStillServing(server);
+});
+
+Deno.test("a client that floods requests and never reads the responses is disconnected", async () => {
+  await using server = await startServer({ serverYaml: SHORT_TIMEOUT, children: SLEEPER });
+  const pid = await startSleeper(server);
+  const conn = await connect(server);
+  // 800 batches of 1000 requests (about 22 MB) cannot all fit in the kernel's buffers while
+  // nobody reads the answers: the writes stall until the server gives up on us.
+  const batch = encoder.encode(line({ id: 1, op: "info" }).repeat(1000));
+  let failure: unknown;
+  let batches = 0;
+  const flooding = (async () => {
+    try {
+      for (; batches < 800; batches++) await writeAll(conn, batch);
+    } catch (error) {
+      failure = error;
+    }
+  })();
+  const ended = await Promise.race([flooding.then(() => true), delay(20_000).then(() => false)]);
+  conn.close();
+  await flooding;
+  assert.ok(ended, `the flood was still being taken after 20 s (${batches} batches)`);
+  assert.ok(failure !== undefined, `all ${batches} batches were taken; the server never closed`);
+  assert.ok(
+    failure instanceof Deno.errors.ConnectionReset || failure instanceof Deno.errors.BrokenPipe,
+    `expected the server to reset the connection, got ${String(failure)}`,
+  );
+  await assertStillServing(server, pid);
+});
+
+Deno.test("a client pipelining a burst of requests does not hold up another client's request", async () => {
+  // Ten defined children make each `check` cost a directory scan, as on a real server.
+  const children: Record<string, string> = {};
+  for (let i = 0; i < 10; i++) children[`c${i}`] = "command: sleep 1000\n";
+  await using server = await startServer({ children });
+  const count = 3000;
+  const burst = encoder.encode(
+    Array.from({ length: count }, (_, i) => line({ id: i, op: "check" })).join(""),
+  );
+  const conn = await connect(server);
+  let firstAt = 0;
+  let endAt = 0;
+  let text = "";
+  const reading = (async () => {
+    const buffer = new Uint8Array(64 * 1024);
+    const decoder = new TextDecoder();
+    for (;;) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      text += decoder.decode(buffer.subarray(0, n), { stream: true });
+      if (firstAt === 0 && text.includes("\n")) firstAt = Date.now();
+    }
+    endAt = Date.now();
+    conn.close();
+  })();
+  await writeAll(conn, burst);
+  await conn.closeWrite();
+  await waitUntil(() => firstAt > 0 || endAt > 0, 10_000, "the burst's first answer");
+  const sent = Date.now();
+  const other = await server.request({ op: "check" }) as unknown as Reply;
+  const waited = Date.now() - sent;
+  await reading;
+  assertCheckOk(other, 1);
+  const got = replies(text);
+  assert.equal(got.length, count);
+  got.forEach((reply, i) => assertCheckOk(reply, i));
+  const rest = endAt - sent;
+  assert.ok(
+    waited < rest / 2,
+    `another client waited ${waited} ms for one check, while the burst took ${rest} ms more: ` +
+      "the server answers the whole burst before looking at anyone else",
+  );
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { DEFAULT_PORT } from "../config/server_config.ts";
+import { DEFAULT_PORT } from "../version.ts";
 import { OPS, OPS_NEEDING_CHILD } from "../protocol/messages.ts";
 import type { Op } from "../protocol/messages.ts";
 import { HostSyntaxError, parseHostList } from "./hosts.ts";
@@ -34,6 +34,9 @@ export type ClientCommand =
 
 /** Default time allowed for one host to answer. */
 export const DEFAULT_TIMEOUT_S = 30;
+
+/** Longest --timeout: timers cannot wait longer than 2^31-1 ms (about 24 days). */
+export const MAX_TIMEOUT_S = 86_400 * 24;
 
 /** Spellings of operations that supervisor-rs accepted. */
 const OP_ALIASES: Readonly<Record<string, Op>> = {
@@ -69,9 +72,12 @@ export function parseClientArgs(argv: readonly string[]): ClientCommand {
     } else if (arg === "--timeout" || arg.startsWith("--timeout=")) {
       const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
       const seconds = Number(value);
-      if (value === undefined || value === "" || !Number.isFinite(seconds) || seconds <= 0) {
+      if (
+        value === undefined || value === "" || !Number.isFinite(seconds) || seconds <= 0 ||
+        seconds > MAX_TIMEOUT_S
+      ) {
         throw new UsageError(
-          `--timeout needs a number of seconds greater than 0, found ${
+          `--timeout needs a number of seconds greater than 0 and at most ${MAX_TIMEOUT_S}, found ${
             JSON.stringify(value ?? "")
           }`,
         );

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { DEFAULT_PORT } from "../config/server_config.ts";
+import { DEFAULT_PORT } from "../version.ts";
 
 /** One server to talk to. */
 export interface HostTarget {

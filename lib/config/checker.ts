@@ -147,7 +147,7 @@ export class Checker {
     const { min, max, integer = false, minExclusive = false } = bounds;
     const kind = integer ? "a whole number" : "a number";
     const range = min !== undefined && max !== undefined
-      ? ` from ${min} to ${max}`
+      ? minExclusive ? ` greater than ${min} and at most ${max}` : ` from ${min} to ${max}`
       : min !== undefined
       ? minExclusive ? ` greater than ${min}` : ` of at least ${min}`
       : "";

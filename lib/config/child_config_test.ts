@@ -341,7 +341,7 @@ Deno.test("an unknown repeat action is rejected", () => {
   });
 });
 
-Deno.test("hooks like \"start other\" are parsed into prehooks and posthooks in order", () => {
+Deno.test('hooks like "start other" are parsed into prehooks and posthooks in order', () => {
   const config = parseChildConfig(
     FILE,
     "command: x\nhooks:\n  - prehook: start db\n  - prehook: restart cache\n" +
@@ -392,7 +392,10 @@ Deno.test("malformed hooks are each reported at their value", () => {
 Deno.test("a hook entry that is neither prehook nor posthook is rejected", () => {
   const problems = problemsOf("command: x\nhooks:\n  - prehok: start db\n");
   assert.equal(problems.length, 2);
-  assert.match(problems[0]!.message, /^unknown key "prehok" in a hook entry \(did you mean "prehook"\?\)/);
+  assert.match(
+    problems[0]!.message,
+    /^unknown key "prehok" in a hook entry \(did you mean "prehook"\?\)/,
+  );
   assert.equal(
     problems[1]!.message,
     'a hook entry must be exactly one of "prehook" or "posthook", found 0',
@@ -404,7 +407,8 @@ Deno.test("a reserved file stem such as all.yml cannot name a child", () => {
   assertOneProblem("command: x\n", {
     line: 1,
     col: 1,
-    message: 'the file name gives the child its name, and "all" is a reserved word and cannot name a child',
+    message:
+      'the file name gives the child its name, and "all" is a reserved word and cannot name a child',
   }, path);
 });
 
@@ -413,7 +417,10 @@ Deno.test("a file stem that is not a valid name cannot name a child", () => {
   const problems = problemsOf("command: x\n", path);
   assert.equal(problems.length, 1);
   assert.equal(problems[0]?.file, path);
-  assert.match(problems[0]!.message, /^the file name gives the child its name, and "bad name" is not a valid child name/);
+  assert.match(
+    problems[0]!.message,
+    /^the file name gives the child its name, and "bad name" is not a valid child name/,
+  );
 });
 
 Deno.test("a child config that is not a mapping is rejected", () => {

@@ -39,7 +39,7 @@ Deno.test("double quotes keep spaces and single quotes", () => {
   assert.deepEqual(splitCommand(`sh -c "echo it's  fine"`), ["sh", "-c", "echo it's  fine"]);
 });
 
-Deno.test("inside double quotes a backslash escapes only $ ` \" \\ and newline", () => {
+Deno.test('inside double quotes a backslash escapes only $ ` " \\ and newline', () => {
   assert.deepEqual(splitCommand(String.raw`"\$ \` \" \\"`), ['$ ` " \\']);
   // Before any other character the backslash stays.
   assert.deepEqual(splitCommand(String.raw`"a\nb\tc\'d"`), [String.raw`a\nb\tc\'d`]);

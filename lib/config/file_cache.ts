@@ -1,15 +1,16 @@
 /**
  * Re-reading configuration at every operation without re-parsing files that did not change.
  *
- * A file is stat'ed at each read; the cached result is reused only while its size, modification
- * time and inode are the same. Results and failures are both cached, so a broken file is
- * reported the same way each time without being parsed again.
+ * A file is read at each call (config files are small); it is parsed again only when its text
+ * differs from the last reading. Comparing text rather than timestamps means a rewrite is seen
+ * however fast it follows the last read. Results and failures are both cached, so a broken file
+ * is reported the same way each time without being parsed again.
  *
  * @module
  */
 
 interface Entry<T> {
-  readonly stamp: string;
+  readonly text: string;
   readonly result: { ok: true; value: T } | { ok: false; error: unknown };
 }
 
@@ -24,23 +25,19 @@ export class ParsedFileCache<T> {
     this.#limit = limit;
   }
 
-  /** The parsed content of `path`, read again only when the file changed. */
+  /** The parsed content of `path`, parsed again only when its text changed. */
   read(path: string): T {
-    const info = Deno.statSync(path);
-    const stamp = `${info.size}:${info.mtime?.getTime() ?? 0}:${info.ino ?? 0}:${
-      info.ctime?.getTime() ?? 0
-    }`;
+    const text = Deno.readTextFileSync(path);
     const cached = this.#entries.get(path);
-    if (cached && cached.stamp === stamp) {
+    if (cached && cached.text === text) {
       if (cached.result.ok) return cached.result.value;
       throw cached.result.error;
     }
-    const text = Deno.readTextFileSync(path);
     let entry: Entry<T>;
     try {
-      entry = { stamp, result: { ok: true, value: this.#parse(path, text) } };
+      entry = { text, result: { ok: true, value: this.#parse(path, text) } };
     } catch (error) {
-      entry = { stamp, result: { ok: false, error } };
+      entry = { text, result: { ok: false, error } };
     }
     if (this.#entries.size >= this.#limit) this.#entries.clear();
     this.#entries.set(path, entry);

@@ -8,14 +8,14 @@
  */
 import { dirname, isAbsolute, resolve } from "node:path";
 import { ConfigError } from "../errors.ts";
+import { DEFAULT_PORT } from "../version.ts";
 import { Checker } from "./checker.ts";
 import { YamlSource } from "./yaml_source.ts";
 
 /** Where the server looks for its config when none is given (as supervisor-rs did). */
 export const DEFAULT_SERVER_CONFIG_PATH = "/tmp/server.yml";
 
-/** The port supervisor-rs always used. */
-export const DEFAULT_PORT = 33889;
+export { DEFAULT_PORT };
 
 /** Which children start with the server. */
 export type StartupMode = "quiet" | "half" | "full";

@@ -17,11 +17,15 @@ import { nameProblem } from "./names.ts";
 import { parseServerConfig, unreadable } from "./server_config.ts";
 import type { ServerConfig } from "./server_config.ts";
 
+/** How old a directory's last change must be before its listing is reused. */
+const SETTLE_MS = 1000;
+
 /** Reads server.yml and child configs on demand, with a stat-validated cache. */
 export class ConfigStore {
   readonly serverPath: string;
   readonly #servers = new ParsedFileCache(parseServerConfig, 4);
   readonly #children = new ParsedFileCache(parseChildConfig);
+  #catalog: { readonly key: string; readonly value: Catalog } | undefined;
 
   constructor(serverPath: string) {
     this.serverPath = serverPath;
@@ -37,9 +41,29 @@ export class ConfigStore {
     }
   }
 
-  /** Every child file in the loadpaths now. */
+  /**
+   * Every child file in the loadpaths now. The listing is reused while no loadpath directory
+   * has changed: each directory's modification time is compared, and a directory changed less
+   * than {@link SETTLE_MS} ago is always listed again (timestamps are coarse).
+   */
   catalog(): Catalog {
-    return scanLoadpaths(this.#server().loadpaths);
+    const loadpaths = this.#server().loadpaths;
+    const now = Date.now();
+    const stamps = loadpaths.map((dir) => {
+      try {
+        const mtime = Deno.statSync(dir).mtime?.getTime() ?? now;
+        return now - mtime < SETTLE_MS ? "unsettled" : `${dir}@${mtime}`;
+      } catch {
+        return `${dir}@missing`;
+      }
+    });
+    const key = stamps.join("\n");
+    if (this.#catalog && this.#catalog.key === key && !stamps.includes("unsettled")) {
+      return this.#catalog.value;
+    }
+    const value = scanLoadpaths(loadpaths);
+    this.#catalog = { key, value };
+    return value;
   }
 
   /**

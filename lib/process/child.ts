@@ -98,6 +98,8 @@ export class Child {
   readonly #life: Lifecycle;
   readonly #queue = new SerialQueue();
   #run: Run | undefined;
+  /** Output of the current or last run, drained or not. */
+  #lastDrained: Promise<void> = Promise.resolve();
   #config: ChildConfig | undefined;
   #starts = 0;
   #history: ExitRecord[] = [];
@@ -218,6 +220,7 @@ export class Child {
     const startedAt = clock.now();
     const timers = new AbortController();
     const drained = outputs.pump(proc.stdout, proc.stderr);
+    this.#lastDrained = drained;
     const base = { proc, config, startedAt, drained, timers };
     const exited = proc.status
       .catch((): ExitStatus => ({ code: null, signal: null }))
@@ -300,7 +303,7 @@ export class Child {
 
   /** Waits until every pipe of the current or last run has been drained, at most `ms`. */
   async drained(ms: number): Promise<void> {
-    if (this.#run) await this.#within(this.#run.drained, ms);
+    await this.#within(this.#lastDrained, ms);
   }
 
   #onExit(run: Omit<Run, "exited">, status: ExitStatus): ExitRecord {

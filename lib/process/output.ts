@@ -51,6 +51,7 @@ export class SerialSink implements ByteSink {
 }
 
 const NEWLINE = 0x0a;
+const NEWLINE_BYTES = Uint8Array.of(NEWLINE);
 
 /**
  * Splits a byte stream into lines and puts a prefix before each; a line longer than `maxLine`
@@ -66,28 +67,32 @@ export class LinePrefixer {
     this.#maxLine = maxLine;
   }
 
-  /** The complete lines of `chunk` (with what was left from before), prefixed; or null. */
+  /**
+   * The complete lines of `chunk` (with what was left from before), prefixed; or null. A line
+   * longer than `maxLine` is cut into pieces of `maxLine` bytes, however it was chunked.
+   */
   push(chunk: Uint8Array): Uint8Array | null {
     const data = this.#partial.length === 0 ? chunk : concat([this.#partial, chunk]);
     const pieces: Uint8Array[] = [];
+    const emit = (from: number, to: number, newline: boolean) => {
+      pieces.push(this.#prefix, data.subarray(from, to));
+      if (newline) pieces.push(NEWLINE_BYTES);
+    };
     let start = 0;
     for (;;) {
       const newline = data.indexOf(NEWLINE, start);
-      const end = newline < 0 ? -1 : newline + 1;
-      if (end < 0) {
-        if (data.length - start >= this.#maxLine) {
-          pieces.push(
-            this.#prefix,
-            data.subarray(start, start + this.#maxLine),
-            Uint8Array.of(NEWLINE),
-          );
-          start += this.#maxLine;
-          continue;
-        }
-        break;
+      if (newline < 0) break;
+      while (newline - start > this.#maxLine) {
+        emit(start, start + this.#maxLine, true);
+        start += this.#maxLine;
       }
-      pieces.push(this.#prefix, data.subarray(start, end));
-      start = end;
+      emit(start, newline + 1, false);
+      start = newline + 1;
+    }
+    // An unterminated rest longer than a line may be: cut what is certain to be a full piece.
+    while (data.length - start > this.#maxLine) {
+      emit(start, start + this.#maxLine, true);
+      start += this.#maxLine;
     }
     this.#partial = data.slice(start);
     return pieces.length === 0 ? null : concat(pieces);
@@ -96,7 +101,7 @@ export class LinePrefixer {
   /** What is left of an unterminated last line, prefixed and ended with a newline; or null. */
   end(): Uint8Array | null {
     if (this.#partial.length === 0) return null;
-    const out = concat([this.#prefix, this.#partial, Uint8Array.of(NEWLINE)]);
+    const out = concat([this.#prefix, this.#partial, NEWLINE_BYTES]);
     this.#partial = new Uint8Array(0);
     return out;
   }
@@ -112,6 +117,36 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
     offset += part.length;
   }
   return out;
+}
+
+/** Bytes read per pipe at a time; one buffer per pipe, reused, so memory stays small. */
+export const PIPE_BUFFER_BYTES = 16 * 1024;
+
+/**
+ * The chunks of `readable`, read into one reused buffer where the stream allows it. A chunk is
+ * valid until the next one is asked for: callers write it out before reading on.
+ */
+export async function* readChunks(
+  readable: ReadableStream<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  let reader: ReadableStreamBYOBReader;
+  try {
+    reader = readable.getReader({ mode: "byob" });
+  } catch {
+    yield* readable;
+    return;
+  }
+  let buffer = new ArrayBuffer(PIPE_BUFFER_BYTES);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read(new Uint8Array(buffer));
+      if (done || !value) return;
+      yield value;
+      buffer = value.buffer as ArrayBuffer;
+    }
+  } finally {
+    reader.releaseLock();
+  }
 }
 
 /** An output file, shared by the streams that name it, closed when the last one ends. */
@@ -245,7 +280,9 @@ export class ChildOutputs {
       }
     };
     try {
-      for await (const chunk of readable) await put(prefixer ? prefixer.push(chunk) : chunk);
+      for await (const chunk of readChunks(readable)) {
+        await put(prefixer ? prefixer.push(chunk) : chunk);
+      }
       await put(prefixer?.end() ?? null);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);

@@ -33,6 +33,9 @@ export interface ConnectionLimits {
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** How long one connection may be served before others get a turn. */
+const FAIRNESS_SLICE_MS = 5;
 const encoder = new TextEncoder();
 
 /** Decodes one request line, or explains with a SupervisorError why it is not a request. */
@@ -78,6 +81,7 @@ export async function serveConnection(
   logger: Logger,
 ): Promise<{ shutdown: boolean }> {
   const reader = new LineReader(socket, limits.maxRequestBytes);
+  let lastYield = performance.now();
   const send = (response: Response) =>
     writeWithin(socket, encodeResponse(response), limits.readTimeoutMs);
   try {
@@ -112,6 +116,12 @@ export async function serveConnection(
       const outcome = await handle(decoded.request, peer);
       await send(outcome.response);
       if (outcome.shutdown) return { shutdown: true };
+      // Buffered requests are answered without a trip through the event loop; give other
+      // connections their turn every few milliseconds so one pipelining client cannot hog it.
+      if (performance.now() - lastYield > FAIRNESS_SLICE_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        lastYield = performance.now();
+      }
     }
   } catch (error) {
     // The peer went away or stopped reading; nothing to answer.

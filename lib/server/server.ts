@@ -130,7 +130,9 @@ export class Server {
   async serve(): Promise<void> {
     void this.#listener.serve(
       (request, peer) => {
-        this.#logger.info(`${peer}: ${request.op}${request.child ? ` ${request.child}` : ""}`);
+        if (request.op !== "check" && request.op !== "info") {
+          this.#logger.info(`${peer}: ${request.op}${request.child ? ` ${request.child}` : ""}`);
+        }
         return dispatch(this.supervisor, request);
       },
       () => void this.shutdown("kill requested by a client"),

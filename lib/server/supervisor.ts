@@ -15,6 +15,7 @@ import { Child, describeExit } from "../process/child.ts";
 import type { ChildDeps, ChildStatus, ExitRecord } from "../process/child.ts";
 import type { ChildState } from "../process/state.ts";
 import { VERSION } from "../version.ts";
+import { nameProblem } from "../config/names.ts";
 import { hookText, planPrehooks } from "./hooks.ts";
 import { RepeatTimers } from "./repeat_timers.ts";
 
@@ -137,6 +138,12 @@ export class Supervisor {
       problems.push(...catalog.problems);
     } catch (error) {
       problems.push(error instanceof Error ? error.message : String(error));
+    }
+    const bad = name === undefined ? undefined : nameProblem(name);
+    if (name !== undefined && bad) {
+      throw new SupervisorError(bad.includes("reserved") ? "RESERVED_NAME" : "BAD_NAME", bad, {
+        child: name,
+      });
     }
     const names = name === undefined
       ? [...new Set([...defined.keys(), ...this.#children.keys()])].sort()

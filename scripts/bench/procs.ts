@@ -103,7 +103,7 @@ export class LoggedProcess {
   /** Waits up to `ms` for the exit; true when it exited. */
   async exitWithin(ms: number): Promise<boolean> {
     if (this.exited) return true;
-    let timer = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
     const done = await Promise.race([this.status.then(() => true as const), timeout]);
     clearTimeout(timer);
@@ -136,7 +136,14 @@ export function startLogged(
   const stdoutPath = join(dir, `${name}.out`);
   const stderrPath = join(dir, `${name}.err`);
   const proc = new Deno.Command("/bin/sh", {
-    args: ["-c", 'out="$1"; err="$2"; shift 2; exec "$@" >"$out" 2>"$err"', "sh", stdoutPath, stderrPath, ...argv],
+    args: [
+      "-c",
+      'out="$1"; err="$2"; shift 2; exec "$@" >"$out" 2>"$err"',
+      "sh",
+      stdoutPath,
+      stderrPath,
+      ...argv,
+    ],
     cwd,
     env: benchEnv(),
     stdin: "null",

@@ -1,0 +1,191 @@
+import assert from "node:assert/strict";
+import { DEFAULT_TIMEOUT_S, parseClientArgs, UsageError } from "./args.ts";
+import type { ClientCommand } from "./args.ts";
+
+type OpCommand = Extract<ClientCommand, { kind: "op" }>;
+
+const DEFAULT_HOST = { label: "127.0.0.1:33889", hostname: "127.0.0.1", port: 33889 };
+
+function op(argv: readonly string[]): OpCommand {
+  const command = parseClientArgs(argv);
+  assert.equal(command.kind, "op", `${JSON.stringify(argv)} gave ${JSON.stringify(command)}`);
+  return command as OpCommand;
+}
+
+/** Asserts that `argv` is a usage error (exit code 2) with `message`. */
+function assertUsage(argv: readonly string[], message: string | RegExp): void {
+  assert.throws(() => parseClientArgs(argv), (error: unknown) => {
+    assert.ok(error instanceof UsageError, `expected UsageError, got ${error}`);
+    assert.equal(error.name, "UsageError");
+    assert.equal(error.exitCode, 2);
+    if (typeof message === "string") assert.equal(error.message, message);
+    else assert.match(error.message, message);
+    return true;
+  });
+}
+
+Deno.test("an operation alone goes to 127.0.0.1:33889 with the default timeout", () => {
+  assert.deepEqual(parseClientArgs(["check"]), {
+    kind: "op",
+    op: "check",
+    child: undefined,
+    hosts: [DEFAULT_HOST],
+    json: false,
+    timeoutMs: DEFAULT_TIMEOUT_S * 1000,
+  });
+  assert.equal(DEFAULT_TIMEOUT_S, 30);
+});
+
+Deno.test("an operation takes its child as the next word", () => {
+  const command = op(["restart", "web"]);
+  assert.equal(command.op, "restart");
+  assert.equal(command.child, "web");
+  assert.equal(op(["stop", "all"]).child, "all");
+  assert.equal(op(["check", "web"]).child, "web");
+});
+
+Deno.test("every v2 operation is accepted in lower case", () => {
+  for (const word of ["start", "stop", "restart", "trystart"]) {
+    assert.equal(op([word, "web"]).op, word);
+  }
+  for (const word of ["check", "info", "kill"]) assert.equal(op([word]).op, word);
+});
+
+Deno.test("the seed's spellings of operations are accepted", () => {
+  assert.equal(op(["TryStart", "web"]).op, "trystart");
+  assert.equal(op(["Trystart", "web"]).op, "trystart");
+  assert.equal(op(["Start", "web"]).op, "start");
+  assert.equal(op(["Stop", "web"]).op, "stop");
+  assert.equal(op(["Restart", "web"]).op, "restart");
+  assert.equal(op(["Check"]).op, "check");
+  assert.equal(op(["INFO"]).op, "info");
+  assert.equal(op(["Info"]).op, "info");
+  assert.equal(op(["Kill"]).op, "kill");
+});
+
+Deno.test("an unknown operation is a usage error listing the operations", () => {
+  assertUsage(
+    ["reboot"],
+    'Unknown operation "reboot"; expected one of: start, stop, restart, trystart, check, info, kill',
+  );
+});
+
+Deno.test("no operation at all is a usage error", () => {
+  assertUsage([], "No operation given");
+  assertUsage(["--json"], "No operation given");
+});
+
+Deno.test('"on HOST" sets the host, and can be repeated', () => {
+  const command = op(["check", "on", "10.0.0.1:4000", "on", "[::1]"]);
+  assert.deepEqual(command.hosts, [
+    { label: "10.0.0.1:4000", hostname: "10.0.0.1", port: 4000 },
+    { label: "[::1]:33889", hostname: "::1", port: 33889 },
+  ]);
+});
+
+Deno.test('"on" accepts a quoted list of hosts and keeps the order given', () => {
+  const command = op(["stop", "web", "on", "h1, h2:5000", "on", "h3"]);
+  assert.deepEqual(command.hosts.map((h) => h.label), ["h1:33889", "h2:5000", "h3:33889"]);
+  assert.equal(command.child, "web");
+});
+
+Deno.test('"on" may come before the operation', () => {
+  const command = op(["on", "h1", "start", "web"]);
+  assert.equal(command.op, "start");
+  assert.equal(command.child, "web");
+  assert.deepEqual(command.hosts.map((h) => h.label), ["h1:33889"]);
+});
+
+Deno.test('"on" without a host, or with a bad one, is a usage error', () => {
+  assertUsage(["check", "on"], '"on" needs a host, e.g. "on 127.0.0.1:33889"');
+  assertUsage(
+    ["check", "on", "h1:99999"],
+    'Invalid port "99999" in host "h1:99999": expected 1 to 65535',
+  );
+  assertUsage(["check", "on", "h1,,h2"], 'Invalid host list "h1,,h2": empty entry');
+  assertUsage(["check", "on", "ssh://me@web1"], /the ssh:\/\/ transport is not available/);
+});
+
+Deno.test("--json asks for one JSON document", () => {
+  assert.equal(op(["check", "--json"]).json, true);
+  assert.equal(op(["--json", "info"]).json, true);
+  assert.equal(op(["info"]).json, false);
+});
+
+Deno.test("--timeout takes seconds as the next word or after =", () => {
+  assert.equal(op(["check", "--timeout", "5"]).timeoutMs, 5000);
+  assert.equal(op(["check", "--timeout=5"]).timeoutMs, 5000);
+  assert.equal(op(["--timeout", "0.25", "check"]).timeoutMs, 250);
+});
+
+Deno.test("--timeout without a positive number is a usage error", () => {
+  const message = (found: string) =>
+    `--timeout needs a number of seconds greater than 0 and at most 2073600, found ${
+      JSON.stringify(found)
+    }`;
+  assertUsage(["check", "--timeout"], message(""));
+  assertUsage(["check", "--timeout="], message(""));
+  assertUsage(["check", "--timeout", "abc"], message("abc"));
+  assertUsage(["check", "--timeout=0"], message("0"));
+  assertUsage(["check", "--timeout", "-3"], message("-3"));
+  assertUsage(["check", "--timeout", "Infinity"], message("Infinity"));
+});
+
+Deno.test("a --timeout too long for a timer is refused rather than expiring at once", () => {
+  // Timers hold at most 2^31 - 1 ms (about 24.8 days); a longer one fires after 1 ms.
+  let command: ClientCommand | undefined;
+  try {
+    command = parseClientArgs(["check", "--timeout", "3000000"]);
+  } catch (error) {
+    assert.ok(error instanceof UsageError, `expected UsageError, got ${error}`);
+    return;
+  }
+  assert.equal(command.kind, "op");
+  assert.ok(
+    command.kind === "op" && command.timeoutMs <= 2 ** 31 - 1,
+    `timeoutMs ${command.kind === "op" ? command.timeoutMs : "?"} would overflow a timer`,
+  );
+});
+
+Deno.test("help, --help and -h all ask for help", () => {
+  assert.deepEqual(parseClientArgs(["help"]), { kind: "help" });
+  assert.deepEqual(parseClientArgs(["--help"]), { kind: "help" });
+  assert.deepEqual(parseClientArgs(["-h"]), { kind: "help" });
+  assert.deepEqual(parseClientArgs(["Help"]), { kind: "help" });
+  assert.deepEqual(parseClientArgs(["start", "--help"]), { kind: "help" });
+  assert.deepEqual(parseClientArgs(["bogus-op", "-h"]), { kind: "help" });
+});
+
+Deno.test("--version and -V ask for the version", () => {
+  assert.deepEqual(parseClientArgs(["--version"]), { kind: "version" });
+  assert.deepEqual(parseClientArgs(["-V"]), { kind: "version" });
+  assert.deepEqual(parseClientArgs(["check", "--version"]), { kind: "version" });
+});
+
+Deno.test("start, stop, restart and trystart without a child are usage errors", () => {
+  assertUsage(["start"], '"start" needs a child name, e.g. "start web"');
+  assertUsage(["stop"], '"stop" needs a child name, e.g. "stop web" or "stop all"');
+  assertUsage(["restart"], '"restart" needs a child name, e.g. "restart web"');
+  assertUsage(["trystart", "--json"], '"trystart" needs a child name, e.g. "trystart web"');
+});
+
+Deno.test("info and kill with a child are usage errors", () => {
+  assertUsage(["info", "web"], '"info" takes no child name, found "web"');
+  assertUsage(["kill", "web"], '"kill" takes no child name, found "web"');
+});
+
+Deno.test("an extra word after the child is a usage error", () => {
+  assertUsage(["start", "web", "api"], 'Unexpected argument "api"');
+});
+
+Deno.test("an unknown option is a usage error", () => {
+  assertUsage(["check", "--bogus"], 'Unknown option "--bogus"');
+  assertUsage(["check", "-x"], 'Unknown option "-x"');
+});
+
+Deno.test('"with KEY" is refused while signed commands are not available', () => {
+  assertUsage(
+    ["stop", "web", "with", "admin.pem"],
+    '"with KEY.pem" (signed commands) is not available in this version',
+  );
+});

@@ -1,0 +1,245 @@
+import assert from "node:assert/strict";
+import type { HostResult } from "./fanout.ts";
+import {
+  describeExitJson,
+  formatDuration,
+  renderBody,
+  renderResults,
+  summaryLine,
+} from "./render.ts";
+
+Deno.test("durations under a second are shown in whole milliseconds", () => {
+  assert.equal(formatDuration(0), "0ms");
+  assert.equal(formatDuration(1), "1ms");
+  assert.equal(formatDuration(850), "850ms");
+  assert.equal(formatDuration(999), "999ms");
+  assert.equal(formatDuration(-20), "0ms");
+});
+
+Deno.test("durations from one second to a minute are whole seconds", () => {
+  assert.equal(formatDuration(1000), "1s");
+  assert.equal(formatDuration(1999), "1s");
+  assert.equal(formatDuration(12_000), "12s");
+  assert.equal(formatDuration(59_999), "59s");
+});
+
+Deno.test("durations from a minute to an hour are minutes and two-digit seconds", () => {
+  assert.equal(formatDuration(60_000), "1m00s");
+  assert.equal(formatDuration(192_000), "3m12s");
+  assert.equal(formatDuration(3_599_999), "59m59s");
+});
+
+Deno.test("durations from an hour to a day are hours and two-digit minutes", () => {
+  assert.equal(formatDuration(3_600_000), "1h00m");
+  assert.equal(formatDuration(2 * 3_600_000 + 5 * 60_000), "2h05m");
+  assert.equal(formatDuration(86_399_999), "23h59m");
+});
+
+Deno.test("durations of a day or more are days and two-digit hours", () => {
+  assert.equal(formatDuration(86_400_000), "1d00h");
+  assert.equal(formatDuration(3 * 86_400_000 + 4 * 3_600_000), "3d04h");
+  assert.equal(formatDuration(400 * 86_400_000), "400d00h");
+});
+
+Deno.test("an exit is described by code or signal, marked when it was asked for", () => {
+  assert.equal(describeExitJson({ code: 1, signal: null, requested: false }), "exit code 1");
+  assert.equal(describeExitJson({ code: null, signal: "SIGKILL" }), "signal SIGKILL");
+  assert.equal(
+    describeExitJson({ code: null, signal: "SIGTERM", requested: true }),
+    "signal SIGTERM (stopped)",
+  );
+  assert.equal(describeExitJson(null), "-");
+  assert.equal(describeExitJson("exit"), "-");
+});
+
+Deno.test("one host gives one Server HOST response block and no summary", () => {
+  const results: HostResult[] = [{ host: "127.0.0.1:33889", ok: true, message: "web started" }];
+  assert.equal(
+    renderResults("start", "web", results),
+    "Server 127.0.0.1:33889 response:\nweb started\n",
+  );
+});
+
+Deno.test("several hosts give their blocks in the order given, then a summary line", () => {
+  const results: HostResult[] = [
+    { host: "b:1", ok: true, message: "web started" },
+    { host: "h", ok: false, code: "UNREACHABLE", message: "connection refused" },
+    { host: "a:2", ok: true, message: "web is already running" },
+  ];
+  assert.equal(
+    renderResults("start", "web", results),
+    "Server b:1 response:\nweb started\n\n" +
+      "Server h response:\nerror: connection refused [UNREACHABLE]\n\n" +
+      "Server a:2 response:\nweb is already running\n\n" +
+      "2 ok, 1 failed: h (UNREACHABLE)",
+  );
+});
+
+Deno.test("no hosts give no output", () => {
+  assert.equal(renderResults("check", undefined, []), "");
+});
+
+Deno.test("the summary line counts successes and names each failure with its code", () => {
+  assert.equal(
+    summaryLine([
+      { host: "a", ok: true, message: "" },
+      { host: "b", ok: true, message: "" },
+    ]),
+    "2 ok, 0 failed",
+  );
+  assert.equal(
+    summaryLine([
+      { host: "a", ok: false, code: "NOT_FOUND", message: "" },
+      { host: "b", ok: true, message: "" },
+      { host: "c", ok: false, message: "" },
+    ]),
+    "1 ok, 2 failed: a (NOT_FOUND), c (error)",
+  );
+});
+
+Deno.test("a failed host's block shows error: MESSAGE [CODE]", () => {
+  const result: HostResult = {
+    host: "h",
+    ok: false,
+    code: "NOT_FOUND",
+    message: 'Cannot find child "ghost"',
+  };
+  assert.equal(
+    renderBody("start", "ghost", result),
+    'error: Cannot find child "ghost" [NOT_FOUND]',
+  );
+  assert.equal(
+    renderResults("start", "ghost", [result]),
+    'Server h response:\nerror: Cannot find child "ghost" [NOT_FOUND]\n',
+  );
+});
+
+Deno.test("a failure without a code shows only the message", () => {
+  assert.equal(
+    renderBody("check", undefined, { host: "h", ok: false, message: "oops" }),
+    "error: oops",
+  );
+});
+
+Deno.test("check without a child renders a table with aligned columns, then the message", () => {
+  const result: HostResult = {
+    host: "h",
+    ok: true,
+    message: "2 children",
+    data: {
+      children: [
+        {
+          name: "web",
+          state: "RUNNING",
+          pid: 123,
+          uptime_ms: 192_000,
+          restarts: 2,
+          last_exit: { code: 1, signal: null, requested: false },
+        },
+        {
+          name: "db-long-name",
+          state: "STOPPED",
+          pid: null,
+          uptime_ms: null,
+          restarts: 0,
+          last_exit: { code: null, signal: "SIGTERM", requested: true },
+        },
+      ],
+    },
+  };
+  assert.equal(
+    renderBody("check", undefined, result),
+    [
+      "NAME          STATE    PID  UPTIME  RESTARTS  LAST EXIT",
+      "web           RUNNING  123  3m12s   2         exit code 1",
+      "db-long-name  STOPPED  -    -       0         signal SIGTERM (stopped)",
+      "2 children",
+    ].join("\n"),
+  );
+});
+
+Deno.test("check of one child renders its details and recent exits", () => {
+  const result: HostResult = {
+    host: "h",
+    ok: true,
+    message: "web",
+    data: {
+      children: [{
+        name: "web",
+        state: "EXITED",
+        since: "2026-01-01T00:00:00.000Z",
+        pid: null,
+        uptime_ms: null,
+        restarts: 1,
+        command: ["sleep", "a b"],
+        config_path: "/srv/web.yml",
+        last_exit: { code: 3, signal: null, requested: false },
+        error: null,
+        history: [
+          { at: "2026-01-01T00:00:00.000Z", code: 3, signal: null, requested: false, ran_ms: 1500 },
+        ],
+      }],
+    },
+  };
+  assert.equal(
+    renderBody("check", "web", result),
+    [
+      "name:       web",
+      "state:      EXITED since 2026-01-01T00:00:00.000Z",
+      "pid:        -",
+      "uptime:     -",
+      "restarts:   1",
+      'command:    "sleep" "a b"',
+      "config:     /srv/web.yml",
+      "last exit:  exit code 3",
+      "recent exits (oldest first):",
+      "  2026-01-01T00:00:00.000Z  exit code 3  ran 1s",
+    ].join("\n"),
+  );
+});
+
+Deno.test("info renders the server's facts as aligned lines", () => {
+  const result: HostResult = {
+    host: "h",
+    ok: true,
+    message: "supervisor-ts 0.1.0",
+    data: {
+      version: "0.1.0",
+      pid: 42,
+      config_path: "/etc/server.yml",
+      listen: "127.0.0.1:33889",
+      encrypt: "off",
+      mode: "quiet",
+      loadpaths: [],
+      uptime_ms: 3_600_000,
+      running: ["api", "web"],
+    },
+  };
+  assert.equal(
+    renderBody("info", undefined, result),
+    [
+      "version:      0.1.0",
+      "pid:          42",
+      "config path:  /etc/server.yml",
+      "listen:       127.0.0.1:33889",
+      "encrypt:      off",
+      "mode:         quiet",
+      "loadpaths:    (none)",
+      "uptime:       1h00m",
+      "running:      api web",
+    ].join("\n"),
+  );
+});
+
+Deno.test("problems the server reports are listed after the body", () => {
+  const result: HostResult = {
+    host: "h",
+    ok: true,
+    message: "stopped web",
+    data: { problems: ['loadpath "/x" cannot be read: does not exist'] },
+  };
+  assert.equal(
+    renderBody("stop", "web", result),
+    'stopped web\nproblem: loadpath "/x" cannot be read: does not exist',
+  );
+});

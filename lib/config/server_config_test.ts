@@ -1,0 +1,222 @@
+import assert from "node:assert/strict";
+import { ConfigError } from "../errors.ts";
+import type { ConfigProblem } from "../errors.ts";
+import { DEFAULT_LIMITS, DEFAULT_PORT, parseServerConfig } from "./server_config.ts";
+
+const DIR = "/etc/supervisor-ts";
+const FILE = `${DIR}/server.yml`;
+
+/** The problems of the ConfigError that parsing `text` throws. */
+function problemsOf(text: string): readonly ConfigProblem[] {
+  try {
+    parseServerConfig(FILE, text);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${error}`);
+    return error.problems;
+  }
+  assert.fail(`expected ${JSON.stringify(text)} to be rejected`);
+}
+
+Deno.test("an empty server.yml gives every default", () => {
+  assert.deepEqual(parseServerConfig(FILE, ""), {
+    path: FILE,
+    dir: DIR,
+    loadpaths: [],
+    mode: "quiet",
+    startup: [],
+    encrypt: false,
+    pubKeysPath: [],
+    listenerAddr: "127.0.0.1",
+    ipv6: false,
+    listenerPort: 33889,
+    limits: { maxRequestBytes: 65536, readTimeoutMs: 30_000, maxConnections: 1024 },
+  });
+  assert.equal(DEFAULT_PORT, 33889);
+});
+
+Deno.test("the default listener is loopback, not every interface", () => {
+  const config = parseServerConfig(FILE, "mode: quiet\n");
+  assert.equal(config.listenerAddr, "127.0.0.1");
+  assert.equal(config.listenerPort, 33889);
+});
+
+Deno.test("ipv6 without listener_addr listens on ::", () => {
+  const config = parseServerConfig(FILE, "ipv6: true\n");
+  assert.equal(config.ipv6, true);
+  assert.equal(config.listenerAddr, "::");
+});
+
+Deno.test("an explicit listener_addr wins over ipv6", () => {
+  const config = parseServerConfig(FILE, "ipv6: true\nlistener_addr: ::1\n");
+  assert.equal(config.listenerAddr, "::1");
+});
+
+Deno.test("encrypt accepts YAML booleans", () => {
+  const on = parseServerConfig(FILE, "encrypt: true\npub_keys_path: [keys]\n");
+  assert.equal(on.encrypt, true);
+  assert.equal(parseServerConfig(FILE, "encrypt: false\n").encrypt, false);
+});
+
+Deno.test('encrypt accepts the strings "on" and "off" that YAML 1.2 reads from on and off', () => {
+  const on = parseServerConfig(FILE, "encrypt: on\npub_keys_path: [keys]\n");
+  assert.equal(on.encrypt, true);
+  assert.equal(parseServerConfig(FILE, "encrypt: off\n").encrypt, false);
+  assert.equal(parseServerConfig(FILE, 'encrypt: "OFF"\n').encrypt, false);
+  assert.equal(parseServerConfig(FILE, "encrypt: 'On'\npub_keys_path: [k]\n").encrypt, true);
+});
+
+Deno.test("encrypt rejects any other word with the quoted value", () => {
+  assert.deepEqual(problemsOf("encrypt: maybe\n"), [{
+    file: FILE,
+    line: 1,
+    col: 10,
+    message: 'encrypt must be on or off (or true/false), found "maybe"',
+  }]);
+});
+
+Deno.test("encrypt on without any pub_keys_path is rejected", () => {
+  assert.deepEqual(problemsOf("encrypt: on\n"), [{
+    file: FILE,
+    line: 1,
+    col: 10,
+    message: "encrypt is on but pub_keys_path lists no directory of public keys",
+  }]);
+});
+
+Deno.test("relative loadpaths and pub_keys_path resolve against the server.yml directory", () => {
+  const config = parseServerConfig(
+    FILE,
+    "loadpaths:\n  - children\n  - ../shared/children\n  - /opt/children\npub_keys_path: [keys]\n",
+  );
+  assert.deepEqual(config.loadpaths, [
+    `${DIR}/children`,
+    "/etc/shared/children",
+    "/opt/children",
+  ]);
+  assert.deepEqual(config.pubKeysPath, [`${DIR}/keys`]);
+});
+
+Deno.test("a relative server.yml path is resolved against the working directory", () => {
+  const config = parseServerConfig("conf/server.yml", "loadpaths: [children]\n");
+  assert.equal(config.path, `${Deno.cwd()}/conf/server.yml`);
+  assert.deepEqual(config.loadpaths, [`${Deno.cwd()}/conf/children`]);
+});
+
+Deno.test("loadpaths must be a list of strings", () => {
+  assert.deepEqual(problemsOf("loadpaths: children\n"), [{
+    file: FILE,
+    line: 1,
+    col: 12,
+    message: 'loadpaths must be a list, found "children"',
+  }]);
+});
+
+Deno.test("mode and startup are read as given", () => {
+  const config = parseServerConfig(FILE, "mode: half\nstartup: [web, worker]\n");
+  assert.equal(config.mode, "half");
+  assert.deepEqual(config.startup, ["web", "worker"]);
+});
+
+Deno.test("a misspelt mode is rejected with a suggestion", () => {
+  assert.deepEqual(problemsOf("mode: fulll\n"), [{
+    file: FILE,
+    line: 1,
+    col: 7,
+    message: 'mode must be one of quiet, half, full, found "fulll" (did you mean "full"?)',
+  }]);
+});
+
+Deno.test("listener_port 0 is allowed and means an ephemeral port", () => {
+  assert.equal(parseServerConfig(FILE, "listener_port: 0\n").listenerPort, 0);
+  assert.equal(parseServerConfig(FILE, "listener_port: 65535\n").listenerPort, 65535);
+});
+
+Deno.test("listener_port above 65535, fractional or quoted is rejected", () => {
+  assert.deepEqual(problemsOf("listener_port: 70000\n"), [{
+    file: FILE,
+    line: 1,
+    col: 16,
+    message: "listener_port must be a whole number from 0 to 65535, found 70000",
+  }]);
+  assert.equal(
+    problemsOf("listener_port: 80.5\n")[0]?.message,
+    "listener_port must be a whole number from 0 to 65535, found 80.5",
+  );
+  assert.equal(
+    problemsOf('listener_port: "80"\n')[0]?.message,
+    'listener_port must be a whole number from 0 to 65535, found "80"',
+  );
+});
+
+Deno.test("an unknown key is rejected with its position and a suggestion", () => {
+  assert.deepEqual(problemsOf("mode: quiet\nloadpath: [a]\n"), [{
+    file: FILE,
+    line: 2,
+    col: 1,
+    message: 'unknown key "loadpath" in server config (did you mean "loadpaths"?); expected one ' +
+      "of: loadpaths, mode, startup, encrypt, pub_keys_path, listener_addr, ipv6, " +
+      "listener_port, limits",
+  }]);
+});
+
+Deno.test("a server.yml that is not a mapping is rejected", () => {
+  assert.equal(
+    problemsOf("- loadpaths\n")[0]?.message,
+    'server config must be a mapping of keys to values, found ["loadpaths"]',
+  );
+});
+
+Deno.test("the limits block gives read_timeout in seconds and keeps it in milliseconds", () => {
+  const config = parseServerConfig(
+    FILE,
+    "limits:\n  read_timeout: 2.5\n  max_request_bytes: 1024\n  max_connections: 10\n",
+  );
+  assert.deepEqual(config.limits, {
+    maxRequestBytes: 1024,
+    readTimeoutMs: 2500,
+    maxConnections: 10,
+  });
+});
+
+Deno.test("limits left out keep their defaults", () => {
+  const config = parseServerConfig(FILE, "limits:\n  max_connections: 5\n");
+  assert.deepEqual(config.limits, { ...DEFAULT_LIMITS, maxConnections: 5 });
+});
+
+Deno.test("a limits key typo is rejected with a suggestion", () => {
+  assert.deepEqual(problemsOf("limits:\n  read_timout: 1\n"), [{
+    file: FILE,
+    line: 2,
+    col: 3,
+    message: 'unknown key "read_timout" in limits (did you mean "read_timeout"?); expected one ' +
+      "of: max_request_bytes, read_timeout, max_connections",
+  }]);
+});
+
+Deno.test("limits below their minimum are rejected", () => {
+  assert.equal(
+    problemsOf("limits:\n  max_request_bytes: 10\n")[0]?.message,
+    "limits.max_request_bytes must be a whole number from 256 to 16777216, found 10",
+  );
+  assert.equal(
+    problemsOf("limits:\n  max_connections: 0\n")[0]?.message,
+    "limits.max_connections must be a whole number from 1 to 1000000, found 0",
+  );
+});
+
+Deno.test("a read_timeout of 0 is rejected with a message that says it must be greater than 0", () => {
+  const problems = problemsOf("limits:\n  read_timeout: 0\n");
+  assert.equal(problems.length, 1);
+  assert.equal(problems[0]?.line, 2);
+  assert.equal(problems[0]?.col, 17);
+  // The message must not claim that 0 is within the accepted range.
+  assert.match(
+    problems[0]!.message,
+    /^limits\.read_timeout \(seconds\) must be a number greater than 0\b.*found 0$/,
+  );
+});
+
+Deno.test("every problem of a server.yml is reported at once", () => {
+  const problems = problemsOf("mode: loud\nlistener_port: -1\nipv6: perhaps\n");
+  assert.deepEqual(problems.map((p) => p.line), [1, 3, 2]);
+});
