@@ -7,13 +7,15 @@
  * @module
  */
 import { DEFAULT_TIMEOUT_S, parseClientArgs, UsageError } from "./lib/client/args.ts";
-import { fanOut } from "./lib/client/fanout.ts";
+import { loadSigningKey } from "./lib/auth/signed_request.ts";
+import type { SigningKey } from "./lib/auth/signed_request.ts";
+import { DEFAULT_PARALLEL, fanOut } from "./lib/client/fanout.ts";
 import { renderResults } from "./lib/client/render.ts";
 import { VERSION } from "./lib/version.ts";
 
 const HELP = `supervisor-ts-client ${VERSION}: drives supervisor-ts servers
 
-Usage: supervisor-ts-client <op> [child] [on HOST]... [--json] [--timeout S]
+Usage: supervisor-ts-client <op> [child] [on HOST]... [with KEY.pem] [--json] [--timeout S]
 
 Operations:
   start NAME       start a child that is not running
@@ -26,10 +28,17 @@ Operations:
 
 Hosts (default 127.0.0.1:33889; several are asked in parallel):
   on 127.0.0.1   on localhost:4000   on ::1   on [::1]:4000   on "h1, h2"
+  on ssh://user@host[:SSHPORT][/PORT]   through the system's ssh (-W 127.0.0.1:PORT);
+                   ${"$"}SUPERVISOR_TS_SSH replaces the ssh command, e.g. "ssh -i key"
+
+Signing (servers with encrypt: on):
+  with KEY.pem     sign with this private key (Ed25519 or RSA PEM); the key's name is the
+                   file stem, and the server checks it against pub_keys_path/NAME.pem
 
 Options:
   --json           print one JSON array, one object per host
   --timeout S      seconds to wait for each host (default ${DEFAULT_TIMEOUT_S})
+  --parallel N     hosts asked at once, at most (default ${DEFAULT_PARALLEL})
   -h, --help       print this help;  -V, --version  print the version
 
 Exit status: 0 every host succeeded, 1 any host failed, 2 usage error.`;
@@ -51,7 +60,20 @@ async function main(args: readonly string[]): Promise<number> {
     console.log(`supervisor-ts-client ${VERSION}`);
     return 0;
   }
-  const results = await fanOut(command.hosts, command.op, command.child, command.timeoutMs);
+  let signer: SigningKey | undefined;
+  if (command.keyPath !== undefined) {
+    try {
+      signer = loadSigningKey(command.keyPath);
+    } catch (error) {
+      console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+      return 1;
+    }
+  }
+  const results = await fanOut(command.hosts, command.op, command.child, {
+    timeoutMs: command.timeoutMs,
+    parallel: command.parallel,
+    signer,
+  });
   if (command.json) console.log(JSON.stringify(results, null, 2));
   else console.log(renderResults(command.op, command.child, results).trimEnd());
   return results.every((r) => r.ok) ? 0 : 1;

@@ -60,7 +60,7 @@ Deno.test("several hosts are answered in the order given, then a summary line", 
   assert.deepEqual(headers, [two.address, down, one.address]);
   assert.match(
     run.stdout,
-    new RegExp(`2 ok, 1 failed: ${down.replace(/\./g, "\\.")} \\(UNREACHABLE\\)\\s*$`),
+    new RegExp(`2 ok, 1 failed: ${down.replace(/\./g, "\\.")} \\(connection refused\\)\\s*$`),
   );
 
   const json = await runClient(["check", "on", one.address, "on", two.address, "--json"]);

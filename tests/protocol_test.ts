@@ -230,9 +230,12 @@ Deno.test("a request line ending in CRLF is accepted", async () => {
 // ---------------------------------------------------------------------------------------------
 // 2. Encoding.
 
+// A connection's first byte picks the dialect: "{" or blank space is v2, anything else the
+// supervisor-rs text dialect (tests/legacy_test.ts). Bad first lines below start with a space.
+
 badLineTest(
   "bytes that are not UTF-8 are answered BAD_ENCODING and the connection goes on",
-  new Uint8Array([0xff, 0xfe, 0x0a]),
+  new Uint8Array([0x20, 0xff, 0xfe, 0x0a]),
   "BAD_ENCODING",
   /UTF-8/,
 );
@@ -270,7 +273,7 @@ badLineTest(
 
 badLineTest(
   "a JSON array is answered BAD_REQUEST because a request must be an object",
-  "[1]\n",
+  " [1]\n",
   "BAD_REQUEST",
   /must be a JSON object/,
 );
@@ -395,7 +398,7 @@ Deno.test("a line longer than max_request_bytes is answered TOO_LARGE and the co
   // Keep our side open: only the server may end this connection.
   const text = await exchange(
     server.port,
-    "x".repeat(5000) + "\n" + line({ id: "never", op: "check" }),
+    "{" + "x".repeat(4999) + "\n" + line({ id: "never", op: "check" }),
     { halfClose: false, ms: 8000 },
   );
   const elapsed = Date.now() - started;

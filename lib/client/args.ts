@@ -6,6 +6,7 @@
 import { DEFAULT_PORT } from "../version.ts";
 import { OPS, OPS_NEEDING_CHILD } from "../protocol/messages.ts";
 import type { Op } from "../protocol/messages.ts";
+import { DEFAULT_PARALLEL } from "./fanout.ts";
 import { HostSyntaxError, parseHostList } from "./hosts.ts";
 import type { HostTarget } from "./hosts.ts";
 
@@ -30,6 +31,10 @@ export type ClientCommand =
     readonly hosts: readonly HostTarget[];
     readonly json: boolean;
     readonly timeoutMs: number;
+    /** Private key to sign with (`with KEY.pem`). */
+    readonly keyPath: string | undefined;
+    /** Hosts asked at once, at most. */
+    readonly parallel: number;
   };
 
 /** Default time allowed for one host to answer. */
@@ -63,6 +68,8 @@ export function parseClientArgs(argv: readonly string[]): ClientCommand {
   const hosts: HostTarget[] = [];
   let json = false;
   let timeoutS = DEFAULT_TIMEOUT_S;
+  let keyPath: string | undefined;
+  let parallel = DEFAULT_PARALLEL;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "-h" || arg === "--help") return { kind: "help" };
@@ -93,7 +100,21 @@ export function parseClientArgs(argv: readonly string[]): ClientCommand {
         throw error;
       }
     } else if (arg === "with") {
-      throw new UsageError(`"with KEY.pem" (signed commands) is not available in this version`);
+      const value = argv[++i];
+      if (value === undefined) {
+        throw new UsageError(`"with" needs a private key file, e.g. "with ~/.ssh/ops.pem"`);
+      }
+      if (keyPath !== undefined) throw new UsageError(`"with" may be given only once`);
+      keyPath = value;
+    } else if (arg === "--parallel" || arg.startsWith("--parallel=")) {
+      const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
+      const n = Number(value);
+      if (value === undefined || !/^\d+$/.test(value) || n < 1 || n > 10_000) {
+        throw new UsageError(
+          `--parallel needs a whole number from 1 to 10000, found ${JSON.stringify(value ?? "")}`,
+        );
+      }
+      parallel = n;
     } else if (arg.startsWith("-") && arg.length > 1) {
       throw new UsageError(`Unknown option "${arg}"`);
     } else {
@@ -123,5 +144,7 @@ export function parseClientArgs(argv: readonly string[]): ClientCommand {
     hosts: hosts.length > 0 ? hosts : parseHostList(`127.0.0.1:${DEFAULT_PORT}`),
     json,
     timeoutMs: timeoutS * 1000,
+    keyPath,
+    parallel,
   };
 }

@@ -32,6 +32,8 @@ Deno.test("an operation alone goes to 127.0.0.1:33889 with the default timeout",
     hosts: [DEFAULT_HOST],
     json: false,
     timeoutMs: DEFAULT_TIMEOUT_S * 1000,
+    keyPath: undefined,
+    parallel: 32,
   });
   assert.equal(DEFAULT_TIMEOUT_S, 30);
 });
@@ -103,7 +105,7 @@ Deno.test('"on" without a host, or with a bad one, is a usage error', () => {
     'Invalid port "99999" in host "h1:99999": expected 1 to 65535',
   );
   assertUsage(["check", "on", "h1,,h2"], 'Invalid host list "h1,,h2": empty entry');
-  assertUsage(["check", "on", "ssh://me@web1"], /the ssh:\/\/ transport is not available/);
+  assertUsage(["check", "on", "ftp://web1"], /the ftp:\/\/ transport does not exist/);
 });
 
 Deno.test("--json asks for one JSON document", () => {
@@ -183,9 +185,24 @@ Deno.test("an unknown option is a usage error", () => {
   assertUsage(["check", "-x"], 'Unknown option "-x"');
 });
 
-Deno.test('"with KEY" is refused while signed commands are not available', () => {
+Deno.test('"with KEY" names the key to sign with, once', () => {
+  assert.equal(op(["stop", "web", "with", "keys/admin.pem"]).keyPath, "keys/admin.pem");
   assertUsage(
-    ["stop", "web", "with", "admin.pem"],
-    '"with KEY.pem" (signed commands) is not available in this version',
+    ["stop", "web", "with"],
+    '"with" needs a private key file, e.g. "with ~/.ssh/ops.pem"',
+  );
+  assertUsage(["stop", "web", "with", "a.pem", "with", "b.pem"], '"with" may be given only once');
+});
+
+Deno.test("--parallel bounds how many hosts are asked at once", () => {
+  assert.equal(op(["check", "--parallel", "4"]).parallel, 4);
+  assert.equal(op(["check", "--parallel=1"]).parallel, 1);
+  assertUsage(
+    ["check", "--parallel", "0"],
+    '--parallel needs a whole number from 1 to 10000, found "0"',
+  );
+  assertUsage(
+    ["check", "--parallel", "x"],
+    '--parallel needs a whole number from 1 to 10000, found "x"',
   );
 });

@@ -1,14 +1,16 @@
 /**
- * One command to several servers at once: each host asked in parallel, results kept in the
- * order the hosts were given.
+ * One command to several servers at once: hosts asked in parallel (at most `parallel` at a
+ * time), each within its own timeout, results kept in the order the hosts were given.
  *
  * @module
  */
+import { signRequest } from "../auth/signed_request.ts";
+import type { SigningKey } from "../auth/signed_request.ts";
+import type { ErrorCode } from "../errors.ts";
 import { encodeRequest } from "../protocol/messages.ts";
 import type { Op, Response } from "../protocol/messages.ts";
-import type { ErrorCode } from "../errors.ts";
 import type { HostTarget } from "./hosts.ts";
-import { request } from "./transport.ts";
+import { request, TransportError } from "./transport.ts";
 
 /** What one host answered, or why it could not. */
 export interface HostResult {
@@ -16,29 +18,62 @@ export interface HostResult {
   readonly ok: boolean;
   readonly code?: ErrorCode | "UNREACHABLE";
   readonly message: string;
+  /** For unreachable hosts: a few words (`connection refused`). */
+  readonly reason?: string;
   readonly data?: Record<string, unknown>;
 }
 
-/** Sends the operation to every host in parallel. */
-export function fanOut(
+/** How to ask. */
+export interface FanOutOptions {
+  readonly timeoutMs: number;
+  /** Hosts asked at the same time, at most. */
+  readonly parallel: number;
+  /** Signs every request when set. */
+  readonly signer?: SigningKey | undefined;
+}
+
+/** Default bound on hosts asked at once. */
+export const DEFAULT_PARALLEL = 32;
+
+/** Sends the operation to every host, in parallel within the bound. */
+export async function fanOut(
   hosts: readonly HostTarget[],
   op: Op,
   child: string | undefined,
-  timeoutMs: number,
+  options: FanOutOptions,
 ): Promise<HostResult[]> {
-  const line = encodeRequest({ id: 1, op, child });
-  return Promise.all(hosts.map(async (host): Promise<HostResult> => {
-    try {
-      return fromResponse(host.label, await request(host, line, timeoutMs));
-    } catch (error) {
-      return {
-        host: host.label,
-        ok: false,
-        code: "UNREACHABLE",
-        message: error instanceof Error ? error.message : String(error),
-      };
+  const results: HostResult[] = new Array(hosts.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < hosts.length) {
+      const index = next++;
+      results[index] = await ask(hosts[index]!, op, child, options);
     }
-  }));
+  };
+  const workers = Math.max(1, Math.min(options.parallel, hosts.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return results;
+}
+
+async function ask(
+  host: HostTarget,
+  op: Op,
+  child: string | undefined,
+  options: FanOutOptions,
+): Promise<HostResult> {
+  const body = child === undefined ? { id: 1, op } : { id: 1, op, child };
+  const line = options.signer ? signRequest(options.signer, body) : encodeRequest(body);
+  try {
+    return fromResponse(host.label, await request(host, line, options.timeoutMs));
+  } catch (error) {
+    return {
+      host: host.label,
+      ok: false,
+      code: "UNREACHABLE",
+      message: error instanceof Error ? error.message : String(error),
+      reason: error instanceof TransportError ? error.reason : "error",
+    };
+  }
 }
 
 function fromResponse(host: string, response: Response): HostResult {

@@ -8,10 +8,20 @@ import { DEFAULT_PORT } from "../version.ts";
 
 /** One server to talk to. */
 export interface HostTarget {
-  /** As the user wrote it, normalised to `host:port` (`[v6]:port`); used in output. */
+  /** As the user wrote it, normalised to `host:port` (`[v6]:port`, `ssh://…`); used in output. */
   readonly label: string;
   readonly hostname: string;
+  /** The server's port (on the remote host, for ssh). */
   readonly port: number;
+  /** Set when the server is reached through `ssh -W`. */
+  readonly ssh?: SshRoute;
+}
+
+/** How to reach a server through ssh. */
+export interface SshRoute {
+  /** `user@host` or `host`, as ssh takes it. */
+  readonly destination: string;
+  readonly sshPort: number | undefined;
 }
 
 /** A host argument that cannot be understood. */
@@ -34,10 +44,11 @@ function parsePort(text: string, host: string): number {
 export function parseHost(text: string, defaultPort = DEFAULT_PORT): HostTarget {
   const host = text.trim();
   if (host === "") throw new HostSyntaxError("Empty host name");
+  if (host.startsWith("ssh://")) return parseSshHost(host, defaultPort);
   if (host.includes("://")) {
     const scheme = host.slice(0, host.indexOf("://"));
     throw new HostSyntaxError(
-      `Unsupported host "${host}": the ${scheme}:// transport is not available in this version; use HOST or HOST:PORT`,
+      `Unsupported host "${host}": the ${scheme}:// transport does not exist; use HOST, HOST:PORT or ssh://USER@HOST[:SSHPORT][/PORT]`,
     );
   }
   let hostname: string;
@@ -67,6 +78,48 @@ export function parseHost(text: string, defaultPort = DEFAULT_PORT): HostTarget 
   }
   const label = hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
   return { label, hostname, port };
+}
+
+/** Parses `ssh://[user@]host[:sshport][/port]`. */
+function parseSshHost(text: string, defaultPort: number): HostTarget {
+  const rest = text.slice("ssh://".length);
+  const slash = rest.indexOf("/");
+  const authority = slash < 0 ? rest : rest.slice(0, slash);
+  const port = slash < 0 ? defaultPort : parsePort(rest.slice(slash + 1), text);
+  const at = authority.lastIndexOf("@");
+  const user = at < 0 ? undefined : authority.slice(0, at);
+  const hostPart = authority.slice(at + 1);
+  if (user !== undefined && !/^[A-Za-z0-9._][A-Za-z0-9._-]*$/.test(user)) {
+    throw new HostSyntaxError(`Invalid user in "${text}"`);
+  }
+  let hostname: string;
+  let sshPort: number | undefined;
+  if (hostPart.startsWith("[")) {
+    const close = hostPart.indexOf("]");
+    if (close < 0) throw new HostSyntaxError(`Invalid host "${text}": missing "]"`);
+    hostname = hostPart.slice(1, close);
+    const after = hostPart.slice(close + 1);
+    if (after !== "") {
+      if (!after.startsWith(":")) {
+        throw new HostSyntaxError(`Invalid host "${text}": expected ":SSHPORT" after "]"`);
+      }
+      sshPort = parsePort(after.slice(1), text);
+    }
+  } else {
+    const colon = hostPart.indexOf(":");
+    hostname = colon < 0 ? hostPart : hostPart.slice(0, colon);
+    if (colon >= 0) sshPort = parsePort(hostPart.slice(colon + 1), text);
+  }
+  // A leading "-" would be read by ssh as an option.
+  if (hostname === "" || hostname.startsWith("-") || /[\s/@\[\]]/.test(hostname)) {
+    throw new HostSyntaxError(`Invalid host "${text}": expected ssh://USER@HOST[:SSHPORT][/PORT]`);
+  }
+  const destination = user === undefined ? hostname : `${user}@${hostname}`;
+  const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
+  const label = `ssh://${user === undefined ? "" : `${user}@`}${shown}${
+    sshPort === undefined ? "" : `:${sshPort}`
+  }/${port}`;
+  return { label, hostname, port, ssh: { destination, sshPort } };
 }
 
 /** Parses a host argument that may list several hosts separated by commas. */

@@ -99,13 +99,26 @@ Deno.test("an empty host or one with spaces, slashes or @ is refused", () => {
   assertHostError(() => parseHost("host/path"), 'Invalid host "host/path"');
 });
 
-Deno.test("an ssh:// host is refused with a message saying what to use instead", () => {
-  assertHostError(
-    () => parseHost("ssh://deploy@web1:22/33889"),
-    'Unsupported host "ssh://deploy@web1:22/33889": the ssh:// transport is not available in ' +
-      "this version; use HOST or HOST:PORT",
-  );
-  assert.throws(() => parseHost("http://web1"), /the http:\/\/ transport is not available/);
+Deno.test("an ssh:// host names the ssh destination, its port and the server's port", () => {
+  assert.deepEqual(parseHost("ssh://deploy@web1:2222/4000"), {
+    label: "ssh://deploy@web1:2222/4000",
+    hostname: "web1",
+    port: 4000,
+    ssh: { destination: "deploy@web1", sshPort: 2222 },
+  });
+  assert.deepEqual(parseHost("ssh://web1"), {
+    label: "ssh://web1/33889",
+    hostname: "web1",
+    port: 33889,
+    ssh: { destination: "web1", sshPort: undefined },
+  });
+  assert.equal(parseHost("ssh://root@[::1]:22/5000").ssh?.destination, "root@::1");
+});
+
+Deno.test("an ssh:// host that ssh would read as an option, or another scheme, is refused", () => {
+  assert.throws(() => parseHost("ssh://-oProxyCommand=x"), HostSyntaxError);
+  assert.throws(() => parseHost("ssh://bad user@h"), HostSyntaxError);
+  assert.throws(() => parseHost("http://h"), /the http:\/\/ transport does not exist/);
 });
 
 Deno.test('a quoted list "h1, h2" gives each host in order', () => {

@@ -146,6 +146,6 @@ export function summaryLine(results: readonly HostResult[]): string {
   const ok = results.length - failed.length;
   if (failed.length === 0) return `${ok} ok, 0 failed`;
   return `${ok} ok, ${failed.length} failed: ${
-    failed.map((r) => `${r.host} (${r.code ?? "error"})`).join(", ")
+    failed.map((r) => `${r.host} (${r.reason ?? r.code ?? "error"})`).join(", ")
   }`;
 }

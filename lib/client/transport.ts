@@ -1,35 +1,133 @@
 /**
- * Sending one v2 request to one server and reading its response, within a time limit.
+ * Sending one v2 request to one server and reading its response, within a time limit: over
+ * TCP, or through the system's ssh (`ssh -W 127.0.0.1:PORT`, so ssh-agent, ~/.ssh/config and
+ * known_hosts apply and nothing extra runs on the remote host).
  *
  * @module
  */
+import { splitCommand } from "../config/command_split.ts";
 import { LineReader } from "../protocol/line_reader.ts";
 import { parseResponse } from "../protocol/messages.ts";
-import type { Response } from "../protocol/messages.ts";
-import type { HostTarget } from "./hosts.ts";
+import type { Response as V2Response } from "../protocol/messages.ts";
+import type { HostTarget, SshRoute } from "./hosts.ts";
 
 /** Largest response line accepted (a `check` of a big fleet is large). */
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
+/** Environment variable that replaces the ssh command (like git's GIT_SSH_COMMAND). */
+export const SSH_COMMAND_ENV = "SUPERVISOR_TS_SSH";
+
 /** A host that could not be asked: unreachable, timed out, or answered with garbage. */
 export class TransportError extends Error {
   readonly host: string;
+  /** A few words for summaries: `connection refused`, `timed out`, `ssh: Permission denied`. */
+  readonly reason: string;
 
-  constructor(host: string, message: string, options?: { cause?: unknown }) {
+  constructor(host: string, reason: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "TransportError";
     this.host = host;
+    this.reason = reason;
   }
 }
 
-function reasonOf(error: unknown): string {
-  if (error instanceof Deno.errors.ConnectionRefused) {
-    return "connection refused (is the server running on that port?)";
-  }
-  if (error instanceof Deno.errors.ConnectionReset) return "connection reset by the server";
-  if (error instanceof Deno.errors.TimedOut) return "connection timed out";
+/** A byte stream both ways. */
+interface Duplex {
+  read(buffer: Uint8Array): Promise<number | null>;
+  write(bytes: Uint8Array): Promise<number>;
+  close(): void;
+  /** Why the stream ended without an answer, when the transport knows better than "closed". */
+  failure?(): Promise<string | undefined>;
+}
+
+function tcpReason(error: unknown): string {
+  if (error instanceof Deno.errors.ConnectionRefused) return "connection refused";
+  if (error instanceof Deno.errors.ConnectionReset) return "connection reset";
+  if (error instanceof Deno.errors.TimedOut) return "timed out";
   if (error instanceof Deno.errors.NotFound) return "host name not found";
   return error instanceof Error ? error.message : String(error);
+}
+
+const HINTS: Readonly<Record<string, string>> = {
+  "connection refused": " (is the server running on that port?)",
+};
+
+/** The ssh command and arguments for a route: `ssh -o BatchMode=yes [-p P] -W 127.0.0.1:PORT -- DEST`. */
+export function sshArgv(
+  route: SshRoute,
+  port: number,
+  command = Deno.env.get(SSH_COMMAND_ENV),
+): string[] {
+  const base = command && command.trim() !== "" ? splitCommand(command) : ["ssh"];
+  return [
+    ...base,
+    "-o",
+    "BatchMode=yes",
+    ...(route.sshPort === undefined ? [] : ["-p", String(route.sshPort)]),
+    "-W",
+    `127.0.0.1:${port}`,
+    "--",
+    route.destination,
+  ];
+}
+
+async function openTcp(host: HostTarget): Promise<Duplex> {
+  return await Deno.connect({ hostname: host.hostname, port: host.port, transport: "tcp" });
+}
+
+function openSsh(host: HostTarget, route: SshRoute): Duplex {
+  const [program, ...args] = sshArgv(route, host.port);
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(program!, { args, stdin: "piped", stdout: "piped", stderr: "piped" })
+      .spawn();
+  } catch (error) {
+    const reason = error instanceof Deno.errors.NotFound
+      ? `ssh command "${program}" not found`
+      : tcpReason(error);
+    throw new TransportError(host.label, reason, `cannot reach ${host.label}: ${reason}`, {
+      cause: error,
+    });
+  }
+  const reader = child.stdout.getReader();
+  const writer = child.stdin.getWriter();
+  const stderr = new Response(child.stderr).text().catch(() => "");
+  let pending: Uint8Array | undefined;
+  return {
+    async read(buffer) {
+      if (!pending || pending.length === 0) {
+        const { value, done } = await reader.read();
+        if (done || !value) return null;
+        pending = value;
+      }
+      const n = Math.min(buffer.length, pending.length);
+      buffer.set(pending.subarray(0, n));
+      pending = pending.subarray(n);
+      return n;
+    },
+    async write(bytes) {
+      await writer.write(bytes);
+      return bytes.length;
+    },
+    close() {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // exited already
+      }
+      reader.cancel().catch(() => {});
+      writer.close().catch(() => {});
+      child.status.catch(() => {});
+    },
+    async failure() {
+      const status = await child.status;
+      const lines = (await stderr).split("\n").map((l) => l.trim()).filter((l) =>
+        l !== "" && !l.startsWith("Warning: Permanently added")
+      );
+      const last = lines[lines.length - 1];
+      return last ? `ssh: ${last}` : `ssh exited with code ${status.code}`;
+    },
+  };
 }
 
 /** Sends `line` to `host` and returns its one-line response. */
@@ -37,8 +135,8 @@ export async function request(
   host: HostTarget,
   line: string,
   timeoutMs: number,
-): Promise<Response> {
-  let conn: Deno.TcpConn | undefined;
+): Promise<V2Response> {
+  let stream: Duplex | undefined;
   let timedOut = false;
   let expire!: (error: Error) => void;
   const expired = new Promise<never>((_, reject) => (expire = reject));
@@ -46,48 +144,57 @@ export async function request(
   const timer = setTimeout(() => {
     timedOut = true;
     expire(new Deno.errors.TimedOut("timed out"));
-    try {
-      conn?.close();
-    } catch {
-      // closed already
-    }
+    stream?.close();
   }, timeoutMs);
   try {
-    const connecting = Deno.connect({ hostname: host.hostname, port: host.port, transport: "tcp" });
-    connecting.then((c) => timedOut && c.close(), () => {});
-    conn = await Promise.race([connecting, expired]);
+    const opening = host.ssh ? Promise.resolve(openSsh(host, host.ssh)) : openTcp(host);
+    opening.then((s) => timedOut && s.close(), () => {});
+    stream = await Promise.race([opening, expired]);
     const bytes = new TextEncoder().encode(line);
     let offset = 0;
-    while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
-    const reader = new LineReader(conn, MAX_RESPONSE_BYTES);
+    while (offset < bytes.length) offset += await stream.write(bytes.subarray(offset));
+    const reader = new LineReader(stream, MAX_RESPONSE_BYTES);
     const reply = await Promise.race([reader.next(), expired]);
-    if (reply === null) throw new Error("the server closed the connection without answering");
+    if (reply === null) {
+      const why = (await stream.failure?.()) ?? "closed without answering";
+      throw new TransportError(host.label, why, `cannot reach ${host.label}: ${why}`);
+    }
     let value: unknown;
     try {
       value = JSON.parse(new TextDecoder().decode(reply));
     } catch {
-      throw new Error(
-        "the server's answer is not protocol v2 JSON (an older supervisor-rs server?)",
+      const why = "answer is not protocol v2 JSON";
+      throw new TransportError(
+        host.label,
+        why,
+        `${host.label} gave an ${why} (an older supervisor-rs server?)`,
       );
     }
-    return parseResponse(value);
+    try {
+      return parseResponse(value);
+    } catch (error) {
+      const why = `bad answer: ${error instanceof Error ? error.message : String(error)}`;
+      throw new TransportError(host.label, why, `${host.label} gave a ${why}`);
+    }
   } catch (error) {
+    if (error instanceof TransportError) throw error;
     if (timedOut) {
       throw new TransportError(
         host.label,
+        "timed out",
         `no answer from ${host.label} within ${timeoutMs / 1000}s`,
         { cause: error },
       );
     }
-    throw new TransportError(host.label, `cannot reach ${host.label}: ${reasonOf(error)}`, {
-      cause: error,
-    });
+    const why = tcpReason(error);
+    throw new TransportError(
+      host.label,
+      why,
+      `cannot reach ${host.label}: ${why}${HINTS[why] ?? ""}`,
+      { cause: error },
+    );
   } finally {
     clearTimeout(timer);
-    try {
-      conn?.close();
-    } catch {
-      // closed already
-    }
+    stream?.close();
   }
 }

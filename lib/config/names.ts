@@ -35,3 +35,13 @@ export function nameProblem(name: string): string | undefined {
   }
   return undefined;
 }
+
+/** Why `name` cannot name a signing key (it becomes a file name: no path characters). */
+export function keyNameProblem(name: string): string | undefined {
+  if (name.length > MAX_NAME_LENGTH || !NAME_PATTERN.test(name)) {
+    return `key name ${
+      JSON.stringify(name)
+    } is not valid: expected a letter or digit, then letters, digits, ".", "_" or "-"`;
+  }
+  return undefined;
+}

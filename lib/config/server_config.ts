@@ -10,6 +10,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { ConfigError } from "../errors.ts";
 import { DEFAULT_PORT } from "../version.ts";
 import { Checker } from "./checker.ts";
+import { keyNameProblem } from "./names.ts";
 import { YamlSource } from "./yaml_source.ts";
 
 /** Where the server looks for its config when none is given (as supervisor-rs did). */
@@ -28,6 +29,8 @@ export interface ServerLimits {
   readonly readTimeoutMs: number;
   /** Connections served at once; more are told BUSY and closed. */
   readonly maxConnections: number;
+  /** Nonces of signed requests remembered at once (replay protection); more are told BUSY. */
+  readonly maxNonces: number;
 }
 
 /** A validated server.yml. */
@@ -43,6 +46,14 @@ export interface ServerConfig {
   readonly ipv6: boolean;
   readonly listenerPort: number;
   readonly limits: ServerLimits;
+  /** Whether the supervisor-rs 0.8 text dialect is accepted (default: on unless encrypt). */
+  readonly legacy: boolean;
+  /** How far a signed request's `ts` may be from the server's clock, in ms. */
+  readonly signWindowMs: number;
+  /** Per-key allow-lists of operations; a key not listed may do everything. */
+  readonly permissions: ReadonlyMap<string, readonly string[]>;
+  /** Append-only JSON lines of every request, when set. */
+  readonly auditLog: string | undefined;
 }
 
 const KEYS = [
@@ -55,16 +66,40 @@ const KEYS = [
   "ipv6",
   "listener_port",
   "limits",
+  "legacy",
+  "sign_window",
+  "permissions",
+  "audit_log",
 ] as const;
 
-const LIMIT_KEYS = ["max_request_bytes", "read_timeout", "max_connections"] as const;
+/** Operations a permission list may name. */
+export const PERMISSION_OPS = [
+  "start",
+  "stop",
+  "restart",
+  "trystart",
+  "check",
+  "info",
+  "kill",
+] as const;
+
+const LIMIT_KEYS = [
+  "max_request_bytes",
+  "read_timeout",
+  "max_connections",
+  "max_nonces",
+] as const;
 
 /** Defaults of {@link ServerLimits}. */
 export const DEFAULT_LIMITS: ServerLimits = {
   maxRequestBytes: 64 * 1024,
   readTimeoutMs: 30_000,
   maxConnections: 1024,
+  maxNonces: 100_000,
 };
+
+/** Default of sign_window, in seconds. */
+export const DEFAULT_SIGN_WINDOW_S = 30;
 
 /** Validates the text of a server.yml read from `path`. */
 export function parseServerConfig(path: string, text: string): ServerConfig {
@@ -103,6 +138,20 @@ export function parseServerConfig(path: string, text: string): ServerConfig {
       integer: true,
     }) ?? DEFAULT_PORT;
   const limits = parseLimits(check, map.limits);
+  const legacy = map.legacy === undefined
+    ? !encrypt
+    : check.flag(map.legacy, ["legacy"], "legacy") ?? !encrypt;
+  const signWindow = map.sign_window === undefined
+    ? DEFAULT_SIGN_WINDOW_S
+    : check.number(map.sign_window, ["sign_window"], "sign_window (seconds)", {
+      min: 1,
+      max: 3600,
+    }) ?? DEFAULT_SIGN_WINDOW_S;
+  const permissions = parsePermissions(check, map.permissions);
+  const auditLog = map.audit_log === undefined || map.audit_log === null ? undefined : (() => {
+    const path = check.string(map.audit_log, ["audit_log"], "audit_log");
+    return path === undefined ? undefined : within(path);
+  })();
   if (encrypt && pubKeysPath.length === 0) {
     check.fail(["encrypt"], "encrypt is on but pub_keys_path lists no directory of public keys");
   }
@@ -119,7 +168,38 @@ export function parseServerConfig(path: string, text: string): ServerConfig {
     ipv6,
     listenerPort,
     limits,
+    legacy,
+    signWindowMs: signWindow * 1000,
+    permissions,
+    auditLog,
   };
+}
+
+function parsePermissions(check: Checker, value: unknown): ReadonlyMap<string, readonly string[]> {
+  const permissions = new Map<string, readonly string[]>();
+  if (value === undefined || value === null) return permissions;
+  const map = check.record(value, ["permissions"], "permissions");
+  for (const [key, ops] of Object.entries(map ?? {})) {
+    const problem = keyNameProblem(key);
+    if (problem) {
+      check.fail(["permissions", key], `permissions: ${problem}`, true);
+      continue;
+    }
+    const list = check.strings(ops, ["permissions", key], `permissions.${key}`);
+    if (!list) continue;
+    list.forEach((op, index) => {
+      if (!(PERMISSION_OPS as readonly string[]).includes(op)) {
+        check.oneOf(
+          op,
+          ["permissions", key, index],
+          `an operation in permissions.${key}`,
+          PERMISSION_OPS,
+        );
+      }
+    });
+    permissions.set(key, list);
+  }
+  return permissions;
 }
 
 function parseLimits(check: Checker, value: unknown): ServerLimits {
@@ -138,6 +218,12 @@ function parseLimits(check: Checker, value: unknown): ServerLimits {
     "limits.read_timeout (seconds)",
     { min: 0, max: 3600, minExclusive: true },
   );
+  const nonces = map.max_nonces === undefined ? undefined : check.number(
+    map.max_nonces,
+    ["limits", "max_nonces"],
+    "limits.max_nonces",
+    { min: 100, max: 10_000_000, integer: true },
+  );
   const connections = map.max_connections === undefined ? undefined : check.number(
     map.max_connections,
     ["limits", "max_connections"],
@@ -148,6 +234,7 @@ function parseLimits(check: Checker, value: unknown): ServerLimits {
     maxRequestBytes: bytes ?? DEFAULT_LIMITS.maxRequestBytes,
     readTimeoutMs: timeout === undefined ? DEFAULT_LIMITS.readTimeoutMs : timeout * 1000,
     maxConnections: connections ?? DEFAULT_LIMITS.maxConnections,
+    maxNonces: nonces ?? DEFAULT_LIMITS.maxNonces,
   };
 }
 

@@ -29,7 +29,16 @@ Deno.test("an empty server.yml gives every default", () => {
     listenerAddr: "127.0.0.1",
     ipv6: false,
     listenerPort: 33889,
-    limits: { maxRequestBytes: 65536, readTimeoutMs: 30_000, maxConnections: 1024 },
+    limits: {
+      maxRequestBytes: 65536,
+      readTimeoutMs: 30_000,
+      maxConnections: 1024,
+      maxNonces: 100_000,
+    },
+    legacy: true,
+    signWindowMs: 30_000,
+    permissions: new Map(),
+    auditLog: undefined,
   });
   assert.equal(DEFAULT_PORT, 33889);
 });
@@ -155,7 +164,7 @@ Deno.test("an unknown key is rejected with its position and a suggestion", () =>
     col: 1,
     message: 'unknown key "loadpath" in server config (did you mean "loadpaths"?); expected one ' +
       "of: loadpaths, mode, startup, encrypt, pub_keys_path, listener_addr, ipv6, " +
-      "listener_port, limits",
+      "listener_port, limits, legacy, sign_window, permissions, audit_log",
   }]);
 });
 
@@ -175,6 +184,7 @@ Deno.test("the limits block gives read_timeout in seconds and keeps it in millis
     maxRequestBytes: 1024,
     readTimeoutMs: 2500,
     maxConnections: 10,
+    maxNonces: 100_000,
   });
 });
 
@@ -189,7 +199,7 @@ Deno.test("a limits key typo is rejected with a suggestion", () => {
     line: 2,
     col: 3,
     message: 'unknown key "read_timout" in limits (did you mean "read_timeout"?); expected one ' +
-      "of: max_request_bytes, read_timeout, max_connections",
+      "of: max_request_bytes, read_timeout, max_connections, max_nonces",
   }]);
 });
 
@@ -219,4 +229,40 @@ Deno.test("a read_timeout of 0 is rejected with a message that says it must be g
 Deno.test("every problem of a server.yml is reported at once", () => {
   const problems = problemsOf("mode: loud\nlistener_port: -1\nipv6: perhaps\n");
   assert.deepEqual(problems.map((p) => p.line), [1, 3, 2]);
+});
+
+Deno.test("legacy defaults to on with encrypt off and off with encrypt on, unless given", () => {
+  assert.equal(parseServerConfig(FILE, "").legacy, true);
+  assert.equal(parseServerConfig(FILE, "encrypt: on\npub_keys_path: [keys]\n").legacy, false);
+  assert.equal(
+    parseServerConfig(FILE, "encrypt: on\npub_keys_path: [keys]\nlegacy: on\n").legacy,
+    true,
+  );
+  assert.equal(parseServerConfig(FILE, "legacy: off\n").legacy, false);
+});
+
+Deno.test("permissions map key names to the operations they may run", () => {
+  const config = parseServerConfig(FILE, "permissions:\n  ci: [trystart, check]\n");
+  assert.deepEqual([...config.permissions], [["ci", ["trystart", "check"]]]);
+  assert.deepEqual(problemsOf("permissions:\n  ci: [trystart, kil]\n"), [{
+    file: FILE,
+    line: 2,
+    col: 18,
+    message:
+      'an operation in permissions.ci must be one of start, stop, restart, trystart, check, info, kill, found "kil" (did you mean "kill"?)',
+  }]);
+  assert.match(
+    problemsOf("permissions:\n  ../x: [check]\n")[0]!.message,
+    /key name "\.\.\/x" is not valid/,
+  );
+});
+
+Deno.test("audit_log resolves against the config's directory and sign_window is in seconds", () => {
+  const config = parseServerConfig(FILE, "audit_log: audit.jsonl\nsign_window: 5\n");
+  assert.equal(config.auditLog, `${DIR}/audit.jsonl`);
+  assert.equal(config.signWindowMs, 5000);
+  assert.match(
+    problemsOf("sign_window: 0\n")[0]!.message,
+    /sign_window \(seconds\) must be a number from 1 to 3600/,
+  );
 });

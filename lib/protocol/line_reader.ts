@@ -32,10 +32,12 @@ export class LineReader {
   #buffer = new Uint8Array(0);
   #eof = false;
 
-  constructor(source: ByteSource, limit: number) {
+  /** `initial` holds bytes already read from `source` (a sniffed first chunk). */
+  constructor(source: ByteSource, limit: number, initial?: Uint8Array) {
     this.#source = source;
     this.#limit = limit;
     this.#chunk = new Uint8Array(Math.min(limit + 1, 64 * 1024));
+    if (initial) this.#buffer = initial.slice();
   }
 
   /** Bytes received and not yet returned as a line. */

@@ -1,29 +1,35 @@
 /**
- * One client connection of the v2 dialect: frames in, responses out, with limits.
+ * One client connection: which dialect it speaks, and the v2 dialect's rules.
  *
- * Owns: the per-connection rules — a line longer than the limit is answered TOO_LARGE and the
- * connection closed; a request that does not arrive in time (a silent client, a line that never
- * ends) is answered TIMEOUT and closed; empty, non-UTF-8 and non-JSON lines are answered with
- * their error and the connection goes on. Requests of one connection are answered in order.
+ * The first byte decides: `{` (or blank space) is protocol v2, anything else the supervisor-rs
+ * 0.8 text dialect, handed to its own handler. In v2, a line longer than the limit is answered
+ * TOO_LARGE and the connection closed; a request that does not arrive in time (a silent client,
+ * a line that never ends) is answered TIMEOUT and closed; empty, non-UTF-8 and non-JSON lines
+ * are answered with their error and the connection goes on. Requests of one connection are
+ * answered in order, and a client sending many at once yields to the others every few ms.
  *
  * @module
  */
-import type { SupervisorError } from "../errors.ts";
-import { SupervisorError as Failure } from "../errors.ts";
+import { SupervisorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { LineReader, LineTooLongError } from "../protocol/line_reader.ts";
-import { encodeResponse, errorResponse, parseRequest, requestIdOf } from "../protocol/messages.ts";
-import type { Request, Response } from "../protocol/messages.ts";
+import { encodeResponse, errorResponse, requestIdOf } from "../protocol/messages.ts";
+import type { RequestId, Response } from "../protocol/messages.ts";
 import type { Outcome } from "./dispatch.ts";
-
-/** Runs one request; never throws. */
-export type RequestHandler = (request: Request, peer: string) => Promise<Outcome>;
 
 /** What the connection needs of a socket. */
 export interface Socket {
   read(buffer: Uint8Array): Promise<number | null>;
   write(bytes: Uint8Array): Promise<number>;
   close(): void;
+}
+
+/** How requests are served, by dialect. */
+export interface Handlers {
+  /** Runs one decoded v2 line (any JSON value); never throws. */
+  v2(value: unknown, peer: string): Promise<Outcome>;
+  /** Serves a legacy connection whose first bytes were `first`; says whether to shut down. */
+  legacy(first: Uint8Array, socket: Socket, peer: string): Promise<{ shutdown: boolean }>;
 }
 
 /** Limits of one connection. */
@@ -33,88 +39,91 @@ export interface ConnectionLimits {
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
 
 /** How long one connection may be served before others get a turn. */
 const FAIRNESS_SLICE_MS = 5;
-const encoder = new TextEncoder();
 
-/** Decodes one request line, or explains with a SupervisorError why it is not a request. */
-export function decodeRequestLine(
-  line: Uint8Array,
-): { request: Request } | { error: SupervisorError; id: Request["id"] } {
+/** Bytes that start a v2 connection. */
+function isV2Start(byte: number): boolean {
+  return byte === 0x7b || byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
+}
+
+/** Decodes one v2 line to a JSON value, or explains with a SupervisorError why it is not one. */
+export function decodeLine(line: Uint8Array): { value: unknown } | { error: SupervisorError } {
   let text: string;
   try {
     text = decoder.decode(line);
   } catch {
-    return { error: new Failure("BAD_ENCODING", "Request is not valid UTF-8"), id: null };
+    return { error: new SupervisorError("BAD_ENCODING", "Request is not valid UTF-8") };
   }
   if (text.endsWith("\r")) text = text.slice(0, -1);
   if (text.trim() === "") {
     return {
-      error: new Failure("EMPTY_REQUEST", "Request is empty: expected one JSON object per line"),
-      id: null,
+      error: new SupervisorError(
+        "EMPTY_REQUEST",
+        "Request is empty: expected one JSON object per line",
+      ),
     };
   }
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return { value: JSON.parse(text) };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    return { error: new Failure("BAD_JSON", `Request is not valid JSON: ${reason}`), id: null };
-  }
-  try {
-    return { request: parseRequest(value) };
-  } catch (error) {
-    return { error: error as SupervisorError, id: requestIdOf(value) };
+    return { error: new SupervisorError("BAD_JSON", `Request is not valid JSON: ${reason}`) };
   }
 }
 
 /**
  * Serves `socket` until the peer closes, breaks a rule, or a `kill` is answered. Returns
- * whether the server must shut down.
+ * whether the server must shut down. Always closes the socket.
  */
 export async function serveConnection(
   socket: Socket,
   peer: string,
-  handle: RequestHandler,
+  handlers: Handlers,
   limits: ConnectionLimits,
   logger: Logger,
 ): Promise<{ shutdown: boolean }> {
-  const reader = new LineReader(socket, limits.maxRequestBytes);
-  let lastYield = performance.now();
-  const send = (response: Response) =>
-    writeWithin(socket, encodeResponse(response), limits.readTimeoutMs);
+  const send = (id: RequestId, response: Response) =>
+    writeWithin(socket, encodeResponse({ ...response, id }), limits.readTimeoutMs);
   try {
+    const first = new Uint8Array(Math.min(limits.maxRequestBytes + 1, 64 * 1024));
+    let n: number | null;
+    try {
+      n = await within(socket.read(first), limits.readTimeoutMs);
+    } catch (error) {
+      if (error instanceof ReadTimeout) {
+        await send(null, errorResponse(null, timeoutError(limits)));
+      }
+      return { shutdown: false };
+    }
+    if (n === null || n === 0) return { shutdown: false };
+    const head = first.subarray(0, n);
+    if (!isV2Start(head[0]!)) return await handlers.legacy(head, socket, peer);
+
+    const reader = new LineReader(socket, limits.maxRequestBytes, head);
+    let lastYield = performance.now();
     for (;;) {
       let line: Uint8Array | null;
       try {
-        line = await readWithin(reader, limits.readTimeoutMs);
+        line = await within(reader.next(), limits.readTimeoutMs);
       } catch (error) {
         if (error instanceof LineTooLongError) {
-          await send(errorResponse(null, new Failure("TOO_LARGE", error.message)));
+          await send(null, errorResponse(null, new SupervisorError("TOO_LARGE", error.message)));
         } else if (error instanceof ReadTimeout) {
-          await send(
-            errorResponse(
-              null,
-              new Failure(
-                "TIMEOUT",
-                `No complete request within ${
-                  limits.readTimeoutMs / 1000
-                }s; closing the connection`,
-              ),
-            ),
-          );
+          await send(null, errorResponse(null, timeoutError(limits)));
         }
         return { shutdown: false };
       }
       if (line === null) return { shutdown: false };
-      const decoded = decodeRequestLine(line);
+      const decoded = decodeLine(line);
       if ("error" in decoded) {
-        await send(errorResponse(decoded.id, decoded.error));
+        await send(null, errorResponse(null, decoded.error));
         continue;
       }
-      const outcome = await handle(decoded.request, peer);
-      await send(outcome.response);
+      const outcome = await handlers.v2(decoded.value, peer);
+      await send(outcome.response.id ?? requestIdOf(decoded.value), outcome.response);
       if (outcome.shutdown) return { shutdown: true };
       // Buffered requests are answered without a trip through the event loop; give other
       // connections their turn every few milliseconds so one pipelining client cannot hog it.
@@ -138,16 +147,29 @@ export async function serveConnection(
   }
 }
 
-class ReadTimeout extends Error {}
+function timeoutError(limits: ConnectionLimits): SupervisorError {
+  return new SupervisorError(
+    "TIMEOUT",
+    `No complete request within ${limits.readTimeoutMs / 1000}s; closing the connection`,
+  );
+}
 
-/** The next line, or ReadTimeout when it does not come within `ms` (the socket is then closed). */
-function readWithin(reader: LineReader, ms: number): Promise<Uint8Array | null> {
+/** A read that did not complete in time. */
+export class ReadTimeout extends Error {
+  constructor() {
+    super("read timed out");
+    this.name = "ReadTimeout";
+  }
+}
+
+/** The value of `promise`, or ReadTimeout when it takes longer than `ms`. */
+export function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new ReadTimeout()), ms);
-    reader.next().then(
-      (line) => {
+    promise.then(
+      (value) => {
         clearTimeout(timer);
-        resolve(line);
+        resolve(value);
       },
       (error) => {
         clearTimeout(timer);
@@ -158,24 +180,15 @@ function readWithin(reader: LineReader, ms: number): Promise<Uint8Array | null> 
 }
 
 /** Writes `text` in full, or throws when the peer does not take it within `ms`. */
-function writeWithin(socket: Socket, text: string, ms: number): Promise<void> {
-  const bytes = encoder.encode(text);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error("peer does not read its responses"));
-    }, ms);
+export function writeWithin(socket: Socket, text: string | Uint8Array, ms: number): Promise<void> {
+  const bytes = typeof text === "string" ? encoder.encode(text) : text;
+  return within(
     (async () => {
       let offset = 0;
       while (offset < bytes.length) offset += await socket.write(bytes.subarray(offset));
-    })().then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      (error) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
+    })(),
+    ms,
+  ).catch((error) => {
+    throw error instanceof ReadTimeout ? new Error("peer does not read its responses") : error;
   });
 }

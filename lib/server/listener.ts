@@ -8,7 +8,7 @@ import type { Logger } from "../log.ts";
 import { encodeResponse, errorResponse } from "../protocol/messages.ts";
 import { SupervisorError } from "../errors.ts";
 import { serveConnection } from "./connection.ts";
-import type { ConnectionLimits, RequestHandler } from "./connection.ts";
+import type { ConnectionLimits, Handlers } from "./connection.ts";
 
 /** Formats a listen address as `host:port`, with brackets for IPv6. */
 export function formatAddress(hostname: string, port: number): string {
@@ -70,7 +70,7 @@ export class ControlListener {
    * Accepts connections until {@link close}; calls `onShutdown` once when a request asks the
    * server to stop (after its response was sent).
    */
-  async serve(handle: RequestHandler, onShutdown: () => void): Promise<void> {
+  async serve(handlers: Handlers, onShutdown: () => void): Promise<void> {
     for (;;) {
       let conn: Deno.Conn;
       try {
@@ -88,11 +88,11 @@ export class ControlListener {
         conn.close();
         return;
       }
-      void this.#serveOne(conn, handle, onShutdown);
+      void this.#serveOne(conn, handlers, onShutdown);
     }
   }
 
-  async #serveOne(conn: Deno.Conn, handle: RequestHandler, onShutdown: () => void): Promise<void> {
+  async #serveOne(conn: Deno.Conn, handlers: Handlers, onShutdown: () => void): Promise<void> {
     const remote = conn.remoteAddr as Deno.NetAddr;
     const peer = formatAddress(remote.hostname, remote.port);
     if (this.#connections.size >= this.#options.maxConnections) {
@@ -110,7 +110,7 @@ export class ControlListener {
     }
     this.#connections.add(conn);
     try {
-      const { shutdown } = await serveConnection(conn, peer, handle, this.#options, this.#logger);
+      const { shutdown } = await serveConnection(conn, peer, handlers, this.#options, this.#logger);
       if (shutdown) onShutdown();
     } finally {
       this.#connections.delete(conn);

@@ -20,7 +20,12 @@ import { defaultGroupProbe } from "../process/process_group.ts";
 import type { GroupProbe } from "../process/process_group.ts";
 import { denoSpawner } from "../process/spawner.ts";
 import type { Spawner } from "../process/spawner.ts";
-import { dispatch } from "./dispatch.ts";
+import { Authenticator } from "../auth/authenticator.ts";
+import { KeyStore } from "../auth/key_store.ts";
+import { AuditLog } from "./audit_log.ts";
+import { serveLegacy } from "./legacy_connection.ts";
+import type { LegacyContext } from "./legacy_connection.ts";
+import { RequestPipeline } from "./request_pipeline.ts";
 import { ControlListener, isLoopback } from "./listener.ts";
 import { describeConfigChanges } from "./reload.ts";
 import { planStartup } from "./startup.ts";
@@ -41,6 +46,9 @@ export class Server {
   readonly config: ServerConfig;
   readonly #store: ConfigStore;
   #lastConfig: ServerConfig;
+  #lastGood: ServerConfig;
+  readonly #keys = new KeyStore();
+  readonly #pipeline: RequestPipeline;
   readonly #listener: ControlListener;
   readonly #logger: Logger;
   #stopped: Promise<void> | undefined;
@@ -58,6 +66,19 @@ export class Server {
     this.#store = store;
     this.config = config;
     this.#lastConfig = config;
+    this.#lastGood = config;
+    const auth = new Authenticator(
+      config.encrypt,
+      () => this.#settingsNow() ?? config,
+      config.limits.maxNonces,
+    );
+    this.#pipeline = new RequestPipeline(
+      supervisor,
+      auth,
+      new AuditLog(logger),
+      () => this.#settingsNow(),
+      logger,
+    );
     this.#listener = listener;
     this.#logger = logger;
   }
@@ -94,6 +115,11 @@ export class Server {
         `listening on ${listener.address}, beyond loopback, with encrypt off: anyone who can reach this port can start, stop and kill children. Set listener_addr: 127.0.0.1, or encrypt: on`,
       );
     }
+    if (config.encrypt && config.legacy) {
+      io.logger.warn(
+        "legacy: on with encrypt: on accepts supervisor-rs signed commands, which carry no nonce or time: anyone who captures one can replay it, forever. Turn legacy off once every client uses supervisor-ts-client",
+      );
+    }
     for (const warning of plan.warnings) io.logger.warn(warning);
     const results = await Promise.allSettled(plan.names.map((name) => supervisor.start(name)));
     results.forEach((result, i) => {
@@ -111,6 +137,7 @@ export class Server {
    * change. Throws a ConfigError when the file is now invalid; children are never touched.
    */
   reload(): string[] {
+    this.#pipeline.reopenLogs();
     const next = this.#store.serverConfig();
     const changes = describeConfigChanges(this.#lastConfig, next);
     this.#lastConfig = next;
@@ -128,16 +155,39 @@ export class Server {
 
   /** Serves requests; resolves once the server has shut down (by `kill` or {@link shutdown}). */
   async serve(): Promise<void> {
-    void this.#listener.serve(
-      (request, peer) => {
-        if (request.op !== "check" && request.op !== "info") {
-          this.#logger.info(`${peer}: ${request.op}${request.child ? ` ${request.child}` : ""}`);
+    const pipeline = this.#pipeline;
+    const legacy: LegacyContext = {
+      encrypt: this.config.encrypt,
+      readTimeoutMs: this.config.limits.readTimeoutMs,
+      keys: this.#keys,
+      settings: () => this.#settingsNow(),
+      run: (request, key, peer) => pipeline.run(request, key, peer, "legacy"),
+      repeatOf: (child) => {
+        try {
+          return this.#store.childConfig(child).repeat;
+        } catch {
+          return undefined;
         }
-        return dispatch(this.supervisor, request);
+      },
+    };
+    void this.#listener.serve(
+      {
+        v2: (value, peer) => pipeline.v2(value, peer),
+        legacy: (first, socket, peer) => serveLegacy(first, socket, peer, legacy),
       },
       () => void this.shutdown("kill requested by a client"),
     );
     await this.#done;
+  }
+
+  /** server.yml as it is now, or the last good reading when it is broken. */
+  #settingsNow(): ServerConfig | undefined {
+    try {
+      this.#lastGood = this.#store.serverConfig();
+    } catch {
+      // keep the last good reading: keys and permissions must not vanish on a typo
+    }
+    return this.#lastGood;
   }
 
   /** Stops accepting, stops every child gracefully, then lets {@link serve} return. */
