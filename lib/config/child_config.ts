@@ -203,8 +203,12 @@ function parseArgv(check: Checker, command: unknown, args: unknown): string[] {
       check.fail(["command"], "command must name a program to run, found an empty string");
     }
   } else if (Array.isArray(command)) {
-    argv = check.strings(command, ["command"], "command") ?? [];
+    command.forEach((item, index) => {
+      const word = check.scalarText(item, ["command", index], "each entry of command");
+      if (word !== undefined) argv.push(word);
+    });
     if (command.length === 0) check.fail(["command"], "command must not be an empty list");
+    else if (argv[0] === "") check.fail(["command", 0], "the program to run must not be empty");
   } else {
     check.fail(
       ["command"],
@@ -265,6 +269,15 @@ function parseOutput(
     }
     result[stream] = { path: within(file), mode };
   });
+  if (
+    result.stdout && result.stderr && result.stdout.path === result.stderr.path &&
+    result.stdout.mode !== result.stderr.mode
+  ) {
+    check.fail(
+      ["output"],
+      `stdout and stderr both go to "${result.stdout.path}" but with different modes (${result.stdout.mode} and ${result.stderr.mode}); give them the same mode`,
+    );
+  }
   return result;
 }
 

@@ -96,7 +96,7 @@ export function findChildFile(loadpaths: readonly string[], name: string): strin
   if (paths.length === 0) {
     throw new SupervisorError(
       "NOT_FOUND",
-      `Cannot find child "${name}": no ${name}.yml in loadpaths ${
+      `Cannot find child "${name}": no ${name}.yml or ${name}.yaml in loadpaths ${
         loadpaths.map((p) => `"${p}"`).join(", ") || "(none configured)"
       }`,
       { child: name },

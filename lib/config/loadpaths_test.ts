@@ -153,7 +153,7 @@ Deno.test("findChildFile throws NOT_FOUND naming the loadpaths for a missing chi
       assert.ok(error instanceof SupervisorError);
       assert.equal(error.code, "NOT_FOUND");
       assert.equal(error.child, "ghost");
-      assert.equal(error.message, `Cannot find child "ghost": no ghost.yml in loadpaths "${dir}"`);
+      assert.equal(error.message, `Cannot find child "ghost": no ghost.yml or ghost.yaml in loadpaths "${dir}"`);
       return true;
     });
   });
@@ -163,7 +163,7 @@ Deno.test("findChildFile with no loadpaths says none are configured", () => {
   assertSupervisorError(
     () => findChildFile([], "web"),
     "NOT_FOUND",
-    'Cannot find child "web": no web.yml in loadpaths (none configured)',
+    'Cannot find child "web": no web.yml or web.yaml in loadpaths (none configured)',
   );
 });
 

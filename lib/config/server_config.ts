@@ -111,7 +111,7 @@ export function parseServerConfig(path: string, text: string): ServerConfig {
   const map = check.map(raw, [], "server config", KEYS) ?? {};
   const within = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
 
-  const loadpaths = map.loadpaths === undefined
+  const loadpaths = map.loadpaths === undefined || map.loadpaths === null
     ? []
     : (check.strings(map.loadpaths, ["loadpaths"], "loadpaths") ?? []).map(within);
   const mode = map.mode === undefined

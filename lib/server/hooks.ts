@@ -28,7 +28,11 @@ export function hookText(hook: Hook): string {
  * The prehook steps to run before `name` starts, deepest first. `configOf` reads a child's
  * config and throws (NOT_FOUND, CONFIG_INVALID) when it cannot.
  */
-export function planPrehooks(name: string, configOf: (name: string) => ChildConfig): HookStep[] {
+export function planPrehooks(
+  name: string,
+  configOf: (name: string) => ChildConfig,
+  op = "start",
+): HookStep[] {
   const steps: HookStep[] = [];
   const visit = (child: string, path: readonly string[], prehooks: readonly Hook[]) => {
     for (const hook of prehooks) {
@@ -36,7 +40,7 @@ export function planPrehooks(name: string, configOf: (name: string) => ChildConf
       if (path.includes(hook.target)) {
         throw new SupervisorError(
           "HOOK_CYCLE",
-          `Cannot start child "${name}": its prehooks form a cycle: ${chain.join(" -> ")}`,
+          `Cannot ${op} child "${name}": its prehooks form a cycle: ${chain.join(" -> ")}`,
           { child: name },
         );
       }
@@ -47,7 +51,7 @@ export function planPrehooks(name: string, configOf: (name: string) => ChildConf
         const reason = error instanceof Error ? error.message : String(error);
         throw new SupervisorError(
           "HOOK_FAILED",
-          `Cannot start child "${name}": prehook "${
+          `Cannot ${op} child "${name}": prehook "${
             hookText(hook)
           }" of "${child}" names a child that cannot be read: ${reason}`,
           { child: name, cause: error },

@@ -291,7 +291,7 @@ export class Supervisor {
     op: () => Promise<OpResult>,
   ): Promise<OpResult> {
     this.#guard();
-    const steps = planPrehooks(name, (n) => this.#store.childConfig(n));
+    const steps = planPrehooks(name, (n) => this.#store.childConfig(n), opName);
     const reports: HookReport[] = [];
     for (const step of steps) {
       const text = hookText(step.hook);
