@@ -7,7 +7,6 @@
  * @module
  */
 import { DEFAULT_TIMEOUT_S, parseClientArgs, UsageError } from "./lib/client/args.ts";
-import { loadSigningKey } from "./lib/auth/signed_request.ts";
 import type { SigningKey } from "./lib/auth/signed_request.ts";
 import { DEFAULT_PARALLEL, fanOut } from "./lib/client/fanout.ts";
 import { renderResults } from "./lib/client/render.ts";
@@ -63,6 +62,7 @@ async function main(args: readonly string[]): Promise<number> {
   let signer: SigningKey | undefined;
   if (command.keyPath !== undefined) {
     try {
+      const { loadSigningKey } = await import("./lib/auth/signed_request.ts");
       signer = loadSigningKey(command.keyPath);
     } catch (error) {
       console.error(`error: ${error instanceof Error ? error.message : String(error)}`);

@@ -8,6 +8,7 @@
  * 2. Client wall time: the real client's `check` against an empty `deno run`.
  * 3. Start 500 children over 20 connections, RSS, and stopping them, against spawning and
  *    killing 500 `sleep 1000` directly.
+ * 4. Crash → respawn latency with zero backoff, against the same child in a bash loop.
  *
  * Every process started carries a run marker in its environment; whatever carries it at the end
  * is killed, so nothing is left behind even after an error or Ctrl-C.
@@ -21,6 +22,7 @@ import { describeMachine } from "./bench/machine.ts";
 import type { Machine } from "./bench/machine.ts";
 import { cleanupAll, taggedProcesses } from "./bench/procs.ts";
 import { ROOT } from "./bench/servers.ts";
+import { respawnLatency } from "./bench/respawn.ts";
 import { START_MANY, startMany } from "./bench/start_many.ts";
 import { markdownTable } from "./bench/stats.ts";
 import type { Row } from "./bench/stats.ts";
@@ -107,6 +109,10 @@ async function run(tmp: string, machine: Machine): Promise<{ rows: Row[]; notes:
   const many = await startMany(tmp, log, control.echoFreshRssKiB);
   rows.push(...many.rows);
   notes.push(...many.notes);
+
+  const respawn = await respawnLatency(tmp, log);
+  rows.push(...respawn.rows);
+  notes.push(...respawn.notes);
   return { rows, notes };
 }
 

@@ -153,7 +153,10 @@ Deno.test("findChildFile throws NOT_FOUND naming the loadpaths for a missing chi
       assert.ok(error instanceof SupervisorError);
       assert.equal(error.code, "NOT_FOUND");
       assert.equal(error.child, "ghost");
-      assert.equal(error.message, `Cannot find child "ghost": no ghost.yml or ghost.yaml in loadpaths "${dir}"`);
+      assert.equal(
+        error.message,
+        `Cannot find child "ghost": no ghost.yml or ghost.yaml in loadpaths "${dir}"`,
+      );
       return true;
     });
   });
