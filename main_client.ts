@@ -10,6 +10,7 @@ import { DEFAULT_TIMEOUT_S, parseClientArgs, UsageError } from "./lib/client/arg
 import type { SigningKey } from "./lib/auth/signed_request.ts";
 import { DEFAULT_PARALLEL, fanOut } from "./lib/client/fanout.ts";
 import { renderResults } from "./lib/client/render.ts";
+import { checkSshCommand } from "./lib/client/transport.ts";
 import { VERSION } from "./lib/version.ts";
 
 const HELP = `supervisor-ts-client ${VERSION}: drives supervisor-ts servers
@@ -58,6 +59,11 @@ async function main(args: readonly string[]): Promise<number> {
   if (command.kind === "version") {
     console.log(`supervisor-ts-client ${VERSION}`);
     return 0;
+  }
+  const badSsh = command.hosts.some((h) => h.ssh) ? checkSshCommand() : undefined;
+  if (badSsh) {
+    console.error(`error: ${badSsh}\n\nRun "supervisor-ts-client --help" for usage.`);
+    return 2;
   }
   let signer: SigningKey | undefined;
   if (command.keyPath !== undefined) {

@@ -58,11 +58,13 @@ async function main(args: readonly string[]): Promise<number> {
   };
   stopOn("SIGTERM");
   stopOn("SIGINT");
-  Deno.addSignalListener("SIGHUP", () => {
+  Deno.addSignalListener("SIGHUP", async () => {
     try {
-      const changes = server.reload();
+      const changes = await server.reload();
       logger.info(
-        `SIGHUP: server config re-read: ${changes.length === 0 ? "no change" : changes.join("; ")}`,
+        `SIGHUP: log files reopened; server config re-read: ${
+          changes.length === 0 ? "no change" : changes.join("; ")
+        }`,
       );
     } catch (error) {
       logger.error(

@@ -288,7 +288,7 @@ Deno.test("SIGHUP re-reads server.yml, logs what changed and leaves children run
   );
   Deno.kill(server.pid, "SIGHUP");
   await server.stderr.waitFor(
-    /SIGHUP: server config re-read: loadpaths added: .*more; mode: quiet -> half/,
+    /SIGHUP: log files reopened; server config re-read: loadpaths added: .*more; mode: quiet -> half/,
   );
   assert.ok(isAlive(pid));
   await Deno.writeTextFile(server.configPath, "loadpaths: [unclosed\n");

@@ -59,7 +59,7 @@ const OP_ALIASES: Readonly<Record<string, Op>> = {
 
 function toOp(word: string): Op | undefined {
   if ((OPS as readonly string[]).includes(word)) return word as Op;
-  return OP_ALIASES[word];
+  return Object.hasOwn(OP_ALIASES, word) ? OP_ALIASES[word] : undefined;
 }
 
 /** Parses the client's arguments; throws {@link UsageError}. */

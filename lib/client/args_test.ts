@@ -68,7 +68,7 @@ Deno.test("the seed's spellings of operations are accepted", () => {
 Deno.test("an unknown operation is a usage error listing the operations", () => {
   assertUsage(
     ["reboot"],
-    'Unknown operation "reboot"; expected one of: start, stop, restart, trystart, check, info, kill',
+    'Unknown operation "reboot"; expected one of: start, stop, restart, trystart, check, info, kill, log',
   );
 });
 

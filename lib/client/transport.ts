@@ -121,13 +121,39 @@ function openSsh(host: HostTarget, route: SshRoute): Duplex {
     },
     async failure() {
       const status = await child.status;
-      const lines = (await stderr).split("\n").map((l) => l.trim()).filter((l) =>
-        l !== "" && !l.startsWith("Warning: Permanently added")
-      );
-      const last = lines[lines.length - 1];
-      return last ? `ssh: ${last}` : `ssh exited with code ${status.code}`;
+      return describeSshFailure(await stderr, status.code, host);
     },
   };
+}
+
+/**
+ * What ssh said when it gave up, in one line: its last few meaningful stderr lines (the cause
+ * is often in an earlier line than the last), each once, without a doubled `ssh:` prefix.
+ */
+export function describeSshFailure(stderr: string, code: number, host: HostTarget): string {
+  const lines = stderr.split("\n")
+    .map((l) => l.trim().replace(/^ssh:\s*/, ""))
+    .filter((l) => l !== "" && !l.startsWith("Warning: Permanently added"));
+  const kept = [...new Set(lines)].slice(-3);
+  if (kept.length === 0) return `ssh exited with code ${code}`;
+  const text = kept.join("; ");
+  const hint = /open failed|stdio forwarding failed/.test(text)
+    ? ` (is the server running on port ${host.port} of ${host.hostname}?)`
+    : "";
+  return `ssh: ${text}${hint}`;
+}
+
+/** Checks SUPERVISOR_TS_SSH before any host is contacted; the message says what is wrong. */
+export function checkSshCommand(command = Deno.env.get(SSH_COMMAND_ENV)): string | undefined {
+  if (command === undefined || command.trim() === "") return undefined;
+  try {
+    splitCommand(command);
+    return undefined;
+  } catch (error) {
+    return `${SSH_COMMAND_ENV}: ${error instanceof Error ? error.message : String(error)} in ${
+      JSON.stringify(command)
+    }`;
+  }
 }
 
 /** Sends `line` to `host` and returns its one-line response. */
@@ -152,7 +178,16 @@ export async function request(
     stream = await Promise.race([opening, expired]);
     const bytes = new TextEncoder().encode(line);
     let offset = 0;
-    while (offset < bytes.length) offset += await stream.write(bytes.subarray(offset));
+    try {
+      while (offset < bytes.length) offset += await stream.write(bytes.subarray(offset));
+    } catch (error) {
+      // ssh that exited already breaks the pipe: what it said is the real reason.
+      const why = await stream.failure?.();
+      if (why === undefined) throw error;
+      throw new TransportError(host.label, why, `cannot reach ${host.label}: ${why}`, {
+        cause: error,
+      });
+    }
     const reader = new LineReader(stream, MAX_RESPONSE_BYTES);
     const reply = await Promise.race([reader.next(), expired]);
     if (reply === null) {

@@ -18,7 +18,14 @@ export interface OutputTarget {
   readonly path: string;
   /** `create` truncates the file at each start; `append` keeps what was there. */
   readonly mode: "create" | "append";
+  /** Rotate when the file would grow beyond this many bytes; undefined: never. */
+  readonly maxBytes: number | undefined;
+  /** Rotated files kept (`name.1` … `name.N`). */
+  readonly backups: number;
 }
+
+/** Rotated files kept when `max_bytes` is set and `backups` is not. */
+export const DEFAULT_BACKUPS = 5;
 
 /** When an exited child is started again. */
 export type RestartPolicy = "never" | "on-failure" | "always";
@@ -247,7 +254,13 @@ function parseOutput(
   }
   value.forEach((entry, index) => {
     const path = ["output", index];
-    const map = check.map(entry, path, "an output entry", ["stdout", "stderr", "mode"]);
+    const map = check.map(entry, path, "an output entry", [
+      "stdout",
+      "stderr",
+      "mode",
+      "max_bytes",
+      "backups",
+    ]);
     if (!map) return;
     const streams = (["stdout", "stderr"] as const).filter((s) => map[s] !== undefined);
     if (streams.length !== 1) {
@@ -262,12 +275,31 @@ function parseOutput(
     const mode = map.mode === undefined
       ? "create"
       : check.oneOf(map.mode, [...path, "mode"], "output mode", ["create", "append"] as const);
-    if (file === undefined || mode === undefined) return;
+    const maxBytes = map.max_bytes === undefined || map.max_bytes === null
+      ? undefined
+      : check.number(map.max_bytes, [...path, "max_bytes"], "output max_bytes", {
+        min: 1024,
+        max: 2 ** 50,
+        integer: true,
+      });
+    const backups = map.backups === undefined ? DEFAULT_BACKUPS : check.number(
+      map.backups,
+      [...path, "backups"],
+      "output backups",
+      { min: 0, max: 1000, integer: true },
+    );
+    if (map.backups !== undefined && map.max_bytes === undefined) {
+      check.fail(
+        [...path, "backups"],
+        "output backups needs max_bytes: files rotate only when they reach max_bytes",
+      );
+    }
+    if (file === undefined || mode === undefined || backups === undefined) return;
     if (result[stream]) {
       check.fail(path, `output for ${stream} is given twice`);
       return;
     }
-    result[stream] = { path: within(file), mode };
+    result[stream] = { path: within(file), mode, maxBytes, backups };
   });
   if (
     result.stdout && result.stderr && result.stdout.path === result.stderr.path &&
@@ -275,7 +307,9 @@ function parseOutput(
   ) {
     check.fail(
       ["output"],
-      `stdout and stderr both go to "${result.stdout.path}" but with different modes (${result.stdout.mode} and ${result.stderr.mode}); give them the same mode`,
+      `stdout and stderr both go to "${result.stdout!.path}" but with different modes (${
+        result.stdout!.mode
+      } and ${result.stderr!.mode}); give them the same mode`,
     );
   }
   return result;

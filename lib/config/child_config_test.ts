@@ -113,8 +113,18 @@ Deno.test("relative output paths resolve against the config's directory", () => 
     FILE,
     "command: x\noutput:\n  - stdout: logs/out.log\n  - stderr: /var/log/web.err\n",
   );
-  assert.deepEqual(config.stdout, { path: `${DIR}/logs/out.log`, mode: "create" });
-  assert.deepEqual(config.stderr, { path: "/var/log/web.err", mode: "create" });
+  assert.deepEqual(config.stdout, {
+    path: `${DIR}/logs/out.log`,
+    mode: "create",
+    maxBytes: undefined,
+    backups: 5,
+  });
+  assert.deepEqual(config.stderr, {
+    path: "/var/log/web.err",
+    mode: "create",
+    maxBytes: undefined,
+    backups: 5,
+  });
 });
 
 Deno.test("output mode is create by default and may be append", () => {

@@ -81,6 +81,7 @@ export const PERMISSION_OPS = [
   "check",
   "info",
   "kill",
+  "log",
 ] as const;
 
 const LIMIT_KEYS = [

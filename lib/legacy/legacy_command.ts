@@ -53,7 +53,8 @@ export const NO_LEGAL_OPERATION = "no legal operations input";
 export function parseLegacyCommand(text: string): LegacyCommand {
   const trimmed = text.replace(/\0+$/, "").replace(/\r?\n$/, "");
   const words = trimmed.split(" ");
-  const op = WORDS[words[0] ?? ""];
+  const word = words[0] ?? "";
+  const op = Object.hasOwn(WORDS, word) ? WORDS[word] : undefined;
   if (op === undefined) return { kind: "invalid", reply: NO_LEGAL_OPERATION };
   if (op === "help") return { kind: "help" };
   let rest = words.slice(1);

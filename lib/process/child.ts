@@ -13,8 +13,11 @@ import type { ChildConfig } from "../config/child_config.ts";
 import { SupervisorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Clock } from "./clock.ts";
+import { ByteTail } from "./byte_tail.ts";
+import { LogBus } from "./log_bus.ts";
+import type { Follower } from "./log_bus.ts";
 import { ChildOutputs } from "./output.ts";
-import type { Terminal } from "./output.ts";
+import type { OutputTaps, Terminal } from "./output.ts";
 import type { GroupProbe } from "./process_group.ts";
 import { backoffDelay, shouldRestart } from "./restart_policy.ts";
 import { SerialQueue } from "./serial_queue.ts";
@@ -46,7 +49,15 @@ export interface ExitRecord {
   readonly ranMs: number;
   /** Whether the supervisor asked it to stop. */
   readonly requested: boolean;
+  /** The last lines of its stderr when it ended (crash context). */
+  readonly stderrTail: readonly string[];
 }
+
+/** Lines of stderr kept with each exit. */
+export const CRASH_CONTEXT_LINES = 20;
+
+/** How long an exit waits for the rest of stderr before its crash context is taken. */
+const CRASH_CONTEXT_WAIT_MS = 250;
 
 /** A snapshot of a child for `check`. */
 export interface ChildStatus {
@@ -76,6 +87,7 @@ const GROUP_POLL_MS = 20;
 
 interface Run {
   readonly proc: SpawnedProcess;
+  readonly outputs: ChildOutputs;
   readonly config: ChildConfig;
   readonly startedAt: number;
   /** Settles after the exit has been recorded. */
@@ -107,6 +119,11 @@ export class Child {
   #failures = 0;
   #backoff: { readonly at: number; readonly timer: AbortController } | undefined;
   readonly #runListeners: ((run: number, config: ChildConfig) => void)[] = [];
+  readonly #taps: OutputTaps = {
+    stdout: new ByteTail(),
+    stderr: new ByteTail(),
+    bus: new LogBus(),
+  };
 
   constructor(name: string, deps: ChildDeps) {
     this.name = name;
@@ -205,7 +222,7 @@ export class Child {
     let proc: SpawnedProcess;
     try {
       checkDirectory(config.cwd);
-      outputs = await ChildOutputs.open(config, terminal, logger);
+      outputs = await ChildOutputs.open(config, terminal, logger, this.#taps);
       proc = spawner.spawn({ argv: config.argv, cwd: config.cwd, env: config.env });
     } catch (error) {
       outputs?.discard();
@@ -221,7 +238,7 @@ export class Child {
     const timers = new AbortController();
     const drained = outputs.pump(proc.stdout, proc.stderr);
     this.#lastDrained = drained;
-    const base = { proc, config, startedAt, drained, timers };
+    const base = { proc, outputs, config, startedAt, drained, timers };
     const exited = proc.status
       .catch((): ExitStatus => ({ code: null, signal: null }))
       .then((status) => this.#onExit(base, status));
@@ -301,6 +318,26 @@ export class Child {
     return exit;
   }
 
+  /** The last `count` lines the child wrote to `stream` (kept in memory, across runs). */
+  recentLines(stream: "stdout" | "stderr", count: number): string[] {
+    return this.#taps[stream].lines(count);
+  }
+
+  /** Follows the child's output from now on; close the follower to stop. */
+  follow(streams: readonly ("stdout" | "stderr")[]): Follower {
+    return this.#taps.bus.follow(streams);
+  }
+
+  /** Ends every follow of this child. */
+  endFollows(): void {
+    this.#taps.bus.closeAll();
+  }
+
+  /** Reopens the current run's output files (SIGHUP). */
+  async reopenLogs(): Promise<void> {
+    await this.#run?.outputs.reopen();
+  }
+
   /** Waits until every pipe of the current or last run has been drained, at most `ms`. */
   async drained(ms: number): Promise<void> {
     await this.#within(this.#lastDrained, ms);
@@ -316,9 +353,26 @@ export class Child {
       at,
       ranMs: at - run.startedAt,
       requested: stopping,
+      stderrTail: this.#taps.stderr.lines(CRASH_CONTEXT_LINES),
     };
     this.#history.push(exit);
     if (this.#history.length > HISTORY_LENGTH) this.#history.shift();
+    // Its last words may still be in the pipe: take the crash context again once drained.
+    // (A wait on I/O, not on policy: real time, so fake clocks in tests are not involved.)
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((
+      resolve,
+    ) => (timer = setTimeout(resolve, CRASH_CONTEXT_WAIT_MS)));
+    void Promise.race([run.drained, late]).then(() => {
+      clearTimeout(timer);
+      const index = this.#history.indexOf(exit);
+      if (index >= 0) {
+        this.#history[index] = {
+          ...exit,
+          stderrTail: this.#taps.stderr.lines(CRASH_CONTEXT_LINES),
+        };
+      }
+    });
     run.timers.abort();
     if (this.#run?.proc === run.proc) this.#run = undefined;
     if (!stopping) {

@@ -9,45 +9,20 @@
  *
  * @module
  */
-import type { ChildConfig, OutputTarget } from "../config/child_config.ts";
+import type { ChildConfig } from "../config/child_config.ts";
 import type { Logger } from "../log.ts";
+import { ByteTail } from "./byte_tail.ts";
+import { LogBus } from "./log_bus.ts";
+import { LogFile } from "./log_file.ts";
+import type { ByteSink } from "./sinks.ts";
 
-/** Something that takes bytes in full and in order. */
-export interface ByteSink {
-  write(bytes: Uint8Array): Promise<void>;
-}
+export { SerialSink, writeAll } from "./sinks.ts";
+export type { ByteSink, RawWriter } from "./sinks.ts";
 
 /** The server's own stdout and stderr, where children without an output file write. */
 export interface Terminal {
   readonly stdout: ByteSink;
   readonly stderr: ByteSink;
-}
-
-/** The minimal writer of Deno.stdout and Deno.FsFile. */
-export interface RawWriter {
-  write(bytes: Uint8Array): Promise<number>;
-}
-
-/** Writes all of `bytes`, however many calls that takes. */
-export async function writeAll(writer: RawWriter, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) offset += await writer.write(bytes.subarray(offset));
-}
-
-/** A sink that writes whole chunks one after another, so concurrent writers never interleave. */
-export class SerialSink implements ByteSink {
-  readonly #writer: RawWriter;
-  #tail: Promise<void> = Promise.resolve();
-
-  constructor(writer: RawWriter) {
-    this.#writer = writer;
-  }
-
-  write(bytes: Uint8Array): Promise<void> {
-    const done = this.#tail.then(() => writeAll(this.#writer, bytes));
-    this.#tail = done.catch(() => undefined);
-    return done;
-  }
 }
 
 const NEWLINE = 0x0a;
@@ -149,39 +124,45 @@ export async function* readChunks(
   }
 }
 
-/** An output file, shared by the streams that name it, closed when the last one ends. */
-class FileSink implements ByteSink {
-  readonly #file: Deno.FsFile;
-  readonly #serial: SerialSink;
-  #users = 0;
+/**
+ * Holds back the unterminated end of each chunk so only whole lines are written, for files
+ * that rotate or that both streams share. A partial line longer than `maxLine` is let through.
+ */
+export class LineAligner {
+  readonly #maxLine: number;
+  #partial: Uint8Array = new Uint8Array(0);
 
-  constructor(file: Deno.FsFile) {
-    this.#file = file;
-    this.#serial = new SerialSink(file);
+  constructor(maxLine = 64 * 1024) {
+    this.#maxLine = maxLine;
   }
 
-  use(): this {
-    this.#users++;
-    return this;
+  /** The whole lines of what came so far, or null. */
+  push(chunk: Uint8Array): Uint8Array | null {
+    const data = this.#partial.length === 0 ? chunk : concat([this.#partial, chunk]);
+    const last = data.lastIndexOf(NEWLINE);
+    if (last < 0 && data.length <= this.#maxLine) {
+      this.#partial = data.slice();
+      return null;
+    }
+    const end = last < 0 ? data.length : last + 1;
+    this.#partial = data.slice(end);
+    // `data` may be the caller's reused buffer: what is returned is written before the next read.
+    return data.subarray(0, end);
   }
 
-  write(bytes: Uint8Array): Promise<void> {
-    return this.#serial.write(bytes);
-  }
-
-  release(): void {
-    if (--this.#users === 0) this.#file.close();
+  /** The unterminated rest, or null. */
+  end(): Uint8Array | null {
+    const rest = this.#partial;
+    this.#partial = new Uint8Array(0);
+    return rest.length === 0 ? null : rest;
   }
 }
 
-/** Opens `target` for one run of a child; `create` truncates, `append` keeps. */
-async function openTarget(target: OutputTarget): Promise<Deno.FsFile> {
-  return await Deno.open(target.path, {
-    write: true,
-    create: true,
-    truncate: target.mode === "create",
-    append: target.mode === "append",
-  });
+/** Where a run's lines go besides their sink: the child's tails and followers. */
+export interface OutputTaps {
+  readonly stdout: ByteTail;
+  readonly stderr: ByteTail;
+  readonly bus: LogBus;
 }
 
 /** The sinks of one run of a child: ready before the process is spawned. */
@@ -189,17 +170,20 @@ export class ChildOutputs {
   readonly #name: string;
   readonly #terminal: Terminal;
   readonly #logger: Logger;
-  readonly #files: { stdout: FileSink | undefined; stderr: FileSink | undefined };
+  readonly #taps: OutputTaps;
+  readonly #files: { stdout: LogFile | undefined; stderr: LogFile | undefined };
 
   private constructor(
     name: string,
     terminal: Terminal,
     logger: Logger,
-    files: { stdout: FileSink | undefined; stderr: FileSink | undefined },
+    taps: OutputTaps,
+    files: { stdout: LogFile | undefined; stderr: LogFile | undefined },
   ) {
     this.#name = name;
     this.#terminal = terminal;
     this.#logger = logger;
+    this.#taps = taps;
     this.#files = files;
   }
 
@@ -211,25 +195,22 @@ export class ChildOutputs {
     config: ChildConfig,
     terminal: Terminal,
     logger: Logger,
+    taps: OutputTaps = { stdout: new ByteTail(), stderr: new ByteTail(), bus: new LogBus() },
   ): Promise<ChildOutputs> {
-    const files: { stdout: FileSink | undefined; stderr: FileSink | undefined } = {
+    const files: { stdout: LogFile | undefined; stderr: LogFile | undefined } = {
       stdout: undefined,
       stderr: undefined,
     };
-    const opened: FileSink[] = [];
     try {
       for (const stream of ["stdout", "stderr"] as const) {
         const target = config[stream];
         if (!target) continue;
-        const other = stream === "stderr" ? config.stdout : undefined;
-        if (other && other.path === target.path && files.stdout) {
+        if (stream === "stderr" && files.stdout && config.stdout?.path === target.path) {
           files.stderr = files.stdout.use();
           continue;
         }
         try {
-          const sink = new FileSink(await openTarget(target)).use();
-          opened.push(sink);
-          files[stream] = sink;
+          files[stream] = (await LogFile.open(target)).use();
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error);
           throw new Error(`cannot open ${stream} file "${target.path}": ${reason}`, {
@@ -238,16 +219,31 @@ export class ChildOutputs {
         }
       }
     } catch (error) {
-      for (const sink of opened) sink.release();
+      files.stdout?.release();
+      if (files.stderr !== files.stdout) files.stderr?.release();
       throw error;
     }
-    return new ChildOutputs(config.name, terminal, logger, files);
+    return new ChildOutputs(config.name, terminal, logger, taps, files);
   }
 
   /** Closes the files without pumping anything (the process could not be spawned). */
   discard(): void {
     this.#files.stdout?.release();
     this.#files.stderr?.release();
+  }
+
+  /** Reopens the output files at their paths (SIGHUP, after an external logrotate). */
+  async reopen(): Promise<void> {
+    const files = new Set([this.#files.stdout, this.#files.stderr].filter((f) => f !== undefined));
+    for (const file of files) {
+      await file.reopen().catch((error) => {
+        this.#logger.error(
+          `child "${this.#name}": cannot reopen "${file.target.path}": ${
+            error instanceof Error ? error.message : String(error)
+          }`,
+        );
+      });
+    }
   }
 
   /** Pumps both pipes to their sinks until each ends; closes the files afterwards. */
@@ -264,7 +260,12 @@ export class ChildOutputs {
   async #pumpOne(stream: "stdout" | "stderr", readable: ReadableStream<Uint8Array>): Promise<void> {
     const file = this.#files[stream];
     const sink: ByteSink = file ?? this.#terminal[stream];
-    const prefixer = file ? undefined : new LinePrefixer(`${this.#name} | `);
+    const shared = file !== undefined && this.#files.stdout === this.#files.stderr;
+    const shaper = file
+      ? (file.rotates || shared ? new LineAligner() : undefined)
+      : new LinePrefixer(`${this.#name} | `);
+    const tail = this.#taps[stream];
+    const bus = this.#taps.bus;
     let failed = false;
     const put = async (bytes: Uint8Array | null) => {
       if (!bytes || failed) return;
@@ -281,13 +282,16 @@ export class ChildOutputs {
     };
     try {
       for await (const chunk of readChunks(readable)) {
-        await put(prefixer ? prefixer.push(chunk) : chunk);
+        tail.push(chunk);
+        bus.publish(stream, chunk);
+        await put(shaper ? shaper.push(chunk) : chunk);
       }
-      await put(prefixer?.end() ?? null);
+      await put(shaper?.end() ?? null);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.#logger.error(`child "${this.#name}": reading ${stream} failed: ${reason}`);
     } finally {
+      tail.endRun();
       file?.release();
     }
   }

@@ -11,13 +11,22 @@ import type { ErrorCode } from "../errors.ts";
 import { PROTOCOL_VERSION } from "../version.ts";
 
 /** Operations of protocol v2. */
-export const OPS = ["start", "stop", "restart", "trystart", "check", "info", "kill"] as const;
+export const OPS = [
+  "start",
+  "stop",
+  "restart",
+  "trystart",
+  "check",
+  "info",
+  "kill",
+  "log",
+] as const;
 
 /** One of {@link OPS}. */
 export type Op = typeof OPS[number];
 
 /** Operations that need a child name. */
-export const OPS_NEEDING_CHILD: readonly Op[] = ["start", "stop", "restart", "trystart"];
+export const OPS_NEEDING_CHILD: readonly Op[] = ["start", "stop", "restart", "trystart", "log"];
 
 /** A request id: echoed back so a client can match responses. */
 export type RequestId = string | number | null;

@@ -15,6 +15,7 @@ import type { Logger } from "../log.ts";
 import { LineReader, LineTooLongError } from "../protocol/line_reader.ts";
 import { encodeResponse, errorResponse, requestIdOf } from "../protocol/messages.ts";
 import type { RequestId, Response } from "../protocol/messages.ts";
+import type { Follower } from "../process/log_bus.ts";
 import type { Outcome } from "./dispatch.ts";
 
 /** What the connection needs of a socket. */
@@ -123,7 +124,15 @@ export async function serveConnection(
         continue;
       }
       const outcome = await handlers.v2(decoded.value, peer);
-      await send(outcome.response.id ?? requestIdOf(decoded.value), outcome.response);
+      const id = outcome.response.id ?? requestIdOf(decoded.value);
+      if (outcome.follow) {
+        await send(id, outcome.response);
+        await streamFollow(socket, reader, id, outcome.follow, limits).finally(() =>
+          outcome.follow?.close()
+        );
+        return { shutdown: false };
+      }
+      await send(id, outcome.response);
       if (outcome.shutdown) return { shutdown: true };
       // Buffered requests are answered without a trip through the event loop; give other
       // connections their turn every few milliseconds so one pipelining client cannot hog it.
@@ -145,6 +154,32 @@ export async function serveConnection(
       // already closed
     }
   }
+}
+
+/**
+ * After a `log --follow` response: one event line per line of output, until the client closes
+ * (or sends anything), stops reading for longer than the read timeout, or the server stops.
+ */
+async function streamFollow(
+  socket: Socket,
+  reader: LineReader,
+  id: RequestId,
+  follower: Follower,
+  limits: ConnectionLimits,
+): Promise<void> {
+  void reader.next().catch(() => null).then(() => follower.close());
+  for await (const item of follower) {
+    const event = "dropped" in item
+      ? { id, event: "dropped", data: { count: item.dropped } }
+      : { id, event: "line", data: { stream: item.stream, line: item.line } };
+    await writeWithin(socket, JSON.stringify(event) + "\n", limits.readTimeoutMs);
+  }
+  await writeWithin(
+    socket,
+    JSON.stringify({ id, event: "end", data: {} }) + "\n",
+    limits.readTimeoutMs,
+  )
+    .catch(() => {});
 }
 
 function timeoutError(limits: ConnectionLimits): SupervisorError {

@@ -133,11 +133,14 @@ export class Server {
   }
 
   /**
-   * Re-reads server.yml (SIGHUP) and returns what changed since the last reading, one line per
-   * change. Throws a ConfigError when the file is now invalid; children are never touched.
+   * SIGHUP: reopens every log file (children's output, the audit log) at its path, for an
+   * external logrotate; then re-reads server.yml and returns what changed since the last
+   * reading, one line per change. Throws a ConfigError when the file is now invalid; children
+   * are never touched.
    */
-  reload(): string[] {
+  async reload(): Promise<string[]> {
     this.#pipeline.reopenLogs();
+    await this.supervisor.reopenLogs();
     const next = this.#store.serverConfig();
     const changes = describeConfigChanges(this.#lastConfig, next);
     this.#lastConfig = next;

@@ -18,11 +18,22 @@ import { VERSION } from "../version.ts";
 import { nameProblem } from "../config/names.ts";
 import { hookText, planPrehooks } from "./hooks.ts";
 import { RepeatTimers } from "./repeat_timers.ts";
+import { readLastLines } from "../process/file_tail.ts";
+import type { Follower } from "../process/log_bus.ts";
 
 /** The outcome of a successful operation. */
 export interface OpResult {
   readonly message: string;
   readonly data?: Record<string, unknown>;
+  /** For `log --follow`: the lines to stream after the response. */
+  readonly follow?: Follower;
+}
+
+/** What `log` shows. */
+export interface LogOptions {
+  readonly stream: "stdout" | "stderr";
+  readonly lines: number;
+  readonly follow: boolean;
 }
 
 /** Facts about the running server that `info` reports. */
@@ -175,6 +186,58 @@ export class Supervisor {
     };
   }
 
+  /**
+   * The last lines of a child's stdout or stderr: from its output file when it has one, else
+   * from the tail kept in memory; with `follow`, also a follower of the lines to come.
+   */
+  async log(name: string, options: LogOptions): Promise<OpResult> {
+    this.#guard();
+    const bad = nameProblem(name);
+    if (bad) {
+      throw new SupervisorError(bad.includes("reserved") ? "RESERVED_NAME" : "BAD_NAME", bad, {
+        child: name,
+      });
+    }
+    const existing = this.#children.get(name);
+    const config = existing ? this.#currentConfig(existing) : this.#store.childConfig(name);
+    const child = existing ?? this.#newChild(name);
+    const target = config?.[options.stream];
+    let lines: string[];
+    let source: Record<string, unknown>;
+    if (target) {
+      try {
+        lines = await readLastLines(target.path, options.lines);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) {
+          throw new SupervisorError(
+            "INTERNAL",
+            `Cannot read "${target.path}": ${
+              error instanceof Error ? error.message : String(error)
+            }`,
+          );
+        }
+        lines = [];
+      }
+      source = { source: "file", path: target.path };
+    } else {
+      lines = child.recentLines(options.stream, options.lines);
+      source = { source: "memory", path: null };
+    }
+    const follow = options.follow ? child.follow([options.stream]) : undefined;
+    const result = {
+      message: `${lines.length} ${
+        lines.length === 1 ? "line" : "lines"
+      } of ${name} ${options.stream}${follow ? ", following" : ""}`,
+      data: { child: name, stream: options.stream, ...source, lines },
+    };
+    return follow ? { ...result, follow } : result;
+  }
+
+  /** Reopens every child's output files (SIGHUP, after an external logrotate). */
+  async reopenLogs(): Promise<void> {
+    await Promise.all([...this.#children.values()].map((child) => child.reopenLogs()));
+  }
+
   /** Facts about the server. */
   info(): OpResult {
     const facts = this.#facts;
@@ -216,6 +279,7 @@ export class Supervisor {
     this.#shuttingDown ??= (async () => {
       this.#repeats.cancelAll();
       const children = [...this.#children.values()];
+      for (const child of children) child.endFollows();
       await Promise.allSettled(children.map((child) =>
         child.enqueue(async () => {
           child.cancelRestart();
@@ -466,6 +530,7 @@ export function exitJson(exit: ExitRecord): Record<string, unknown> {
     ran_ms: exit.ranMs,
     requested: exit.requested,
     description: describeExit(exit),
+    stderr_tail: exit.stderrTail,
   };
 }
 

@@ -1,0 +1,127 @@
+/**
+ * An output file of a child: written in order, rotated by size without ever splitting a line,
+ * reopened on request (SIGHUP, after an external logrotate moved it).
+ *
+ * Rotation renames `name` to `name.1`, `name.1` to `name.2` … up to `name.<backups>` (the
+ * oldest is dropped), then starts a new `name`. Writes must be whole lines when the file
+ * rotates; the pump sees to that.
+ *
+ * @module
+ */
+import type { OutputTarget } from "../config/child_config.ts";
+import { writeAll } from "./sinks.ts";
+
+const NEWLINE = 0x0a;
+
+/** One open output file, shared by the streams that name it. */
+export class LogFile {
+  readonly target: OutputTarget;
+  #file: Deno.FsFile;
+  #size: number;
+  #users = 0;
+  #tail: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  private constructor(target: OutputTarget, file: Deno.FsFile, size: number) {
+    this.target = target;
+    this.#file = file;
+    this.#size = size;
+  }
+
+  /** Opens the file: `create` truncates it, `append` keeps what is there. */
+  static async open(target: OutputTarget): Promise<LogFile> {
+    const file = await Deno.open(target.path, {
+      write: true,
+      create: true,
+      truncate: target.mode === "create",
+      append: target.mode === "append",
+    });
+    const size = target.mode === "create" ? 0 : (await file.stat()).size;
+    return new LogFile(target, file, size);
+  }
+
+  /** Whether the file rotates (writers must then hand over whole lines). */
+  get rotates(): boolean {
+    return this.target.maxBytes !== undefined;
+  }
+
+  use(): this {
+    this.#users++;
+    return this;
+  }
+
+  /** Writes `bytes` after every earlier write, rotating first when they would not fit. */
+  write(bytes: Uint8Array): Promise<void> {
+    const done = this.#tail.then(() => this.#write(bytes));
+    this.#tail = done.catch(() => undefined);
+    return done;
+  }
+
+  /** Closes and opens the path again in append mode (after an external move). */
+  reopen(): Promise<void> {
+    const done = this.#tail.then(async () => {
+      if (this.#closed) return;
+      this.#file.close();
+      this.#file = await Deno.open(this.target.path, { write: true, create: true, append: true });
+      this.#size = (await this.#file.stat()).size;
+    });
+    this.#tail = done.catch(() => undefined);
+    return done;
+  }
+
+  /** Drops one user; the last one closes the file once pending writes are done. */
+  release(): void {
+    if (--this.#users > 0) return;
+    this.#tail = this.#tail.then(() => {
+      this.#closed = true;
+      try {
+        this.#file.close();
+      } catch {
+        // closed already
+      }
+    });
+  }
+
+  async #write(bytes: Uint8Array): Promise<void> {
+    const max = this.target.maxBytes;
+    if (max === undefined) {
+      await writeAll(this.#file, bytes);
+      this.#size += bytes.length;
+      return;
+    }
+    let data = bytes;
+    while (data.length > 0) {
+      const room = max - this.#size;
+      if (data.length <= room) {
+        await writeAll(this.#file, data);
+        this.#size += data.length;
+        return;
+      }
+      // The whole lines that fit; a line longer than the limit goes alone into a fresh file.
+      let cut = room > 0 ? data.lastIndexOf(NEWLINE, room - 1) + 1 : 0;
+      if (cut === 0 && this.#size === 0) {
+        const end = data.indexOf(NEWLINE);
+        cut = end < 0 ? data.length : end + 1;
+      }
+      if (cut > 0) {
+        await writeAll(this.#file, data.subarray(0, cut));
+        this.#size += cut;
+        data = data.subarray(cut);
+      }
+      if (data.length > 0) await this.#rotate();
+    }
+  }
+
+  async #rotate(): Promise<void> {
+    const { path, backups } = this.target;
+    this.#file.close();
+    if (backups > 0) {
+      for (let i = backups - 1; i >= 1; i--) {
+        await Deno.rename(`${path}.${i}`, `${path}.${i + 1}`).catch(() => {});
+      }
+      await Deno.rename(path, `${path}.1`).catch(() => {});
+    }
+    this.#file = await Deno.open(path, { write: true, create: true, truncate: true });
+    this.#size = 0;
+  }
+}
