@@ -35,7 +35,16 @@ export type ClientCommand =
     readonly keyPath: string | undefined;
     /** Hosts asked at once, at most. */
     readonly parallel: number;
+    /** For `log`: which stream, how many lines, whether to follow. */
+    readonly log: LogArgs;
   };
+
+/** What `log` asks for. */
+export interface LogArgs {
+  readonly stream: "stdout" | "stderr";
+  readonly lines: number;
+  readonly follow: boolean;
+}
 
 /** Default time allowed for one host to answer. */
 export const DEFAULT_TIMEOUT_S = 30;
@@ -70,12 +79,31 @@ export function parseClientArgs(argv: readonly string[]): ClientCommand {
   let timeoutS = DEFAULT_TIMEOUT_S;
   let keyPath: string | undefined;
   let parallel = DEFAULT_PARALLEL;
+  let stream: "stdout" | "stderr" = "stdout";
+  let lines = 20;
+  let follow = false;
+  const logFlags: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "-h" || arg === "--help") return { kind: "help" };
     if (arg === "-V" || arg === "--version") return { kind: "version" };
     if (arg === "--json") {
       json = true;
+    } else if (arg === "--stderr") {
+      stream = "stderr";
+      logFlags.push(arg);
+    } else if (arg === "--follow" || arg === "-f") {
+      follow = true;
+      logFlags.push(arg);
+    } else if (arg === "--lines" || arg === "-n" || arg.startsWith("--lines=")) {
+      const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
+      if (value === undefined || !/^\d+$/.test(value) || Number(value) > 10_000) {
+        throw new UsageError(
+          `--lines needs a whole number from 0 to 10000, found ${JSON.stringify(value ?? "")}`,
+        );
+      }
+      lines = Number(value);
+      logFlags.push("--lines");
     } else if (arg === "--timeout" || arg.startsWith("--timeout=")) {
       const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
       const seconds = Number(value);
@@ -134,6 +162,14 @@ export function parseClientArgs(argv: readonly string[]): ClientCommand {
       `"${op}" needs a child name, e.g. "${op} web"${op === "stop" ? ' or "stop all"' : ""}`,
     );
   }
+  if (op !== "log" && logFlags.length > 0) {
+    throw new UsageError(
+      `"${logFlags[0]}" goes with the log operation, e.g. "log web ${logFlags[0]}"`,
+    );
+  }
+  if (follow && json) {
+    throw new UsageError(`"--follow" prints lines as they come and cannot be combined with --json`);
+  }
   if ((op === "info" || op === "kill") && child !== undefined) {
     throw new UsageError(`"${op}" takes no child name, found "${child}"`);
   }
@@ -146,5 +182,6 @@ export function parseClientArgs(argv: readonly string[]): ClientCommand {
     timeoutMs: timeoutS * 1000,
     keyPath,
     parallel,
+    log: { stream, lines, follow },
   };
 }

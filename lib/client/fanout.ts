@@ -9,7 +9,8 @@ import type { ErrorCode } from "../errors.ts";
 import { encodeRequest } from "../protocol/messages.ts";
 import type { Op, Response } from "../protocol/messages.ts";
 import type { HostTarget } from "./hosts.ts";
-import { request, TransportError } from "./transport.ts";
+import { openExchange, request, TransportError } from "./transport.ts";
+import type { Exchange } from "./transport.ts";
 
 /** What one host answered, or why it could not. */
 export interface HostResult {
@@ -29,6 +30,8 @@ export interface FanOutOptions {
   readonly parallel: number;
   /** Signs every request when set. */
   readonly signer?: SigningKey | undefined;
+  /** Arguments of the operation (`log`). */
+  readonly args?: Record<string, unknown> | undefined;
 }
 
 /** Default bound on hosts asked at once. */
@@ -54,27 +57,68 @@ export async function fanOut(
   return results;
 }
 
+/** The request line for one host (signed when a key is given). */
+async function requestLine(
+  op: Op,
+  child: string | undefined,
+  options: FanOutOptions,
+): Promise<string> {
+  const body = { id: 1, op, child, args: options.args };
+  // node:crypto is loaded only by commands that sign: it costs an unsigned command ~40 ms.
+  return options.signer
+    ? (await import("../auth/signed_request.ts")).signRequest(options.signer, body)
+    : encodeRequest(body);
+}
+
+/** A host whose `log --follow` was answered: its result, and the stream of lines, if it worked. */
+export interface Followed {
+  readonly result: HostResult;
+  readonly exchange: Exchange | undefined;
+}
+
+/** Opens `log --follow` on every host at once; each answer comes with its stream of events. */
+export function followAll(
+  hosts: readonly HostTarget[],
+  child: string,
+  options: FanOutOptions,
+): Promise<Followed[]> {
+  return Promise.all(hosts.map(async (host): Promise<Followed> => {
+    try {
+      const exchange = await openExchange(
+        host,
+        await requestLine("log", child, options),
+        options.timeoutMs,
+      );
+      const result = fromResponse(host.label, exchange.response);
+      if (!result.ok) exchange.close();
+      return { result, exchange: result.ok ? exchange : undefined };
+    } catch (error) {
+      return { result: unreachable(host, error), exchange: undefined };
+    }
+  }));
+}
+
+function unreachable(host: HostTarget, error: unknown): HostResult {
+  return {
+    host: host.label,
+    ok: false,
+    code: "UNREACHABLE",
+    message: error instanceof Error ? error.message : String(error),
+    reason: error instanceof TransportError ? error.reason : "error",
+  };
+}
+
 async function ask(
   host: HostTarget,
   op: Op,
   child: string | undefined,
   options: FanOutOptions,
 ): Promise<HostResult> {
-  const body = child === undefined ? { id: 1, op } : { id: 1, op, child };
-  // node:crypto is loaded only by commands that sign: it costs an unsigned command ~40 ms.
-  const line = options.signer
-    ? (await import("../auth/signed_request.ts")).signRequest(options.signer, body)
-    : encodeRequest(body);
+  const line = await requestLine(op, child, options);
   try {
     return fromResponse(host.label, await request(host, line, options.timeoutMs));
   } catch (error) {
-    return {
-      host: host.label,
-      ok: false,
-      code: "UNREACHABLE",
-      message: error instanceof Error ? error.message : String(error),
-      reason: error instanceof TransportError ? error.reason : "error",
-    };
+    return unreachable(host, error);
   }
 }
 

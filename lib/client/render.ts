@@ -77,12 +77,17 @@ function renderChildDetail(c: Json): string {
   if (c.error) lines.push(["error", String(c.error)]);
   let out = table(lines.map(([k, v]) => [`${k}:`, v!]));
   const history = Array.isArray(c.history) ? c.history.filter(isJson) : [];
+  const last = isJson(c.last_exit) ? c.last_exit : undefined;
+  const context = last && Array.isArray(last.stderr_tail) ? last.stderr_tail.map(String) : [];
   if (history.length > 0) {
     out += "\nrecent exits (oldest first):\n" + table(history.map((h) => [
       `  ${text(h.at)}`,
       describeExitJson(h),
       typeof h.ran_ms === "number" ? `ran ${formatDuration(h.ran_ms)}` : "",
     ]));
+  }
+  if (context.length > 0) {
+    out += "\nlast stderr lines before the last exit:\n" + context.map((l) => `  ${l}`).join("\n");
   }
   return out;
 }
@@ -107,6 +112,12 @@ function problemsOf(data: Json | undefined): string[] {
   return Array.isArray(problems) ? problems.map((p) => `problem: ${String(p)}`) : [];
 }
 
+/** The lines of a successful `log` answer. */
+export function logLines(result: HostResult): string[] {
+  const lines = result.data?.lines;
+  return Array.isArray(lines) ? lines.map(String) : [];
+}
+
 /** The body of one host's block. */
 export function renderBody(op: string, child: string | undefined, result: HostResult): string {
   if (!result.ok) return `error: ${result.message}${result.code ? ` [${result.code}]` : ""}`;
@@ -122,6 +133,8 @@ export function renderBody(op: string, child: string | undefined, result: HostRe
     if (child === undefined) parts.push(result.message);
   } else if (op === "info" && data) {
     parts.push(renderInfo(data));
+  } else if (op === "log") {
+    parts.push(...logLines(result));
   } else {
     parts.push(result.message);
   }

@@ -156,12 +156,34 @@ export function checkSshCommand(command = Deno.env.get(SSH_COMMAND_ENV)): string
   }
 }
 
+/** An answered request whose connection stays open for the events that follow it. */
+export interface Exchange {
+  readonly response: V2Response;
+  /** The event lines after the response (`log --follow`), until the server or `close` ends them. */
+  events(): AsyncGenerator<Record<string, unknown>>;
+  close(): void;
+}
+
 /** Sends `line` to `host` and returns its one-line response. */
 export async function request(
   host: HostTarget,
   line: string,
   timeoutMs: number,
 ): Promise<V2Response> {
+  const exchange = await openExchange(host, line, timeoutMs);
+  exchange.close();
+  return exchange.response;
+}
+
+/**
+ * Sends `line` to `host` and reads its response within `timeoutMs`; the connection stays open
+ * for the events that may follow, without a time limit, until closed.
+ */
+export async function openExchange(
+  host: HostTarget,
+  line: string,
+  timeoutMs: number,
+): Promise<Exchange> {
   let stream: Duplex | undefined;
   let timedOut = false;
   let expire!: (error: Error) => void;
@@ -205,12 +227,36 @@ export async function request(
         `${host.label} gave an ${why} (an older supervisor-rs server?)`,
       );
     }
+    let response: V2Response;
     try {
-      return parseResponse(value);
+      response = parseResponse(value);
     } catch (error) {
       const why = `bad answer: ${error instanceof Error ? error.message : String(error)}`;
       throw new TransportError(host.label, why, `${host.label} gave a ${why}`);
     }
+    const open = stream;
+    stream = undefined; // handed over: the caller closes it
+    return {
+      response,
+      close: () => open.close(),
+      async *events() {
+        for (;;) {
+          let next: Uint8Array | null;
+          try {
+            next = await reader.next();
+          } catch {
+            return;
+          }
+          if (next === null) return;
+          try {
+            const event = JSON.parse(new TextDecoder().decode(next)) as unknown;
+            if (event !== null && typeof event === "object") yield event as Record<string, unknown>;
+          } catch {
+            return;
+          }
+        }
+      },
+    };
   } catch (error) {
     if (error instanceof TransportError) throw error;
     if (timedOut) {

@@ -128,7 +128,7 @@ export function encodeRequest(request: {
   id: RequestId;
   op: Op;
   child?: string | undefined;
-  args?: Record<string, unknown>;
+  args?: Record<string, unknown> | undefined;
 }): string {
   const body: Record<string, unknown> = { v: PROTOCOL_VERSION, id: request.id, op: request.op };
   if (request.child !== undefined) body.child = request.child;
