@@ -34,6 +34,7 @@ Deno.test("an operation alone goes to 127.0.0.1:33889 with the default timeout",
     timeoutMs: DEFAULT_TIMEOUT_S * 1000,
     keyPath: undefined,
     parallel: 32,
+    log: { stream: "stdout", lines: 20, follow: false },
   });
   assert.equal(DEFAULT_TIMEOUT_S, 30);
 });
@@ -204,5 +205,18 @@ Deno.test("--parallel bounds how many hosts are asked at once", () => {
   assertUsage(
     ["check", "--parallel", "x"],
     '--parallel needs a whole number from 1 to 10000, found "x"',
+  );
+});
+
+Deno.test("log takes --stderr, --lines N and --follow, and they go with log only", () => {
+  const command = op(["log", "web", "--stderr", "--lines", "5", "-f"]);
+  assert.deepEqual(command.log, { stream: "stderr", lines: 5, follow: true });
+  assert.equal(op(["log", "web", "--lines=0"]).log.lines, 0);
+  assertUsage(["check", "--follow"], '"--follow" goes with the log operation, e.g. "log web --follow"');
+  assertUsage(["log", "web", "--lines", "x"], '--lines needs a whole number from 0 to 10000, found "x"');
+  assertUsage(["log"], /"log" needs a child name/);
+  assertUsage(
+    ["log", "web", "--follow", "--json"],
+    '"--follow" prints lines as they come and cannot be combined with --json',
   );
 });
