@@ -9,6 +9,7 @@
  * 3. Start 500 children over 20 connections, RSS, and stopping them, against spawning and
  *    killing 500 `sleep 1000` directly.
  * 4. Crash → respawn latency with zero backoff, against the same child in a bash loop.
+ * 5. Log throughput: 200 MB through capture to a file, against a shell redirect; peak RSS.
  *
  * Every process started carries a run marker in its environment; whatever carries it at the end
  * is killed, so nothing is left behind even after an error or Ctrl-C.
@@ -22,6 +23,7 @@ import { describeMachine } from "./bench/machine.ts";
 import type { Machine } from "./bench/machine.ts";
 import { cleanupAll, taggedProcesses } from "./bench/procs.ts";
 import { ROOT } from "./bench/servers.ts";
+import { logThroughput } from "./bench/log_throughput.ts";
 import { respawnLatency } from "./bench/respawn.ts";
 import { START_MANY, startMany } from "./bench/start_many.ts";
 import { markdownTable } from "./bench/stats.ts";
@@ -113,6 +115,10 @@ async function run(tmp: string, machine: Machine): Promise<{ rows: Row[]; notes:
   const respawn = await respawnLatency(tmp, log);
   rows.push(...respawn.rows);
   notes.push(...respawn.notes);
+
+  const logs = await logThroughput(tmp, log);
+  rows.push(...logs.rows);
+  notes.push(...logs.notes);
   return { rows, notes };
 }
 

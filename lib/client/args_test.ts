@@ -212,8 +212,14 @@ Deno.test("log takes --stderr, --lines N and --follow, and they go with log only
   const command = op(["log", "web", "--stderr", "--lines", "5", "-f"]);
   assert.deepEqual(command.log, { stream: "stderr", lines: 5, follow: true });
   assert.equal(op(["log", "web", "--lines=0"]).log.lines, 0);
-  assertUsage(["check", "--follow"], '"--follow" goes with the log operation, e.g. "log web --follow"');
-  assertUsage(["log", "web", "--lines", "x"], '--lines needs a whole number from 0 to 10000, found "x"');
+  assertUsage(
+    ["check", "--follow"],
+    '"--follow" goes with the log operation, e.g. "log web --follow"',
+  );
+  assertUsage(
+    ["log", "web", "--lines", "x"],
+    '--lines needs a whole number from 0 to 10000, found "x"',
+  );
   assertUsage(["log"], /"log" needs a child name/);
   assertUsage(
     ["log", "web", "--follow", "--json"],

@@ -2,8 +2,8 @@
  * The last bytes a child wrote to one stream, kept in memory so its recent lines can be shown
  * (`log NAME` for children without an output file, crash context in `check NAME`).
  *
- * Costs one copy of what is kept per chunk and nothing per line: lines are found only when
- * someone asks.
+ * A fixed ring: a push copies at most the ring's size and allocates nothing, so a fast writer
+ * costs little; lines are found only when someone asks.
  *
  * @module
  */
@@ -15,55 +15,62 @@ const decoder = new TextDecoder();
 
 /** A bounded window on the end of a byte stream. */
 export class ByteTail {
-  readonly #capacity: number;
-  #chunks: Uint8Array[] = [];
+  readonly #ring: Uint8Array;
+  /** Where the next byte goes. */
+  #head = 0;
+  /** Bytes held (at most the ring's size). */
   #size = 0;
-  /** Whether bytes were dropped from the front (the first line kept may be partial). */
+  /** Whether bytes were ever dropped from the front (the oldest line kept may be partial). */
   #cut = false;
+  #lastByte = -1;
 
   constructor(capacity = TAIL_BYTES) {
-    this.#capacity = capacity;
+    this.#ring = new Uint8Array(capacity);
   }
 
-  /** Appends a copy of `bytes`, dropping the oldest bytes beyond the capacity. */
+  /** Appends `bytes`, dropping the oldest bytes beyond the capacity. */
   push(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    const kept = bytes.length > this.#capacity
-      ? bytes.subarray(bytes.length - this.#capacity)
-      : bytes;
-    if (kept !== bytes) this.#cut = true;
-    this.#chunks.push(kept.slice());
-    this.#size += kept.length;
-    while (this.#size - this.#chunks[0]!.length >= this.#capacity) {
-      this.#size -= this.#chunks.shift()!.length;
-      this.#cut = true;
+    const capacity = this.#ring.length;
+    this.#lastByte = bytes[bytes.length - 1]!;
+    let data = bytes;
+    if (data.length >= capacity) {
+      data = data.subarray(data.length - capacity);
+      this.#ring.set(data);
+      this.#head = 0;
+      this.#cut ||= bytes.length > capacity || this.#size > 0;
+      this.#size = capacity;
+      return;
     }
+    const first = Math.min(data.length, capacity - this.#head);
+    this.#ring.set(data.subarray(0, first), this.#head);
+    if (first < data.length) this.#ring.set(data.subarray(first), 0);
+    this.#head = (this.#head + data.length) % capacity;
+    if (this.#size + data.length > capacity) this.#cut = true;
+    this.#size = Math.min(capacity, this.#size + data.length);
   }
 
   /** Marks the end of a run: a partial last line is ended, so runs never share a line. */
   endRun(): void {
-    const last = this.#chunks[this.#chunks.length - 1];
-    if (last && last[last.length - 1] !== 0x0a) this.push(Uint8Array.of(0x0a));
+    if (this.#size > 0 && this.#lastByte !== 0x0a) this.push(Uint8Array.of(0x0a));
   }
 
   /** The last `count` lines (without newlines), oldest first. */
   lines(count: number): string[] {
     if (count <= 0 || this.#size === 0) return [];
+    const capacity = this.#ring.length;
+    const start = (this.#head - this.#size + capacity) % capacity;
     const all = new Uint8Array(this.#size);
-    let offset = 0;
-    for (const chunk of this.#chunks) {
-      all.set(chunk, offset);
-      offset += chunk.length;
+    const first = Math.min(this.#size, capacity - start);
+    all.set(this.#ring.subarray(start, start + first));
+    if (first < this.#size) all.set(this.#ring.subarray(0, this.#size - first), first);
+    let from = 0;
+    if (this.#cut) {
+      // The oldest line may have lost its beginning: skip it.
+      const newline = all.indexOf(0x0a);
+      from = newline < 0 ? all.length : newline + 1;
     }
-    let start = 0;
-    const overflow = this.#size > this.#capacity ? this.#size - this.#capacity : 0;
-    if (this.#cut || overflow > 0) {
-      // The first line may have lost its beginning: skip it.
-      const newline = all.indexOf(0x0a, overflow);
-      start = newline < 0 ? all.length : newline + 1;
-    }
-    const text = decoder.decode(all.subarray(start));
-    const lines = text.split("\n");
+    const lines = decoder.decode(all.subarray(from)).split("\n");
     if (lines[lines.length - 1] === "") lines.pop();
     return lines.slice(-count);
   }

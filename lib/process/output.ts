@@ -94,12 +94,17 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Bytes read per pipe at a time; one buffer per pipe, reused, so memory stays small. */
+/** Bytes read per pipe at a time while a child writes little: small, so idle fleets stay small. */
 export const PIPE_BUFFER_BYTES = 16 * 1024;
 
+/** The largest read buffer a busy pipe grows to. */
+export const PIPE_BUFFER_MAX_BYTES = 256 * 1024;
+
 /**
- * The chunks of `readable`, read into one reused buffer where the stream allows it. A chunk is
- * valid until the next one is asked for: callers write it out before reading on.
+ * The chunks of `readable`, read into two buffers used in turn, so the next read can run while
+ * the previous chunk is being written: a chunk stays valid until two more have been asked for.
+ * A buffer doubles while reads fill it (a fast writer: fewer, larger writes) and shrinks back
+ * when the child goes quiet.
  */
 export async function* readChunks(
   readable: ReadableStream<Uint8Array>,
@@ -111,13 +116,19 @@ export async function* readChunks(
     yield* readable;
     return;
   }
-  let buffer = new ArrayBuffer(PIPE_BUFFER_BYTES);
+  const buffers = [new ArrayBuffer(PIPE_BUFFER_BYTES), new ArrayBuffer(PIPE_BUFFER_BYTES)];
   try {
-    for (;;) {
-      const { value, done } = await reader.read(new Uint8Array(buffer));
+    for (let turn = 0;; turn ^= 1) {
+      const { value, done } = await reader.read(new Uint8Array(buffers[turn]!));
       if (done || !value) return;
+      let buffer = value.buffer as ArrayBuffer;
+      if (value.length === buffer.byteLength && buffer.byteLength < PIPE_BUFFER_MAX_BYTES) {
+        buffer = new ArrayBuffer(buffer.byteLength * 2);
+      } else if (value.length < PIPE_BUFFER_BYTES / 4 && buffer.byteLength > PIPE_BUFFER_BYTES) {
+        buffer = new ArrayBuffer(PIPE_BUFFER_BYTES);
+      }
+      buffers[turn] = buffer;
       yield value;
-      buffer = value.buffer as ArrayBuffer;
     }
   } finally {
     reader.releaseLock();
@@ -281,11 +292,16 @@ export class ChildOutputs {
       }
     };
     try {
+      // One write in flight while the next chunk is read: overlap, and still backpressure.
+      let writing: Promise<void> = Promise.resolve();
       for await (const chunk of readChunks(readable)) {
         tail.push(chunk);
         bus.publish(stream, chunk);
-        await put(shaper ? shaper.push(chunk) : chunk);
+        const out = shaper ? shaper.push(chunk) : chunk;
+        await writing;
+        writing = put(out);
       }
+      await writing;
       await put(shaper?.end() ?? null);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
