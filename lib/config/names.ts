@@ -3,19 +3,10 @@
  *
  * @module
  */
+import { OPS } from "../protocol/ops.ts";
 
 /** Operation words of the client and server; none of them can name a child. */
-export const OPERATIONS = [
-  "start",
-  "stop",
-  "restart",
-  "trystart",
-  "check",
-  "info",
-  "kill",
-  "log",
-  "help",
-] as const;
+export const OPERATIONS: readonly string[] = [...OPS, "help"];
 
 /** Words reserved by the command line and protocol (`stop all`, `on HOST`, `with KEY`). */
 export const RESERVED_NAMES: readonly string[] = ["all", "on", "with", ...OPERATIONS];

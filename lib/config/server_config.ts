@@ -11,6 +11,7 @@ import { ConfigError } from "../errors.ts";
 import { DEFAULT_PORT } from "../version.ts";
 import { Checker } from "./checker.ts";
 import { keyNameProblem } from "./names.ts";
+import { OPS } from "../protocol/ops.ts";
 import { YamlSource } from "./yaml_source.ts";
 
 /** Where the server looks for its config when none is given (as supervisor-rs did). */
@@ -73,16 +74,7 @@ const KEYS = [
 ] as const;
 
 /** Operations a permission list may name. */
-export const PERMISSION_OPS = [
-  "start",
-  "stop",
-  "restart",
-  "trystart",
-  "check",
-  "info",
-  "kill",
-  "log",
-] as const;
+export const PERMISSION_OPS = OPS;
 
 const LIMIT_KEYS = [
   "max_request_bytes",

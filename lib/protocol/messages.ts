@@ -9,24 +9,11 @@
 import { SupervisorError } from "../errors.ts";
 import type { ErrorCode } from "../errors.ts";
 import { PROTOCOL_VERSION } from "../version.ts";
+import { OPS, OPS_NEEDING_CHILD } from "./ops.ts";
+import type { Op } from "./ops.ts";
 
-/** Operations of protocol v2. */
-export const OPS = [
-  "start",
-  "stop",
-  "restart",
-  "trystart",
-  "check",
-  "info",
-  "kill",
-  "log",
-] as const;
-
-/** One of {@link OPS}. */
-export type Op = typeof OPS[number];
-
-/** Operations that need a child name. */
-export const OPS_NEEDING_CHILD: readonly Op[] = ["start", "stop", "restart", "trystart", "log"];
+export { OPS, OPS_NEEDING_CHILD } from "./ops.ts";
+export type { Op } from "./ops.ts";
 
 /** A request id: echoed back so a client can match responses. */
 export type RequestId = string | number | null;
