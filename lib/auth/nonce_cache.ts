@@ -25,7 +25,7 @@ export class NonceCache {
    */
   remember(nonce: string, expiresAt: number, now: number): "fresh" | "replayed" | "full" {
     const known = this.#expiry.get(nonce);
-    if (known !== undefined && known > now) return "replayed";
+    if (known !== undefined && known >= now) return "replayed";
     if (this.#expiry.size >= this.#limit) this.#prune(now);
     if (this.#expiry.size >= this.#limit) return "full";
     this.#expiry.set(nonce, expiresAt);
@@ -35,7 +35,7 @@ export class NonceCache {
   /** Drops expired nonces (Map keeps insertion order, which is nearly expiry order). */
   #prune(now: number): void {
     for (const [nonce, expiresAt] of this.#expiry) {
-      if (expiresAt <= now) this.#expiry.delete(nonce);
+      if (expiresAt < now) this.#expiry.delete(nonce);
     }
   }
 }

@@ -111,7 +111,13 @@ export function parseEnvelope(record: Record<string, unknown>): SignedEnvelope {
       }`,
     );
   }
-  const { id, signed, key, alg, sig } = record;
+  const { v, id, signed, key, alg, sig } = record;
+  if (v !== PROTOCOL_VERSION) {
+    throw new SupervisorError(
+      "BAD_REQUEST",
+      `Unsupported protocol version ${JSON.stringify(v)}; expected "v": ${PROTOCOL_VERSION}`,
+    );
+  }
   if (typeof signed !== "string") {
     throw new SupervisorError("BAD_REQUEST", `"signed" must be the request as a JSON string`);
   }

@@ -49,6 +49,8 @@ export interface ServerConfig {
   readonly limits: ServerLimits;
   /** Whether the supervisor-rs 0.8 text dialect is accepted (default: on unless encrypt). */
   readonly legacy: boolean;
+  /** `legacy` as written in the file (undefined: not given, so it follows encrypt). */
+  readonly legacySetting: boolean | undefined;
   /** How far a signed request's `ts` may be from the server's clock, in ms. */
   readonly signWindowMs: number;
   /** Per-key allow-lists of operations; a key not listed may do everything. */
@@ -131,9 +133,10 @@ export function parseServerConfig(path: string, text: string): ServerConfig {
       integer: true,
     }) ?? DEFAULT_PORT;
   const limits = parseLimits(check, map.limits);
-  const legacy = map.legacy === undefined
-    ? !encrypt
-    : check.flag(map.legacy, ["legacy"], "legacy") ?? !encrypt;
+  const legacySetting = map.legacy === undefined
+    ? undefined
+    : check.flag(map.legacy, ["legacy"], "legacy");
+  const legacy = legacySetting ?? !encrypt;
   const signWindow = map.sign_window === undefined
     ? DEFAULT_SIGN_WINDOW_S
     : check.number(map.sign_window, ["sign_window"], "sign_window (seconds)", {
@@ -162,6 +165,7 @@ export function parseServerConfig(path: string, text: string): ServerConfig {
     listenerPort,
     limits,
     legacy,
+    legacySetting,
     signWindowMs: signWindow * 1000,
     permissions,
     auditLog,

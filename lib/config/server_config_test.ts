@@ -36,6 +36,7 @@ Deno.test("an empty server.yml gives every default", () => {
       maxNonces: 100_000,
     },
     legacy: true,
+    legacySetting: undefined,
     signWindowMs: 30_000,
     permissions: new Map(),
     auditLog: undefined,

@@ -72,12 +72,12 @@ export class Follower implements AsyncIterable<LogLine | { dropped: number }> {
   }
 }
 
-const decoder = new TextDecoder();
-
 /** The followers of one child. */
 export class LogBus {
   readonly #followers = new Set<Follower>();
   readonly #partial = { stdout: "", stderr: "" };
+  /** One decoder per stream, so a character split between chunks is decoded whole. */
+  readonly #decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
 
   /** Whether anyone follows (the pump skips line splitting otherwise). */
   get active(): boolean {
@@ -94,10 +94,13 @@ export class LogBus {
   /** Publishes the complete lines of `chunk`; a partial line waits for the rest. */
   publish(stream: "stdout" | "stderr", chunk: Uint8Array): void {
     if (!this.active) {
-      this.#partial[stream] = "";
+      if (this.#partial[stream] !== "") {
+        this.#partial[stream] = "";
+        this.#decoders[stream] = new TextDecoder();
+      }
       return;
     }
-    const text = this.#partial[stream] + decoder.decode(chunk, { stream: false });
+    const text = this.#partial[stream] + this.#decoders[stream].decode(chunk, { stream: true });
     const lines = text.split("\n");
     this.#partial[stream] = lines.pop() ?? "";
     for (const line of lines) for (const f of this.#followers) f.offer({ stream, line });

@@ -34,6 +34,8 @@ export interface LegacyContext {
   readonly keys: KeyStore;
   settings(): ServerConfig | undefined;
   run(request: Request, key: string | null, peer: string): Promise<Outcome>;
+  /** Audits a request refused before it became an operation. */
+  refused(peer: string, key: string | null, code: string): Promise<void>;
   repeatOf(child: string): { action: string; seconds: number } | undefined;
 }
 
@@ -47,7 +49,10 @@ export async function serveLegacy(
   ctx: LegacyContext,
 ): Promise<{ shutdown: boolean }> {
   const settings = ctx.settings();
-  if (!settings?.legacy) {
+  // Without an explicit `legacy`, it follows the encrypt mode the server started with (a
+  // changed encrypt line in the file takes effect only at restart, and so does its default).
+  const enabled = settings?.legacySetting ?? !ctx.encrypt;
+  if (!settings || !enabled) {
     const refusal = encodeResponse({
       id: null,
       ok: false,
@@ -56,9 +61,11 @@ export async function serveLegacy(
         "This server does not accept the supervisor-rs text protocol (legacy: off in server.yml); use supervisor-ts-client, which speaks protocol v2",
     });
     await writeWithin(socket, refusal, ctx.readTimeoutMs).catch(() => {});
+    await ctx.refused(peer, null, "LEGACY_DISABLED");
     return { shutdown: false };
   }
-  const { reply, shutdown } = await answer(first, socket, peer, ctx, settings);
+  const { reply, shutdown, refusal } = await answer(first, socket, peer, ctx, settings);
+  if (refusal) await ctx.refused(peer, refusal.key, refusal.code);
   const text = ctx.encrypt ? `${ENCRYPT_BANNER}\n${reply}` : reply;
   await writeWithin(socket, text, ctx.readTimeoutMs).catch(() => {});
   return { shutdown };
@@ -70,24 +77,46 @@ async function answer(
   peer: string,
   ctx: LegacyContext,
   settings: ServerConfig,
-): Promise<{ reply: string; shutdown: boolean }> {
+): Promise<{ reply: string; shutdown: boolean; refusal?: { key: string | null; code: string } }> {
   let text: string | undefined;
   let key: string | null = null;
   if (ctx.encrypt) {
     const end = keyNameEnd(first);
-    if (end <= 0) return { reply: "Cannot parse encrypt data", shutdown: false };
+    if (end <= 0) {
+      return {
+        reply: "Cannot parse encrypt data",
+        shutdown: false,
+        refusal: { key: null, code: "SIGNATURE_REQUIRED" },
+      };
+    }
     key = new TextDecoder().decode(first.subarray(0, end));
     let publicKey;
     try {
       publicKey = ctx.keys.find(key, settings.pubKeysPath);
     } catch {
-      return { reply: `Cannot find '${key}' file in keys path`, shutdown: false };
+      return {
+        reply: `Cannot find '${key}' file in keys path`,
+        shutdown: false,
+        refusal: { key: key.slice(0, 128), code: "UNKNOWN_KEY" },
+      };
     }
     const blockBytes = rsaBlockBytes(publicKey);
-    if (blockBytes === undefined) return { reply: "Cannot parse encrypt data", shutdown: false };
+    if (blockBytes === undefined) {
+      return {
+        reply: "Cannot parse encrypt data",
+        shutdown: false,
+        refusal: { key, code: "BAD_SIGNATURE" },
+      };
+    }
     const bytes = await readAtLeast(socket, first, end + 1 + blockBytes, ctx.readTimeoutMs);
     text = openLegacyBlock(publicKey, bytes.subarray(end + 1, end + 1 + blockBytes));
-    if (text === undefined) return { reply: "Cannot parse encrypt data", shutdown: false };
+    if (text === undefined) {
+      return {
+        reply: "Cannot parse encrypt data",
+        shutdown: false,
+        refusal: { key, code: "BAD_SIGNATURE" },
+      };
+    }
   } else {
     try {
       text = utf8.decode(first);
@@ -96,7 +125,9 @@ async function answer(
     }
   }
   const command = parseLegacyCommand(text);
-  if (command.kind === "invalid") return { reply: command.reply, shutdown: false };
+  if (command.kind === "invalid") {
+    return { reply: command.reply, shutdown: false, refusal: { key, code: "UNKNOWN_OP" } };
+  }
   if (command.kind === "help") return { reply: LEGACY_HELP, shutdown: false };
   const request: Request = {
     v: PROTOCOL_VERSION,

@@ -35,11 +35,20 @@ export function describeConfigChanges(before: ServerConfig, after: ServerConfig)
   for (const [key, a, b] of fixed) {
     if (a !== b) changes.push(`${key}: ${a} -> ${b} (takes effect only when the server restarts)`);
   }
+  const plain: [string, unknown, unknown][] = [
+    ["legacy", before.legacy, after.legacy],
+    ["sign_window", before.signWindowMs / 1000, after.signWindowMs / 1000],
+    ["audit_log", before.auditLog ?? "(none)", after.auditLog ?? "(none)"],
+  ];
+  for (const [key, a, b] of plain) if (a !== b) changes.push(`${key}: ${a} -> ${b}`);
+  const permissions = (c: ServerConfig) => JSON.stringify([...c.permissions].sort());
+  if (permissions(before) !== permissions(after)) changes.push("permissions changed");
   const la = before.limits;
   const lb = after.limits;
   if (
     la.maxRequestBytes !== lb.maxRequestBytes || la.readTimeoutMs !== lb.readTimeoutMs ||
-    la.maxConnections !== lb.maxConnections
+    la.maxConnections !== lb.maxConnections ||
+    la.maxNonces !== lb.maxNonces
   ) {
     changes.push("limits changed (take effect only when the server restarts)");
   }

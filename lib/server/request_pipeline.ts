@@ -44,8 +44,12 @@ export class RequestPipeline {
       ({ request, key } = this.#auth.admit(value));
     } catch (error) {
       const response = errorResponse(requestIdOf(value), error);
+      const named = value !== null && typeof value === "object"
+        ? (value as Record<string, unknown>).key
+        : undefined;
+      const keyName = typeof named === "string" ? named.slice(0, 128) : null;
       this.#logger.warn(`${peer}: refused: ${response.message}`);
-      await this.#record(peer, "v2", null, null, null, response.ok, response.code ?? null);
+      await this.#record(peer, "v2", keyName, null, null, response.ok, response.code ?? null);
       return { response, shutdown: false };
     }
     return await this.run(request, key, peer, "v2");
@@ -68,6 +72,9 @@ export class RequestPipeline {
       outcome = await dispatch(this.#supervisor, request);
     } catch (error) {
       outcome = { response: errorResponse(request.id, error), shutdown: false };
+      if (outcome.response.code === "FORBIDDEN") {
+        this.#logger.warn(`${peer}: refused: ${outcome.response.message}`);
+      }
     }
     const { response } = outcome;
     await this.#record(
@@ -80,6 +87,17 @@ export class RequestPipeline {
       response.code ?? null,
     );
     return outcome;
+  }
+
+  /** Audits a request refused before it became an operation (the legacy dialect's refusals). */
+  async refused(
+    peer: string,
+    dialect: "v2" | "legacy",
+    key: string | null,
+    code: string,
+  ): Promise<void> {
+    this.#logger.warn(`${peer}: refused (${dialect}): ${code}`);
+    await this.#record(peer, dialect, key, null, null, false, code);
   }
 
   /** Closes the audit log so the next line reopens it (SIGHUP). */

@@ -165,6 +165,7 @@ export class Server {
       keys: this.#keys,
       settings: () => this.#settingsNow(),
       run: (request, key, peer) => pipeline.run(request, key, peer, "legacy"),
+      refused: (peer, key, code) => pipeline.refused(peer, "legacy", key, code),
       repeatOf: (child) => {
         try {
           return this.#store.childConfig(child).repeat;
