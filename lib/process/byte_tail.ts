@@ -55,8 +55,11 @@ export class ByteTail {
     if (this.#size > 0 && this.#lastByte !== 0x0a) this.push(Uint8Array.of(0x0a));
   }
 
-  /** The last `count` lines (without newlines), oldest first. */
-  lines(count: number): string[] {
+  /**
+   * The last `count` lines (without newlines), oldest first; with `complete`, an unterminated
+   * last line is left out (a follower will get it whole).
+   */
+  lines(count: number, complete = false): string[] {
     if (count <= 0 || this.#size === 0) return [];
     const capacity = this.#ring.length;
     const start = (this.#head - this.#size + capacity) % capacity;
@@ -71,7 +74,7 @@ export class ByteTail {
       from = newline < 0 ? all.length : newline + 1;
     }
     const lines = decoder.decode(all.subarray(from)).split("\n");
-    if (lines[lines.length - 1] === "") lines.pop();
+    if (lines[lines.length - 1] === "" || complete) lines.pop();
     return lines.slice(-count);
   }
 }

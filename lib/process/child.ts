@@ -13,10 +13,8 @@ import type { ChildConfig } from "../config/child_config.ts";
 import { SupervisorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Clock } from "./clock.ts";
-import { ByteTail } from "./byte_tail.ts";
-import { LogBus } from "./log_bus.ts";
 import type { Follower } from "./log_bus.ts";
-import { ChildOutputs } from "./output.ts";
+import { ChildOutputs, newTaps } from "./output.ts";
 import type { OutputTaps, Terminal } from "./output.ts";
 import type { GroupProbe } from "./process_group.ts";
 import { backoffDelay, shouldRestart } from "./restart_policy.ts";
@@ -119,11 +117,7 @@ export class Child {
   #failures = 0;
   #backoff: { readonly at: number; readonly timer: AbortController } | undefined;
   readonly #runListeners: ((run: number, config: ChildConfig) => void)[] = [];
-  readonly #taps: OutputTaps = {
-    stdout: new ByteTail(),
-    stderr: new ByteTail(),
-    bus: new LogBus(),
-  };
+  readonly #taps: OutputTaps = newTaps();
 
   constructor(name: string, deps: ChildDeps) {
     this.name = name;
@@ -318,9 +312,17 @@ export class Child {
     return exit;
   }
 
-  /** The last `count` lines the child wrote to `stream` (kept in memory, across runs). */
-  recentLines(stream: "stdout" | "stderr", count: number): string[] {
-    return this.#taps[stream].lines(count);
+  /**
+   * The last `count` lines the child wrote to `stream` (kept in memory, across runs); with
+   * `complete`, without an unterminated last line.
+   */
+  recentLines(stream: "stdout" | "stderr", count: number, complete = false): string[] {
+    return this.#taps[stream].lines(count, complete);
+  }
+
+  /** How much of `stream`'s output file has been published to followers (see OutputTaps). */
+  publishedEnd(stream: "stdout" | "stderr"): number | undefined {
+    return this.#taps.published[stream];
   }
 
   /** Follows the child's output from now on; close the follower to stop. */

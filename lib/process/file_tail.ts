@@ -8,15 +8,26 @@
 const BLOCK = 64 * 1024;
 const decoder = new TextDecoder();
 
+/** Where to stop reading, and what to keep. */
+export interface TailOptions {
+  /** Read the file as if it ended here (bytes); default: its size now. */
+  readonly end?: number | undefined;
+  /** Leave out an unterminated last line. */
+  readonly complete?: boolean;
+  /** Read at most this many bytes from the end. */
+  readonly maxBytes?: number;
+}
+
 /** The last `count` lines of `path` (without newlines), oldest first. */
 export async function readLastLines(
   path: string,
   count: number,
-  maxBytes = 4 * 1024 * 1024,
+  options: TailOptions = {},
 ): Promise<string[]> {
+  const maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
   if (count <= 0) return [];
   using file = await Deno.open(path, { read: true });
-  const size = (await file.stat()).size;
+  const size = Math.min(options.end ?? Infinity, (await file.stat()).size);
   let position = size;
   let newlines = 0;
   const blocks: Uint8Array[] = [];
@@ -42,7 +53,7 @@ export async function readLastLines(
     offset += block.length;
   }
   const lines = decoder.decode(all).split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
+  if (lines[lines.length - 1] === "" || options.complete) lines.pop();
   // Unless the file was read from its start, the first line may be partial.
   if (position > 0) lines.shift();
   return lines.slice(-count);

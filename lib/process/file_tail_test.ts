@@ -87,7 +87,7 @@ Deno.test("empty lines are lines", async () => {
 Deno.test("maxBytes bounds what is read: the lines returned are whole and the newest", async () => {
   const lines = varied(3000);
   await withFile(lines.join("\n") + "\n", async (path) => {
-    const got = await readLastLines(path, 3000, 100_000);
+    const got = await readLastLines(path, 3000, { maxBytes: 100_000 });
     assert.ok(got.length > 0 && got.length < 3000, `${got.length} lines`);
     assert.deepEqual(got, lines.slice(-got.length));
     const bytes = got.reduce((sum, l) => sum + l.length + 1, 0);

@@ -72,19 +72,36 @@ export class Follower implements AsyncIterable<LogLine | { dropped: number }> {
   }
 }
 
-/** The followers of one child. */
+/** Longest unterminated line kept for a follower that joins mid-line. */
+const MAX_PARTIAL = 64 * 1024;
+
+const decoder = new TextDecoder();
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * The followers of one child. The bus always remembers the unterminated end of each stream
+ * (cheap: no decoding while nobody follows), so a follower that joins mid-line gets that line
+ * whole, and the lines before it are exactly those already published.
+ */
 export class LogBus {
   readonly #followers = new Set<Follower>();
-  readonly #partial = { stdout: "", stderr: "" };
-  /** One decoder per stream, so a character split between chunks is decoded whole. */
-  readonly #decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+  readonly #partial: Record<"stdout" | "stderr", Uint8Array> = {
+    stdout: new Uint8Array(0),
+    stderr: new Uint8Array(0),
+  };
 
-  /** Whether anyone follows (the pump skips line splitting otherwise). */
+  /** Whether anyone follows. */
   get active(): boolean {
     return this.#followers.size > 0;
   }
 
-  /** A new follower of `streams`. */
+  /** A new follower of `streams`: it gets every line completed from now on. */
   follow(streams: readonly ("stdout" | "stderr")[]): Follower {
     const follower: Follower = new Follower(streams, () => this.#followers.delete(follower));
     this.#followers.add(follower);
@@ -93,21 +110,35 @@ export class LogBus {
 
   /** Publishes the complete lines of `chunk`; a partial line waits for the rest. */
   publish(stream: "stdout" | "stderr", chunk: Uint8Array): void {
-    if (!this.active) {
-      if (this.#partial[stream] !== "") {
-        this.#partial[stream] = "";
-        this.#decoders[stream] = new TextDecoder();
+    const last = chunk.lastIndexOf(0x0a);
+    if (last < 0) {
+      let partial = concat(this.#partial[stream], chunk);
+      if (partial.length > MAX_PARTIAL) {
+        // A line longer than a line may be: what followers get of it is cut here.
+        if (this.active) this.#offer(stream, partial);
+        partial = new Uint8Array(0);
       }
+      this.#partial[stream] = partial;
       return;
     }
-    const text = this.#partial[stream] + this.#decoders[stream].decode(chunk, { stream: true });
-    const lines = text.split("\n");
-    this.#partial[stream] = lines.pop() ?? "";
-    for (const line of lines) for (const f of this.#followers) f.offer({ stream, line });
+    if (this.active) {
+      const head = this.#partial[stream].length === 0
+        ? chunk.subarray(0, last)
+        : concat(this.#partial[stream], chunk.subarray(0, last));
+      this.#offer(stream, head);
+    }
+    this.#partial[stream] = chunk.slice(last + 1);
   }
 
   /** Ends every follow (the server is shutting down). */
   closeAll(): void {
     for (const f of [...this.#followers]) f.close();
+  }
+
+  /** Offers complete lines (without the final newline) to the followers. */
+  #offer(stream: "stdout" | "stderr", bytes: Uint8Array): void {
+    for (const line of decoder.decode(bytes).split("\n")) {
+      for (const f of this.#followers) f.offer({ stream, line });
+    }
   }
 }

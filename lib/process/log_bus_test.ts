@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Follower, FOLLOW_QUEUE, LogBus } from "./log_bus.ts";
+import { FOLLOW_QUEUE, Follower, LogBus } from "./log_bus.ts";
 import type { LogLine } from "./log_bus.ts";
 
 const encoder = new TextEncoder();

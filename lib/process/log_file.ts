@@ -21,6 +21,7 @@ export class LogFile {
   #users = 0;
   #tail: Promise<void> = Promise.resolve();
   #closed = false;
+  #backupsOnDisk: number | undefined;
 
   private constructor(target: OutputTarget, file: Deno.FsFile, size: number) {
     this.target = target;
@@ -38,6 +39,11 @@ export class LogFile {
     });
     const size = target.mode === "create" ? 0 : (await file.stat()).size;
     return new LogFile(target, file, size);
+  }
+
+  /** Bytes in the file at its path now, as far as this writer knows. */
+  get size(): number {
+    return this.#size;
   }
 
   /** Whether the file rotates (writers must then hand over whole lines). */
@@ -116,12 +122,28 @@ export class LogFile {
     const { path, backups } = this.target;
     this.#file.close();
     if (backups > 0) {
-      for (let i = backups - 1; i >= 1; i--) {
+      // Only the backups that exist are shifted (found once, then counted).
+      if (this.#backupsOnDisk === undefined) {
+        let n = 0;
+        while (n < backups && (await exists(`${path}.${n + 1}`))) n++;
+        this.#backupsOnDisk = n;
+      }
+      for (let i = Math.min(this.#backupsOnDisk, backups - 1); i >= 1; i--) {
         await Deno.rename(`${path}.${i}`, `${path}.${i + 1}`).catch(() => {});
       }
       await Deno.rename(path, `${path}.1`).catch(() => {});
+      this.#backupsOnDisk = Math.min(backups, this.#backupsOnDisk + 1);
     }
     this.#file = await Deno.open(path, { write: true, create: true, truncate: true });
     this.#size = 0;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
   }
 }

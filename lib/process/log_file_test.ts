@@ -118,7 +118,10 @@ Deno.test("rotation keeps whole lines, respects max_bytes and loses nothing (ran
 
       const files = rotatedFiles(path);
       assert.ok(files.length > 20, `seed ${seed}: only ${files.length} files`);
-      assert.ok(files.length < 100, `seed ${seed}: ${files.length} files, backups may have dropped some`);
+      assert.ok(
+        files.length < 100,
+        `seed ${seed}: ${files.length} files, backups may have dropped some`,
+      );
       checkFiles(files, maxBytes);
       const joined = files.map((f) => f.text).reverse().join("");
       assert.equal(joined, written, `seed ${seed}: the files do not add up to what was written`);

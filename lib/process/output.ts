@@ -174,6 +174,21 @@ export interface OutputTaps {
   readonly stdout: ByteTail;
   readonly stderr: ByteTail;
   readonly bus: LogBus;
+  /**
+   * For a stream that goes to a file: the file's size when its last chunk was published, so a
+   * follower can be answered from the file up to exactly where its events begin.
+   */
+  readonly published: { stdout: number | undefined; stderr: number | undefined };
+}
+
+/** Taps for a child that has not run yet. */
+export function newTaps(): OutputTaps {
+  return {
+    stdout: new ByteTail(),
+    stderr: new ByteTail(),
+    bus: new LogBus(),
+    published: { stdout: undefined, stderr: undefined },
+  };
 }
 
 /** The sinks of one run of a child: ready before the process is spawned. */
@@ -206,7 +221,7 @@ export class ChildOutputs {
     config: ChildConfig,
     terminal: Terminal,
     logger: Logger,
-    taps: OutputTaps = { stdout: new ByteTail(), stderr: new ByteTail(), bus: new LogBus() },
+    taps: OutputTaps = newTaps(),
   ): Promise<ChildOutputs> {
     const files: { stdout: LogFile | undefined; stderr: LogFile | undefined } = {
       stdout: undefined,
@@ -234,6 +249,8 @@ export class ChildOutputs {
       if (files.stderr !== files.stdout) files.stderr?.release();
       throw error;
     }
+    taps.published.stdout = files.stdout?.size;
+    taps.published.stderr = files.stderr?.size;
     return new ChildOutputs(config.name, terminal, logger, taps, files);
   }
 
@@ -295,11 +312,15 @@ export class ChildOutputs {
       // One write in flight while the next chunk is read: overlap, and still backpressure.
       let writing: Promise<void> = Promise.resolve();
       for await (const chunk of readChunks(readable)) {
-        tail.push(chunk);
-        bus.publish(stream, chunk);
         const out = shaper ? shaper.push(chunk) : chunk;
         await writing;
-        writing = put(out);
+        // The tail and the followers see a chunk once its sink has it, in the same step: a
+        // follower joining at any moment finds the file (or tail) and its events seamless.
+        writing = put(out).then(() => {
+          tail.push(chunk);
+          bus.publish(stream, chunk);
+          if (file) this.#taps.published[stream] = file.size;
+        });
       }
       await writing;
       await put(shaper?.end() ?? null);

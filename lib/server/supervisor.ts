@@ -202,28 +202,36 @@ export class Supervisor {
     const config = existing ? this.#currentConfig(existing) : this.#store.childConfig(name);
     const child = existing ?? this.#newChild(name);
     const target = config?.[options.stream];
-    let lines: string[];
-    let source: Record<string, unknown>;
+    // Subscribe and take the published size in one synchronous step: the pump publishes a chunk
+    // and records the file's size in one step, so the answer ends exactly where events begin.
+    const follow = options.follow ? child.follow([options.stream]) : undefined;
+    let end: number | undefined;
     if (target) {
       try {
-        lines = await readLastLines(target.path, options.lines);
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) {
-          throw new SupervisorError(
-            "INTERNAL",
-            `Cannot read "${target.path}": ${
-              error instanceof Error ? error.message : String(error)
-            }`,
-          );
-        }
-        lines = [];
+        end = child.publishedEnd(options.stream) ?? Deno.statSync(target.path).size;
+      } catch {
+        end = 0;
       }
-      source = { source: "file", path: target.path };
-    } else {
-      lines = child.recentLines(options.stream, options.lines);
-      source = { source: "memory", path: null };
     }
-    const follow = options.follow ? child.follow([options.stream]) : undefined;
+    let lines: string[];
+    let source: Record<string, unknown>;
+    try {
+      if (target) {
+        lines = end === 0
+          ? []
+          : await readLastLines(target.path, options.lines, { end, complete: options.follow });
+        source = { source: "file", path: target.path };
+      } else {
+        lines = child.recentLines(options.stream, options.lines, options.follow);
+        source = { source: "memory", path: null };
+      }
+    } catch (error) {
+      follow?.close();
+      throw new SupervisorError(
+        "INTERNAL",
+        `Cannot read "${target?.path}": ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
     const result = {
       message: `${lines.length} ${
         lines.length === 1 ? "line" : "lines"
