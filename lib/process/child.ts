@@ -451,5 +451,9 @@ function spawnFailure(config: ChildConfig, error: unknown): string {
   if (error instanceof Deno.errors.PermissionDenied) {
     return `command "${program}" cannot be run: permission denied`;
   }
-  return error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (/Too many open files|os error 24/.test(message)) {
+    return `${message}: the server is out of file descriptors (each live child holds 2 or 3); raise LimitNOFILE in the systemd unit or "ulimit -n" for the server`;
+  }
+  return message;
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { join } from "node:path";
 
 /** What to run. Standard input is always /dev/null; stdout and stderr are always piped. */
 export interface SpawnSpec {
@@ -45,20 +46,71 @@ export function signalProcessGroup(pgid: number, signal: Deno.Signal): boolean {
   }
 }
 
+/** Finds `program` the way exec would: a path as given (against `cwd`), else on PATH. */
+export function resolveProgram(program: string, cwd: string, path: string | undefined): string {
+  const isExecutable = (candidate: string) => {
+    try {
+      const info = Deno.statSync(candidate);
+      return info.isFile && (info.mode === null || (info.mode & 0o111) !== 0);
+    } catch {
+      return false;
+    }
+  };
+  if (program.includes("/")) {
+    const full = program.startsWith("/") ? program : join(cwd, program);
+    try {
+      const info = Deno.statSync(full);
+      if (info.isFile && info.mode !== null && (info.mode & 0o111) === 0) {
+        throw new Deno.errors.PermissionDenied(`"${program}" is not executable`);
+      }
+    } catch (error) {
+      if (error instanceof Deno.errors.PermissionDenied) throw error;
+      throw new Deno.errors.NotFound(`"${program}" was not found`);
+    }
+    return full;
+  }
+  for (const dir of (path ?? "/usr/local/bin:/usr/bin:/bin").split(":")) {
+    if (dir === "") continue;
+    const candidate = join(dir.startsWith("/") ? dir : join(cwd, dir), program);
+    if (isExecutable(candidate)) return candidate;
+  }
+  throw new Deno.errors.NotFound(`"${program}" was not found on PATH`);
+}
+
+/**
+ * `setsid` from util-linux, when present (Linux): spawning through it lets Deno use its fast
+ * spawn path (no pre-exec hook), about twice as fast as `detached: true` for a big server; the
+ * child still leads a new session and process group, under the same pid (setsid(1) only forks
+ * when its caller already leads a group, which a freshly spawned child does not).
+ */
+const SETSID = Deno.build.os === "linux"
+  ? ["/usr/bin/setsid", "/bin/setsid"].find((p) => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  })
+  : undefined;
+
 /** Real processes through `Deno.Command`, each the leader of a new session and process group. */
 export const denoSpawner: Spawner = {
   spawn(spec) {
     const [program, ...args] = spec.argv;
     if (program === undefined) throw new TypeError("Cannot spawn: empty argv");
-    const child = new Deno.Command(program, {
-      args,
+    const env = { ...spec.env };
+    // Resolved here so that "not found" is reported as such, with or without setsid in front.
+    const resolved = resolveProgram(program, spec.cwd, env.PATH ?? Deno.env.get("PATH"));
+    const options = {
       cwd: spec.cwd,
-      env: { ...spec.env },
+      env,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-      detached: true,
-    }).spawn();
+    } as const;
+    const child = SETSID
+      ? new Deno.Command(SETSID, { ...options, args: [resolved, ...args] }).spawn()
+      : new Deno.Command(resolved, { ...options, args, detached: true }).spawn();
     const pid = child.pid;
     return {
       pid,
@@ -68,7 +120,18 @@ export const denoSpawner: Spawner = {
       })),
       stdout: child.stdout,
       stderr: child.stderr,
-      signalGroup: (signal) => signalProcessGroup(pid, signal),
+      // Right after the spawn, setsid may not have made the group yet: signal the child itself.
+      signalGroup: (signal) => signalProcessGroup(pid, signal) || signalProcess(pid, signal),
     };
   },
 };
+
+/** Sends `signal` to one process; false when it is gone. */
+function signalProcess(pid: number, signal: Deno.Signal): boolean {
+  try {
+    Deno.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
