@@ -2,15 +2,20 @@
  * supervisor-ts-client <op> [child] [on HOST]... [--json] [--timeout S]
  *
  * Entry point of the client: parses arguments, asks the servers, prints what they said and
- * exits 0 when every host succeeded, 1 when any failed, 2 on a usage error.
+ * exits 0 when every host succeeded, 1 when any failed, 2 on a usage error. It alone looks at
+ * the terminal and the environment to decide on colour, and passes the answer down.
  *
  * @module
  */
 import { DEFAULT_TIMEOUT_S, parseClientArgs, UsageError } from "./lib/client/args.ts";
+import type { ClientCommand } from "./lib/client/args.ts";
 import type { SigningKey } from "./lib/auth/signed_request.ts";
+import { colourWanted } from "./lib/client/colour.ts";
+import { childNamesOf, completionScript } from "./lib/client/completions.ts";
 import { DEFAULT_PARALLEL, fanOut, followAll } from "./lib/client/fanout.ts";
 import type { Followed } from "./lib/client/fanout.ts";
-import { logLines, renderResults } from "./lib/client/render.ts";
+import { keyFileHint, withHint } from "./lib/client/hints.ts";
+import { errorLine, logLines, renderResults } from "./lib/client/render.ts";
 import { checkSshCommand } from "./lib/client/transport.ts";
 import { VERSION } from "./lib/version.ts";
 
@@ -28,6 +33,9 @@ Operations:
   kill             stop every child gracefully, then the server
   log NAME         the last lines a child wrote: --stderr for stderr, --lines N (default 20),
                    --follow (-f) to keep printing new lines until Ctrl-C
+  completions SHELL
+                   print a completion script for bash, zsh or fish; asks no server, e.g.
+                   source <(supervisor-ts-client completions bash)
 
 Hosts (default 127.0.0.1:33889; several are asked in parallel):
   on 127.0.0.1   on localhost:4000   on ::1   on [::1]:4000   on "h1, h2"
@@ -44,15 +52,29 @@ Options:
   --parallel N     hosts asked at once, at most (default ${DEFAULT_PARALLEL})
   -h, --help       print this help;  -V, --version  print the version
 
+Colour only on a terminal, and never with NO_COLOR set or with --json.
 Exit status: 0 every host succeeded, 1 any host failed, 2 usage error.`;
 
+/** Whether to colour what goes to `stream`: a terminal, no NO_COLOR, no --json. */
+function colourFor(stream: { isTerminal(): boolean }, json: boolean): boolean {
+  return colourWanted({
+    terminal: stream.isTerminal(),
+    noColor: Deno.env.get("NO_COLOR"),
+    term: Deno.env.get("TERM"),
+    json,
+  });
+}
+
+const USAGE_POINTER = `Run "supervisor-ts-client --help" for usage.`;
+
 async function main(args: readonly string[]): Promise<number> {
-  let command;
+  let command: ClientCommand;
   try {
     command = parseClientArgs(args);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error(`error: ${error.message}\n\nRun "supervisor-ts-client --help" for usage.`);
+    const colour = colourFor(Deno.stderr, args.includes("--json"));
+    console.error(`${errorLine(error.message, colour)}\n\n${USAGE_POINTER}`);
     return error.exitCode;
   }
   if (command.kind === "help") {
@@ -63,9 +85,18 @@ async function main(args: readonly string[]): Promise<number> {
     console.log(`supervisor-ts-client ${VERSION}`);
     return 0;
   }
+  if (command.kind === "completions") {
+    console.log(completionScript(command.shell).trimEnd());
+    return 0;
+  }
+  const json = command.kind === "op" && command.json;
+  const colourOut = colourFor(Deno.stdout, json);
+  const colourErr = colourFor(Deno.stderr, json);
+  const quiet = command.kind === "complete-children";
   const badSsh = command.hosts.some((h) => h.ssh) ? checkSshCommand() : undefined;
   if (badSsh) {
-    console.error(`error: ${badSsh}\n\nRun "supervisor-ts-client --help" for usage.`);
+    if (quiet) return 0;
+    console.error(`${errorLine(badSsh, colourErr)}\n\n${USAGE_POINTER}`);
     return 2;
   }
   let signer: SigningKey | undefined;
@@ -74,9 +105,22 @@ async function main(args: readonly string[]): Promise<number> {
       const { loadSigningKey } = await import("./lib/auth/signed_request.ts");
       signer = loadSigningKey(command.keyPath);
     } catch (error) {
-      console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+      if (quiet) return 0;
+      const message = error instanceof Error ? error.message : String(error);
+      console.error(errorLine(withHint(message, keyFileHint(message)), colourErr));
       return 1;
     }
+  }
+  if (command.kind === "complete-children") {
+    // For a shell's TAB: the names, or nothing and success when no server answers.
+    const results = await fanOut(command.hosts, "check", undefined, {
+      timeoutMs: command.timeoutMs,
+      parallel: command.parallel,
+      signer,
+    });
+    const names = childNamesOf(results);
+    if (names.length > 0) console.log(names.join("\n"));
+    return 0;
   }
   const options = {
     timeoutMs: command.timeoutMs,
@@ -88,6 +132,7 @@ async function main(args: readonly string[]): Promise<number> {
     return await follow(
       command.hosts.map((h) => h.label),
       await followAll(command.hosts, command.child!, options),
+      colourErr,
     );
   }
   const results = await fanOut(command.hosts, command.op, command.child, options);
@@ -97,7 +142,7 @@ async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
   if (command.json) console.log(JSON.stringify(results, null, 2));
-  else console.log(renderResults(command.op, command.child, results).trimEnd());
+  else console.log(renderResults(command.op, command.child, results, colourOut).trimEnd());
   return results.every((r) => r.ok) ? 0 : 1;
 }
 
@@ -105,10 +150,14 @@ async function main(args: readonly string[]): Promise<number> {
  * `log --follow`: the lines each host has, then new lines as they come, prefixed with the host
  * when there are several, until Ctrl-C (exit 0) or every server ends the stream.
  */
-async function follow(hosts: readonly string[], followed: readonly Followed[]): Promise<number> {
+async function follow(
+  hosts: readonly string[],
+  followed: readonly Followed[],
+  colourErr: boolean,
+): Promise<number> {
   const prefix = (host: string) => (hosts.length > 1 ? `${host} | ` : "");
   for (const { result } of followed) {
-    if (!result.ok) console.error(renderResults("log", undefined, [result]).trimEnd());
+    if (!result.ok) console.error(renderResults("log", undefined, [result], colourErr).trimEnd());
     else for (const line of logLines(result)) console.log(prefix(result.host) + line);
   }
   const open = followed.filter((f) => f.exchange !== undefined);

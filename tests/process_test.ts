@@ -373,14 +373,21 @@ Deno.test("check and info never wait behind a slow stop", async () => {
   });
   await server.json("start", "slow");
   await delay(200);
-  const stopping = server.json("stop", "slow");
-  await delay(300);
+  const stopping = server.request({ op: "stop", child: "slow" });
+  const stateOf = (reply: Record<string, unknown>) =>
+    (reply.data as { children: { state: string }[] }).children[0]!.state;
+  // Wait (however loaded the machine) until the stop is under way, then time check and info.
+  await waitUntil(
+    async () => stateOf(await server.request({ op: "check", child: "slow" })) === "STOPPING",
+    5000,
+    "the stop to begin",
+  );
   const began = Date.now();
   const check = await server.request({ op: "check", child: "slow" });
   const info = await server.request({ op: "info" });
   const took = Date.now() - began;
   assert.ok(took < 1000, `check and info answered in ${took} ms during a 3 s stop`);
-  assert.equal(((check.data as { children: { state: string }[] }).children[0]!).state, "STOPPING");
+  assert.equal(stateOf(check), "STOPPING");
   assert.equal(info.ok, true);
   assert.equal((await stopping).ok, true);
 });

@@ -1,11 +1,19 @@
 /**
- * The client's command line: `<op> [child] [on HOST]... [--json] [--timeout S]`.
+ * The client's command line: `<op> [child] [on HOST]... [with KEY.pem] [--json] [--timeout S]
+ * [--parallel N]`, log's `--stderr --lines N --follow`, and the client-side operations
+ * `completions SHELL` and `help`.
+ *
+ * Owns: the words the client accepts, as data ({@link OPERATIONS}, {@link OPTIONS},
+ * {@link WORDS}) read both by the parser and by the shell completions, and parsing argv into a
+ * {@link ClientCommand}. Does not own: talking to servers, printing, or the completion scripts
+ * (see `completions.ts`). The server's operations come from `lib/protocol/ops.ts`; the
+ * client-only ones live here, since no server ever sees them.
  *
  * @module
  */
 import { DEFAULT_PORT } from "../version.ts";
-import { OPS, OPS_NEEDING_CHILD } from "../protocol/messages.ts";
-import type { Op } from "../protocol/messages.ts";
+import { OPS, OPS_NEEDING_CHILD } from "../protocol/ops.ts";
+import type { Op } from "../protocol/ops.ts";
 import { DEFAULT_PARALLEL } from "./fanout.ts";
 import { HostSyntaxError, parseHostList } from "./hosts.ts";
 import type { HostTarget } from "./hosts.ts";
@@ -20,24 +28,140 @@ export class UsageError extends Error {
   }
 }
 
+/** Shells that `completions` writes a script for. */
+export const SHELLS = ["bash", "zsh", "fish"] as const;
+
+/** One of {@link SHELLS}. */
+export type Shell = typeof SHELLS[number];
+
+/** What follows an operation's name. */
+export type Operand =
+  | { readonly kind: "none" }
+  /** A child name (`required` or not), or one of `keywords` (`stop all`). */
+  | { readonly kind: "child"; readonly required: boolean; readonly keywords: readonly string[] }
+  /** One word of a fixed list (`completions bash`). */
+  | { readonly kind: "choice"; readonly what: string; readonly values: readonly string[] };
+
+/** An operation as the command line knows it. */
+export interface OperationSpec {
+  readonly name: string;
+  /** Sent to a server (one of {@link OPS}), or run by the client alone. */
+  readonly server: boolean;
+  readonly operand: Operand;
+  /** A few words for completion menus. */
+  readonly about: string;
+}
+
+/** Server operations that take no child name. */
+const TAKES_NO_CHILD: readonly Op[] = ["info", "kill"];
+
+/** Words accepted in a child's place, by operation. */
+const CHILD_KEYWORDS: Readonly<Partial<Record<Op, readonly string[]>>> = { stop: ["all"] };
+
+/** A few words on each server operation; a new operation in OPS must be described here. */
+const ABOUT: Readonly<Record<Op, string>> = {
+  start: "start a child that is not running",
+  stop: "stop a running child, or every child",
+  restart: "stop a running child and start it again",
+  trystart: "start a child, restarting it if it runs",
+  check: "list every child with its state, or show one",
+  info: "show the server's version, pid, config, address",
+  kill: "stop every child, then the server",
+  log: "the last lines a child wrote",
+};
+
+function serverOperand(op: Op): Operand {
+  if (TAKES_NO_CHILD.includes(op)) return { kind: "none" };
+  return {
+    kind: "child",
+    required: OPS_NEEDING_CHILD.includes(op),
+    keywords: CHILD_KEYWORDS[op] ?? [],
+  };
+}
+
+/** Every operation a person may type, server ones first, in the order help lists them. */
+export const OPERATIONS: readonly OperationSpec[] = [
+  ...OPS.map((op) => ({ name: op, server: true, operand: serverOperand(op), about: ABOUT[op] })),
+  {
+    name: "completions",
+    server: false,
+    operand: { kind: "choice", what: "a shell", values: SHELLS },
+    about: "print a shell completion script",
+  },
+  { name: "help", server: false, operand: { kind: "none" }, about: "print the help" },
+];
+
+/**
+ * The hidden operation completion scripts call: prints the names of the children of the hosts
+ * given (`on HOST`), one a line, and nothing at all when they cannot be asked.
+ */
+export const COMPLETE_CHILDREN = "__complete-children";
+
+/** Time `__complete-children` allows a host, unless --timeout says otherwise: a TAB must be quick. */
+export const COMPLETE_TIMEOUT_S = 2;
+
+/** An option: `--json`, `--timeout S`, `--lines=N`, `-f`. */
+export interface OptionSpec {
+  readonly name: `--${string}`;
+  readonly short?: `-${string}`;
+  /** Placeholder of the value it takes (`S`, `N`), when it takes one. */
+  readonly value?: string;
+  /** The one operation it goes with, when it goes with only one. */
+  readonly only?: Op;
+  readonly about: string;
+}
+
+/** Every option the parser accepts. */
+export const OPTIONS = [
+  { name: "--json", about: "print one JSON array, one object per host" },
+  { name: "--timeout", value: "S", about: "seconds to wait for each host" },
+  { name: "--parallel", value: "N", about: "hosts asked at once, at most" },
+  { name: "--stderr", only: "log", about: "show what the child wrote to stderr" },
+  { name: "--lines", short: "-n", value: "N", only: "log", about: "how many lines to show" },
+  { name: "--follow", short: "-f", only: "log", about: "keep printing new lines until Ctrl-C" },
+  { name: "--help", short: "-h", about: "print the help" },
+  { name: "--version", short: "-V", about: "print the version" },
+] as const satisfies readonly OptionSpec[];
+
+/** A word that takes the next argument as its value: `on HOST`, `with KEY.pem`. */
+export interface WordSpec {
+  readonly name: string;
+  readonly value: string;
+  /** Its value is a file path. */
+  readonly file: boolean;
+  readonly about: string;
+}
+
+/** Every such word the parser accepts. */
+export const WORDS = [
+  { name: "on", value: "HOST", file: false, about: "ask this server; repeat for several" },
+  { name: "with", value: "KEY.pem", file: true, about: "sign with this private key" },
+] as const satisfies readonly WordSpec[];
+
+/** Which hosts to ask and how. */
+interface Reach {
+  readonly hosts: readonly HostTarget[];
+  readonly timeoutMs: number;
+  /** Private key to sign with (`with KEY.pem`). */
+  readonly keyPath: string | undefined;
+  /** Hosts asked at once, at most. */
+  readonly parallel: number;
+}
+
 /** What the user asked for. */
 export type ClientCommand =
   | { readonly kind: "help" }
   | { readonly kind: "version" }
-  | {
+  | { readonly kind: "completions"; readonly shell: Shell }
+  | ({ readonly kind: "complete-children" } & Reach)
+  | ({
     readonly kind: "op";
     readonly op: Op;
     readonly child: string | undefined;
-    readonly hosts: readonly HostTarget[];
     readonly json: boolean;
-    readonly timeoutMs: number;
-    /** Private key to sign with (`with KEY.pem`). */
-    readonly keyPath: string | undefined;
-    /** Hosts asked at once, at most. */
-    readonly parallel: number;
     /** For `log`: which stream, how many lines, whether to follow. */
     readonly log: LogArgs;
-  };
+  } & Reach);
 
 /** What `log` asks for. */
 export interface LogArgs {
@@ -71,117 +195,196 @@ function toOp(word: string): Op | undefined {
   return Object.hasOwn(OP_ALIASES, word) ? OP_ALIASES[word] : undefined;
 }
 
+type Option = typeof OPTIONS[number];
+
+function findOption(arg: string): Option | undefined {
+  return OPTIONS.find((o: OptionSpec) =>
+    arg === o.name || arg === o.short || (o.value !== undefined && arg.startsWith(`${o.name}=`))
+  );
+}
+
+function parseLines(value: string | undefined): number {
+  if (value === undefined || !/^\d+$/.test(value) || Number(value) > 10_000) {
+    throw new UsageError(
+      `--lines needs a whole number from 0 to 10000, found ${JSON.stringify(value ?? "")}`,
+    );
+  }
+  return Number(value);
+}
+
+function parseTimeout(value: string | undefined): number {
+  const seconds = Number(value);
+  if (
+    value === undefined || value === "" || !Number.isFinite(seconds) || seconds <= 0 ||
+    seconds > MAX_TIMEOUT_S
+  ) {
+    throw new UsageError(
+      `--timeout needs a number of seconds greater than 0 and at most ${MAX_TIMEOUT_S}, found ${
+        JSON.stringify(value ?? "")
+      }`,
+    );
+  }
+  return seconds;
+}
+
+function parseParallel(value: string | undefined): number {
+  const n = Number(value);
+  if (value === undefined || !/^\d+$/.test(value) || n < 1 || n > 10_000) {
+    throw new UsageError(
+      `--parallel needs a whole number from 1 to 10000, found ${JSON.stringify(value ?? "")}`,
+    );
+  }
+  return n;
+}
+
+function parseHosts(value: string | undefined): HostTarget[] {
+  if (value === undefined) throw new UsageError(`"on" needs a host, e.g. "on 127.0.0.1:33889"`);
+  try {
+    return parseHostList(value, DEFAULT_PORT);
+  } catch (error) {
+    if (error instanceof HostSyntaxError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 /** Parses the client's arguments; throws {@link UsageError}. */
 export function parseClientArgs(argv: readonly string[]): ClientCommand {
   const positional: string[] = [];
   const hosts: HostTarget[] = [];
   let json = false;
-  let timeoutS = DEFAULT_TIMEOUT_S;
+  let timeoutS: number | undefined;
   let keyPath: string | undefined;
   let parallel = DEFAULT_PARALLEL;
   let stream: "stdout" | "stderr" = "stdout";
   let lines = 20;
   let follow = false;
-  const logFlags: string[] = [];
+  /** Options and words given, as typed, for the operations that take none. */
+  const given: string[] = [];
+  /** Options given that go with one operation only. */
+  const onlyFor: { readonly arg: string; readonly op: Op }[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === "-h" || arg === "--help") return { kind: "help" };
-    if (arg === "-V" || arg === "--version") return { kind: "version" };
-    if (arg === "--json") {
-      json = true;
-    } else if (arg === "--stderr") {
-      stream = "stderr";
-      logFlags.push(arg);
-    } else if (arg === "--follow" || arg === "-f") {
-      follow = true;
-      logFlags.push(arg);
-    } else if (arg === "--lines" || arg === "-n" || arg.startsWith("--lines=")) {
-      const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
-      if (value === undefined || !/^\d+$/.test(value) || Number(value) > 10_000) {
-        throw new UsageError(
-          `--lines needs a whole number from 0 to 10000, found ${JSON.stringify(value ?? "")}`,
-        );
-      }
-      lines = Number(value);
-      logFlags.push("--lines");
-    } else if (arg === "--timeout" || arg.startsWith("--timeout=")) {
-      const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
-      const seconds = Number(value);
-      if (
-        value === undefined || value === "" || !Number.isFinite(seconds) || seconds <= 0 ||
-        seconds > MAX_TIMEOUT_S
-      ) {
-        throw new UsageError(
-          `--timeout needs a number of seconds greater than 0 and at most ${MAX_TIMEOUT_S}, found ${
-            JSON.stringify(value ?? "")
-          }`,
-        );
-      }
-      timeoutS = seconds;
-    } else if (arg === "on") {
-      const value = argv[++i];
-      if (value === undefined) throw new UsageError(`"on" needs a host, e.g. "on 127.0.0.1:33889"`);
-      try {
-        hosts.push(...parseHostList(value, DEFAULT_PORT));
-      } catch (error) {
-        if (error instanceof HostSyntaxError) throw new UsageError(error.message);
-        throw error;
-      }
-    } else if (arg === "with") {
+    if (arg === "on") {
+      hosts.push(...parseHosts(argv[++i]));
+      given.push(arg);
+      continue;
+    }
+    if (arg === "with") {
       const value = argv[++i];
       if (value === undefined) {
         throw new UsageError(`"with" needs a private key file, e.g. "with ~/.ssh/ops.pem"`);
       }
       if (keyPath !== undefined) throw new UsageError(`"with" may be given only once`);
       keyPath = value;
-    } else if (arg === "--parallel" || arg.startsWith("--parallel=")) {
-      const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
-      const n = Number(value);
-      if (value === undefined || !/^\d+$/.test(value) || n < 1 || n > 10_000) {
-        throw new UsageError(
-          `--parallel needs a whole number from 1 to 10000, found ${JSON.stringify(value ?? "")}`,
-        );
-      }
-      parallel = n;
-    } else if (arg.startsWith("-") && arg.length > 1) {
-      throw new UsageError(`Unknown option "${arg}"`);
-    } else {
-      positional.push(arg);
+      given.push(arg);
+      continue;
     }
+    const option = findOption(arg);
+    if (option === undefined) {
+      if (arg.startsWith("-") && arg.length > 1) throw new UsageError(`Unknown option "${arg}"`);
+      positional.push(arg);
+      continue;
+    }
+    const value = !("value" in option)
+      ? undefined
+      : arg.startsWith(`${option.name}=`)
+      ? arg.slice(option.name.length + 1)
+      : argv[++i];
+    switch (option.name) {
+      case "--help":
+        return { kind: "help" };
+      case "--version":
+        return { kind: "version" };
+      case "--json":
+        json = true;
+        break;
+      case "--stderr":
+        stream = "stderr";
+        break;
+      case "--follow":
+        follow = true;
+        break;
+      case "--lines":
+        lines = parseLines(value);
+        break;
+      case "--timeout":
+        timeoutS = parseTimeout(value);
+        break;
+      case "--parallel":
+        parallel = parseParallel(value);
+        break;
+    }
+    const shown = "value" in option ? option.name : arg;
+    given.push(shown);
+    if ("only" in option) onlyFor.push({ arg: shown, op: option.only });
   }
-  const [word, child, ...extra] = positional;
+  const [word, operand, ...extra] = positional;
   if (word === undefined) throw new UsageError("No operation given");
   if (word === "help" || word === "Help") return { kind: "help" };
+  if (word === "completions") return completions(operand, extra, given);
+  const reach: Reach = {
+    hosts: hosts.length > 0 ? hosts : parseHostList(`127.0.0.1:${DEFAULT_PORT}`),
+    timeoutMs: (timeoutS ?? DEFAULT_TIMEOUT_S) * 1000,
+    keyPath,
+    parallel,
+  };
+  if (word === COMPLETE_CHILDREN) {
+    const unexpected = operand ?? extra[0];
+    if (unexpected !== undefined) throw new UsageError(`Unexpected argument "${unexpected}"`);
+    return {
+      kind: "complete-children",
+      ...reach,
+      timeoutMs: (timeoutS ?? COMPLETE_TIMEOUT_S) * 1000,
+    };
+  }
   const op = toOp(word);
   if (op === undefined) {
-    throw new UsageError(`Unknown operation "${word}"; expected one of: ${OPS.join(", ")}`);
-  }
-  if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}"`);
-  if (OPS_NEEDING_CHILD.includes(op) && child === undefined) {
     throw new UsageError(
-      `"${op}" needs a child name, e.g. "${op} web"${op === "stop" ? ' or "stop all"' : ""}`,
+      `Unknown operation "${word}"; expected one of: ${OPERATIONS.map((o) => o.name).join(", ")}`,
     );
   }
-  if (op !== "log" && logFlags.length > 0) {
+  if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}"`);
+  const child = operand;
+  if (OPS_NEEDING_CHILD.includes(op) && child === undefined) {
     throw new UsageError(
-      `"${logFlags[0]}" goes with the log operation, e.g. "log web ${logFlags[0]}"`,
+      `"${op}" needs a child name, e.g. "${op} web"${
+        (CHILD_KEYWORDS[op] ?? []).map((k) => ` or "${op} ${k}"`).join("")
+      }`,
+    );
+  }
+  const misplaced = onlyFor.find((o) => o.op !== op);
+  if (misplaced) {
+    throw new UsageError(
+      `"${misplaced.arg}" goes with the ${misplaced.op} operation, e.g. "${misplaced.op} web ${misplaced.arg}"`,
     );
   }
   if (follow && json) {
     throw new UsageError(`"--follow" prints lines as they come and cannot be combined with --json`);
   }
-  if ((op === "info" || op === "kill") && child !== undefined) {
+  if (TAKES_NO_CHILD.includes(op) && child !== undefined) {
     throw new UsageError(`"${op}" takes no child name, found "${child}"`);
   }
-  return {
-    kind: "op",
-    op,
-    child,
-    hosts: hosts.length > 0 ? hosts : parseHostList(`127.0.0.1:${DEFAULT_PORT}`),
-    json,
-    timeoutMs: timeoutS * 1000,
-    keyPath,
-    parallel,
-    log: { stream, lines, follow },
-  };
+  return { kind: "op", op, child, json, log: { stream, lines, follow }, ...reach };
+}
+
+/** `completions SHELL`: a client-side operation that takes a shell and nothing else. */
+function completions(
+  shell: string | undefined,
+  extra: readonly string[],
+  given: readonly string[],
+): ClientCommand {
+  const expected = `expected one of: ${SHELLS.join(", ")}`;
+  if (given.length > 0) {
+    throw new UsageError(
+      `"completions" prints a script and asks no server: "${given[0]}" does not go with it`,
+    );
+  }
+  if (shell === undefined) {
+    throw new UsageError(`"completions" needs a shell, e.g. "completions bash"; ${expected}`);
+  }
+  if (!(SHELLS as readonly string[]).includes(shell)) {
+    throw new UsageError(`Unknown shell "${shell}"; ${expected}`);
+  }
+  if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}"`);
+  return { kind: "completions", shell: shell as Shell };
 }

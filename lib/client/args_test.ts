@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { DEFAULT_TIMEOUT_S, parseClientArgs, UsageError } from "./args.ts";
+import {
+  COMPLETE_CHILDREN,
+  DEFAULT_TIMEOUT_S,
+  OPERATIONS,
+  OPTIONS,
+  parseClientArgs,
+  UsageError,
+  WORDS,
+} from "./args.ts";
+import { OPS } from "../protocol/ops.ts";
 import type { ClientCommand } from "./args.ts";
 
 type OpCommand = Extract<ClientCommand, { kind: "op" }>;
@@ -69,7 +78,7 @@ Deno.test("the seed's spellings of operations are accepted", () => {
 Deno.test("an unknown operation is a usage error listing the operations", () => {
   assertUsage(
     ["reboot"],
-    'Unknown operation "reboot"; expected one of: start, stop, restart, trystart, check, info, kill, log',
+    'Unknown operation "reboot"; expected one of: start, stop, restart, trystart, check, info, kill, log, completions, help',
   );
 });
 
@@ -225,4 +234,78 @@ Deno.test("log takes --stderr, --lines N and --follow, and they go with log only
     ["log", "web", "--follow", "--json"],
     '"--follow" prints lines as they come and cannot be combined with --json',
   );
+});
+
+Deno.test("completions takes a shell and asks no server", () => {
+  for (const shell of ["bash", "zsh", "fish"]) {
+    assert.deepEqual(parseClientArgs(["completions", shell]), { kind: "completions", shell });
+  }
+  assert.deepEqual(parseClientArgs(["completions", "--help"]), { kind: "help" });
+});
+
+Deno.test("completions without a shell, with an unknown one or with server options is a usage error", () => {
+  assertUsage(
+    ["completions"],
+    '"completions" needs a shell, e.g. "completions bash"; expected one of: bash, zsh, fish',
+  );
+  assertUsage(["completions", "tcsh"], 'Unknown shell "tcsh"; expected one of: bash, zsh, fish');
+  assertUsage(["completions", "bash", "zsh"], 'Unexpected argument "zsh"');
+  assertUsage(
+    ["completions", "bash", "on", "h1"],
+    '"completions" prints a script and asks no server: "on" does not go with it',
+  );
+  assertUsage(
+    ["completions", "bash", "--timeout", "3"],
+    '"completions" prints a script and asks no server: "--timeout" does not go with it',
+  );
+});
+
+Deno.test("a child named like a client-side operation is still a child of a server operation", () => {
+  assert.equal(op(["start", "completions"]).child, "completions");
+  assert.equal(op(["check", "help"]).child, "help");
+});
+
+Deno.test("the hidden child-name lister takes hosts and a key, with a short default timeout", () => {
+  const command = parseClientArgs([COMPLETE_CHILDREN, "on", "h1:4000", "with", "k.pem"]);
+  assert.deepEqual(command, {
+    kind: "complete-children",
+    hosts: [{ label: "h1:4000", hostname: "h1", port: 4000 }],
+    timeoutMs: 2000,
+    keyPath: "k.pem",
+    parallel: 32,
+  });
+  const defaults = parseClientArgs([COMPLETE_CHILDREN]);
+  assert.ok(defaults.kind === "complete-children");
+  assert.deepEqual(defaults.hosts, [DEFAULT_HOST]);
+  const longer = parseClientArgs([COMPLETE_CHILDREN, "--timeout", "5"]);
+  assert.ok(longer.kind === "complete-children" && longer.timeoutMs === 5000);
+  assertUsage([COMPLETE_CHILDREN, "web"], 'Unexpected argument "web"');
+});
+
+Deno.test("the hidden child-name lister is not listed among the operations", () => {
+  assert.ok(!OPERATIONS.some((o) => o.name === COMPLETE_CHILDREN));
+  assertUsage(["frob"], /expected one of: .*completions, help$/);
+});
+
+Deno.test("the parser's tables list every server operation once, then the client-side ones", () => {
+  assert.deepEqual(OPERATIONS.map((o) => o.name), [...OPS, "completions", "help"]);
+  assert.deepEqual(OPERATIONS.filter((o) => o.server).map((o) => o.name), [...OPS]);
+  const operand = (name: string) => OPERATIONS.find((o) => o.name === name)!.operand;
+  assert.deepEqual(operand("stop"), { kind: "child", required: true, keywords: ["all"] });
+  assert.deepEqual(operand("check"), { kind: "child", required: false, keywords: [] });
+  assert.deepEqual(operand("info"), { kind: "none" });
+  assert.equal(operand("completions").kind, "choice");
+});
+
+Deno.test("every option and word in the tables is accepted by the parser", () => {
+  const values: Record<string, string> = { "--timeout": "5", "--parallel": "2", "--lines": "3" };
+  for (const option of OPTIONS) {
+    const argv = ["log", "web", option.name, ...("value" in option ? [values[option.name]!] : [])];
+    const command = parseClientArgs(argv);
+    if (option.name === "--help") assert.equal(command.kind, "help");
+    else if (option.name === "--version") assert.equal(command.kind, "version");
+    else assert.equal(command.kind, "op", option.name);
+  }
+  assert.deepEqual(WORDS.map((w) => w.name), ["on", "with"]);
+  assert.equal(op(["log", "web", "-n", "7"]).log.lines, 7);
 });

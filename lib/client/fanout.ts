@@ -8,6 +8,7 @@ import type { SigningKey } from "../auth/signed_request.ts";
 import type { ErrorCode } from "../errors.ts";
 import { encodeRequest } from "../protocol/messages.ts";
 import type { Op, Response } from "../protocol/messages.ts";
+import { unreachableHint, withHint } from "./hints.ts";
 import type { HostTarget } from "./hosts.ts";
 import { openExchange, request, TransportError } from "./transport.ts";
 import type { Exchange } from "./transport.ts";
@@ -98,13 +99,16 @@ export function followAll(
   }));
 }
 
+/** A host that could not be asked: what went wrong, and what to do about it. */
 function unreachable(host: HostTarget, error: unknown): HostResult {
+  const message = error instanceof Error ? error.message : String(error);
+  const reason = error instanceof TransportError ? error.reason : "error";
   return {
     host: host.label,
     ok: false,
     code: "UNREACHABLE",
-    message: error instanceof Error ? error.message : String(error),
-    reason: error instanceof TransportError ? error.reason : "error",
+    message: withHint(message, unreachableHint(reason, host)),
+    reason,
   };
 }
 

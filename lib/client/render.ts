@@ -2,11 +2,16 @@
  * Turning host results into what a person reads: the seed's `Server HOST response:` blocks,
  * a table for `check`, details for `check NAME` and `info`, and a summary line for fleets.
  *
- * Pure functions from data to text; printing is the entry point's job.
+ * Pure functions from data to text; printing is the entry point's job, and so is deciding
+ * whether to colour: every function that may colour takes a `colour` flag, off by default.
  *
  * @module
  */
+import { isErrorCode } from "../errors.ts";
+import { paint, stateColour } from "./colour.ts";
+import type { Colour } from "./colour.ts";
 import type { HostResult } from "./fanout.ts";
+import { refusalHint } from "./hints.ts";
 
 /** A duration as an operator reads it: `850ms`, `12s`, `3m12s`, `2h05m`, `3d04h`. */
 export function formatDuration(ms: number): string {
@@ -37,36 +42,46 @@ export function describeExitJson(exit: unknown): string {
   return exit.requested ? `${what} (stopped)` : what;
 }
 
-function table(rows: readonly (readonly string[])[]): string {
+/** A table cell: its text, and the colour to paint it in when colour is on. */
+type Cell = string | { readonly text: string; readonly colour: Colour | undefined };
+
+/** Aligned columns; widths count the text only, so painted cells line up too. */
+function table(rows: readonly (readonly Cell[])[], colour = false): string {
+  const textOf = (cell: Cell) => (typeof cell === "string" ? cell : cell.text);
   const widths: number[] = [];
   for (const row of rows) {
-    row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+    row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, textOf(cell).length)));
   }
   return rows.map((row) =>
-    row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")
+    row.map((cell, i) => {
+      const plain = textOf(cell);
+      const shown = typeof cell === "string" ? cell : paint(plain, cell.colour, colour);
+      return i === row.length - 1 ? shown : shown + " ".repeat(widths[i]! - plain.length);
+    }).join("  ")
   )
     .join("\n");
 }
 
-function renderChildren(children: readonly Json[]): string {
-  const rows = [["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT"]];
+function renderChildren(children: readonly Json[], colour: boolean): string {
+  const rows: Cell[][] = [["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT"]];
   for (const c of children) {
     rows.push([
       text(c.name),
-      text(c.state),
+      { text: text(c.state), colour: stateColour(c.state, c.last_exit) },
       text(c.pid),
       typeof c.uptime_ms === "number" ? formatDuration(c.uptime_ms) : "-",
       text(c.restarts),
       describeExitJson(c.last_exit),
     ]);
   }
-  return table(rows);
+  return table(rows, colour);
 }
 
-function renderChildDetail(c: Json): string {
+function renderChildDetail(c: Json, colour: boolean): string {
+  const state = paint(text(c.state), stateColour(c.state, c.last_exit), colour);
   const lines = [
     ["name", text(c.name)],
-    ["state", `${text(c.state)} since ${text(c.since)}`],
+    ["state", `${state} since ${text(c.since)}`],
     ["pid", text(c.pid)],
     ["uptime", typeof c.uptime_ms === "number" ? formatDuration(c.uptime_ms) : "-"],
     ["restarts", text(c.restarts)],
@@ -107,9 +122,30 @@ function renderInfo(d: Json): string {
   return table(rows.map(([k, v]) => [`${k}:`, v!]));
 }
 
-function problemsOf(data: Json | undefined): string[] {
+function problemsOf(data: Json | undefined, colour: boolean): string[] {
   const problems = data?.problems;
-  return Array.isArray(problems) ? problems.map((p) => `problem: ${String(p)}`) : [];
+  const label = paint("problem:", "yellow", colour);
+  return Array.isArray(problems) ? problems.map((p) => `${label} ${String(p)}`) : [];
+}
+
+/** `error: MESSAGE`, with `error:` in red when colour is on. */
+export function errorLine(message: string, colour = false): string {
+  return `${paint("error:", "red", colour)} ${message}`;
+}
+
+/** `error: MESSAGE [CODE]`, then `hint: …` when the server's message names no next step. */
+function renderFailure(
+  op: string,
+  child: string | undefined,
+  result: HostResult,
+  colour: boolean,
+): string {
+  const line = errorLine(`${result.message}${result.code ? ` [${result.code}]` : ""}`, colour);
+  const code = result.code;
+  const hint = isErrorCode(code)
+    ? refusalHint({ op, child, code, message: result.message })
+    : undefined;
+  return hint === undefined ? line : `${line}\nhint: ${hint}`;
 }
 
 /** The lines of a successful `log` answer. */
@@ -119,16 +155,21 @@ export function logLines(result: HostResult): string[] {
 }
 
 /** The body of one host's block. */
-export function renderBody(op: string, child: string | undefined, result: HostResult): string {
-  if (!result.ok) return `error: ${result.message}${result.code ? ` [${result.code}]` : ""}`;
+export function renderBody(
+  op: string,
+  child: string | undefined,
+  result: HostResult,
+  colour = false,
+): string {
+  if (!result.ok) return renderFailure(op, child, result, colour);
   const data = result.data;
   const parts: string[] = [];
   if (op === "check" && data && Array.isArray(data.children)) {
     const children = data.children.filter(isJson);
     parts.push(
       child !== undefined && children.length === 1
-        ? renderChildDetail(children[0]!)
-        : renderChildren(children),
+        ? renderChildDetail(children[0]!, colour)
+        : renderChildren(children, colour),
     );
     if (child === undefined) parts.push(result.message);
   } else if (op === "info" && data) {
@@ -138,7 +179,7 @@ export function renderBody(op: string, child: string | undefined, result: HostRe
   } else {
     parts.push(result.message);
   }
-  parts.push(...problemsOf(data));
+  parts.push(...problemsOf(data, colour));
   return parts.join("\n");
 }
 
@@ -147,18 +188,21 @@ export function renderResults(
   op: string,
   child: string | undefined,
   results: readonly HostResult[],
+  colour = false,
 ): string {
-  const blocks = results.map((r) => `Server ${r.host} response:\n${renderBody(op, child, r)}\n`);
-  if (results.length > 1) blocks.push(summaryLine(results));
+  const blocks = results.map((r) =>
+    `Server ${r.host} response:\n${renderBody(op, child, r, colour)}\n`
+  );
+  if (results.length > 1) blocks.push(summaryLine(results, colour));
   return blocks.join("\n");
 }
 
-/** `3 ok, 1 failed: h4 (connection refused)`. */
-export function summaryLine(results: readonly HostResult[]): string {
+/** `3 ok, 1 failed: h4 (connection refused)`, the failures in red when colour is on. */
+export function summaryLine(results: readonly HostResult[], colour = false): string {
   const failed = results.filter((r) => !r.ok);
   const ok = results.length - failed.length;
   if (failed.length === 0) return `${ok} ok, 0 failed`;
-  return `${ok} ok, ${failed.length} failed: ${
+  return `${ok} ok, ${paint(`${failed.length} failed`, "red", colour)}: ${
     failed.map((r) => `${r.host} (${r.reason ?? r.code ?? "error"})`).join(", ")
   }`;
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { HostResult } from "./fanout.ts";
 import {
   describeExitJson,
+  errorLine,
   formatDuration,
   renderBody,
   renderResults,
@@ -98,6 +99,17 @@ Deno.test("the summary line counts successes and names each failure with its cod
 });
 
 Deno.test("a failed host's block shows error: MESSAGE [CODE]", () => {
+  const message =
+    'Cannot start child "web": it is already running (pid 7); use restart or trystart';
+  const result: HostResult = { host: "h", ok: false, code: "ALREADY_RUNNING", message };
+  assert.equal(renderBody("start", "web", result), `error: ${message} [ALREADY_RUNNING]`);
+  assert.equal(
+    renderResults("start", "web", [result]),
+    `Server h response:\nerror: ${message} [ALREADY_RUNNING]\n`,
+  );
+});
+
+Deno.test("a refusal whose message names no next step gets a hint line", () => {
   const result: HostResult = {
     host: "h",
     ok: false,
@@ -106,12 +118,16 @@ Deno.test("a failed host's block shows error: MESSAGE [CODE]", () => {
   };
   assert.equal(
     renderBody("start", "ghost", result),
-    'error: Cannot find child "ghost" [NOT_FOUND]',
+    'error: Cannot find child "ghost" [NOT_FOUND]\n' +
+      'hint: "check" lists the children this server knows',
   );
-  assert.equal(
-    renderResults("start", "ghost", [result]),
-    'Server h response:\nerror: Cannot find child "ghost" [NOT_FOUND]\n',
-  );
+});
+
+Deno.test("the server's words on signing get no hint from the client", () => {
+  for (const code of ["UNKNOWN_KEY", "FORBIDDEN", "STALE_REQUEST"] as const) {
+    const result: HostResult = { host: "h", ok: false, code, message: "Refused: no" };
+    assert.equal(renderBody("stop", "web", result), `error: Refused: no [${code}]`);
+  }
 });
 
 Deno.test("a failure without a code shows only the message", () => {
@@ -242,4 +258,74 @@ Deno.test("problems the server reports are listed after the body", () => {
     renderBody("stop", "web", result),
     'stopped web\nproblem: loadpath "/x" cannot be read: does not exist',
   );
+});
+
+const CHECK: HostResult = {
+  host: "h",
+  ok: true,
+  message: "3 children",
+  data: {
+    children: [
+      { name: "web", state: "RUNNING", pid: 1, uptime_ms: 1000, restarts: 0, last_exit: null },
+      {
+        name: "db",
+        state: "FATAL",
+        pid: null,
+        uptime_ms: null,
+        restarts: 3,
+        last_exit: { code: 1, signal: null, requested: false },
+      },
+      {
+        name: "job",
+        state: "BACKOFF",
+        pid: null,
+        uptime_ms: null,
+        restarts: 1,
+        last_exit: { code: 2, signal: null, requested: false },
+      },
+    ],
+  },
+};
+
+/** `text` as paint() colours it: 31 red, 32 green, 33 yellow. */
+const painted = (text: string, code: number) => `\x1b[${code}m${text}\x1b[39m`;
+
+/** The text without its colour codes. */
+const unpainted = (text: string) =>
+  [31, 32, 33, 39].reduce((t, code) => t.replaceAll(`\x1b[${code}m`, ""), text);
+
+Deno.test("with colour off, nothing rendered holds an escape code", () => {
+  const failed: HostResult = { host: "x", ok: false, code: "NOT_FOUND", message: "gone" };
+  const text = renderResults("check", undefined, [CHECK, failed], false);
+  assert.ok(!text.includes("\x1b"), text);
+  assert.equal(text, renderResults("check", undefined, [CHECK, failed]));
+});
+
+Deno.test("with colour on, check paints states and keeps the columns aligned", () => {
+  const text = renderBody("check", undefined, CHECK, true);
+  assert.ok(text.includes(painted("RUNNING", 32)), text);
+  assert.ok(text.includes(painted("FATAL", 31)), text);
+  assert.ok(text.includes(painted("BACKOFF", 33)), text);
+  assert.equal(unpainted(text), renderBody("check", undefined, CHECK, false));
+});
+
+Deno.test("with colour on, check of one child paints its state", () => {
+  const one: HostResult = {
+    ...CHECK,
+    data: { children: [{ ...(CHECK.data!.children as object[])[1]!, since: "t" }] },
+  };
+  const text = renderBody("check", "db", one, true);
+  assert.ok(text.includes(`state:      ${painted("FATAL", 31)} since t\n`), text);
+  assert.equal(unpainted(text), renderBody("check", "db", one, false));
+});
+
+Deno.test("with colour on, error: is red and the summary's failures are red", () => {
+  const failed: HostResult = { host: "x", ok: false, code: "BUSY", message: "busy; try again" };
+  assert.equal(
+    renderBody("stop", "web", failed, true),
+    `${painted("error:", 31)} busy; try again [BUSY]`,
+  );
+  assert.equal(errorLine("bad", true), `${painted("error:", 31)} bad`);
+  assert.equal(errorLine("bad"), "error: bad");
+  assert.equal(summaryLine([CHECK, failed], true), `1 ok, ${painted("1 failed", 31)}: x (BUSY)`);
 });

@@ -3,6 +3,9 @@
  * TCP, or through the system's ssh (`ssh -W 127.0.0.1:PORT`, so ssh-agent, ~/.ssh/config and
  * known_hosts apply and nothing extra runs on the remote host).
  *
+ * Reports what happened (`TransportError` with a short `reason`); the hint on what to do next is
+ * added by `hints.ts`.
+ *
  * @module
  */
 import { splitCommand } from "../config/command_split.ts";
@@ -48,10 +51,6 @@ function tcpReason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-const HINTS: Readonly<Record<string, string>> = {
-  "connection refused": " (is the server running on that port?)",
-};
-
 /** The ssh command and arguments for a route: `ssh -o BatchMode=yes [-p P] -W 127.0.0.1:PORT -- DEST`. */
 export function sshArgv(
   route: SshRoute,
@@ -71,8 +70,23 @@ export function sshArgv(
   ];
 }
 
+/**
+ * A TCP connection whose `close` may be called twice: the timer closes it when the time is up,
+ * and the request's own cleanup closes it again (a second `Deno.Conn.close` throws "Bad
+ * resource ID", which used to replace the "no answer within" message).
+ */
 async function openTcp(host: HostTarget): Promise<Duplex> {
-  return await Deno.connect({ hostname: host.hostname, port: host.port, transport: "tcp" });
+  const conn = await Deno.connect({ hostname: host.hostname, port: host.port, transport: "tcp" });
+  let closed = false;
+  return {
+    read: (buffer) => conn.read(buffer),
+    write: (bytes) => conn.write(bytes),
+    close() {
+      if (closed) return;
+      closed = true;
+      conn.close();
+    },
+  };
 }
 
 function openSsh(host: HostTarget, route: SshRoute): Duplex {
@@ -121,7 +135,7 @@ function openSsh(host: HostTarget, route: SshRoute): Duplex {
     },
     async failure() {
       const status = await child.status;
-      return describeSshFailure(await stderr, status.code, host);
+      return describeSshFailure(await stderr, status.code);
     },
   };
 }
@@ -129,18 +143,15 @@ function openSsh(host: HostTarget, route: SshRoute): Duplex {
 /**
  * What ssh said when it gave up, in one line: its last few meaningful stderr lines (the cause
  * is often in an earlier line than the last), each once, without a doubled `ssh:` prefix.
+ * What to do about it is `hints.ts`'s business.
  */
-export function describeSshFailure(stderr: string, code: number, host: HostTarget): string {
+export function describeSshFailure(stderr: string, code: number): string {
   const lines = stderr.split("\n")
     .map((l) => l.trim().replace(/^ssh:\s*/, ""))
     .filter((l) => l !== "" && !l.startsWith("Warning: Permanently added"));
   const kept = [...new Set(lines)].slice(-3);
   if (kept.length === 0) return `ssh exited with code ${code}`;
-  const text = kept.join("; ");
-  const hint = /open failed|stdio forwarding failed/.test(text)
-    ? ` (is the server running on port ${host.port} of ${host.hostname}?)`
-    : "";
-  return `ssh: ${text}${hint}`;
+  return `ssh: ${kept.join("; ")}`;
 }
 
 /** Checks SUPERVISOR_TS_SSH before any host is contacted; the message says what is wrong. */
@@ -220,11 +231,11 @@ export async function openExchange(
     try {
       value = JSON.parse(new TextDecoder().decode(reply));
     } catch {
-      const why = "answer is not protocol v2 JSON";
+      const why = "answer that is not protocol v2 JSON";
       throw new TransportError(
         host.label,
         why,
-        `${host.label} gave an ${why} (an older supervisor-rs server?)`,
+        `${host.label} gave an answer that is not protocol v2 JSON`,
       );
     }
     let response: V2Response;
@@ -271,7 +282,7 @@ export async function openExchange(
     throw new TransportError(
       host.label,
       why,
-      `cannot reach ${host.label}: ${why}${HINTS[why] ?? ""}`,
+      `cannot reach ${host.label}: ${why}`,
       { cause: error },
     );
   } finally {

@@ -1,0 +1,147 @@
+/**
+ * What to do next: the hints the client adds to the failures it reports, in one table each for
+ * hosts it could not ask and for refusals of a server.
+ *
+ * Owns: the wording of every hint. Does not own: usage errors (the entry point points them to
+ * --help), nor the server's own words — a refusal whose message already says what to do
+ * (ALREADY_RUNNING, SIGNATURE_REQUIRED, UNKNOWN_KEY, FORBIDDEN, STALE_REQUEST, …) gets no hint.
+ * Pure functions from facts to text.
+ *
+ * @module
+ */
+import type { ErrorCode } from "../errors.ts";
+import type { HostTarget } from "./hosts.ts";
+import { SSH_COMMAND_ENV } from "./transport.ts";
+
+/** The command a person would run to log in where `host` goes through ssh. */
+function sshCommand(host: HostTarget): string {
+  const route = host.ssh;
+  if (route === undefined) return "ssh";
+  return `ssh${route.sshPort === undefined ? "" : ` -p ${route.sshPort}`} ${route.destination}`;
+}
+
+/** Hints for what ssh said, first match wins; the forwarding failures come before the rest. */
+const SSH_HINTS: readonly (readonly [RegExp, (host: HostTarget) => string])[] = [
+  [
+    /open failed|stdio forwarding failed|connect failed/i,
+    (h) => `is the server running on port ${h.port} of ${h.hostname}?`,
+  ],
+  [
+    /permission denied/i,
+    (h) =>
+      `the client runs ssh without prompts: check that "${
+        sshCommand(h)
+      }" logs in without a password, e.g. with ssh-agent`,
+  ],
+  [
+    /host key verification failed|host identification has changed/i,
+    (h) => `run "${sshCommand(h)}" once by hand to check the host key and accept it`,
+  ],
+  [/could not resolve hostname/i, (h) => `check the spelling of "${h.hostname}"`],
+  [
+    /connection refused/i,
+    (h) =>
+      `is sshd running on ${h.hostname}${
+        h.ssh?.sshPort === undefined ? "" : ` port ${h.ssh.sshPort}`
+      }?`,
+  ],
+  [/timed out/i, (h) => `is ${h.hostname} up and reachable?`],
+];
+
+/**
+ * The next step for a host that could not be asked, from the transport's `reason`
+ * (`connection refused`, `timed out`, `ssh: …`), or `undefined` when there is none to give.
+ */
+export function unreachableHint(reason: string, host: HostTarget): string | undefined {
+  switch (reason) {
+    case "connection refused":
+      return "is the server running on that port?";
+    case "connection reset":
+      return "the server dropped the connection: check its log, then try again";
+    case "timed out":
+      return "is the host up and the port right? If the server is just slow, raise --timeout";
+    case "host name not found":
+      return `check the spelling of "${host.hostname}", or give its IP address`;
+    case "closed without answering":
+      return `is a supervisor-ts server listening on port ${host.port}? Check the port and the server's log`;
+    case "answer is not protocol v2 JSON":
+      return "an older supervisor-rs server? Ask it with its own client, or upgrade it";
+  }
+  if (reason.startsWith("bad answer")) {
+    return `compare the server's version with "supervisor-ts-client --version"`;
+  }
+  if (reason.startsWith("ssh command ")) {
+    return `install an OpenSSH client, or set ${SSH_COMMAND_ENV} to the ssh command to use`;
+  }
+  if (reason.startsWith("ssh")) {
+    const found = SSH_HINTS.find(([pattern]) => pattern.test(reason));
+    return found ? found[1](host) : `run "${sshCommand(host)}" by hand to see why it fails`;
+  }
+  return undefined;
+}
+
+/** A message with its hint in parentheses, when there is one. */
+export function withHint(message: string, hint: string | undefined): string {
+  return hint === undefined ? message : `${message} (${hint})`;
+}
+
+/** What a refusal was about. */
+export interface Refusal {
+  readonly op: string;
+  readonly child: string | undefined;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+type Hint = (refusal: Refusal) => string | undefined;
+
+const versionHint: Hint = () =>
+  `client and server may be of different versions: compare "info" with "supervisor-ts-client --version"`;
+
+const childCheck = (r: Refusal) => `"check${r.child === undefined ? "" : ` ${r.child}`}"`;
+
+/**
+ * The next step for each code a server may send. `null`: the server's message already says what
+ * to do (or it is the server's word on signing, which the client does not second-guess).
+ */
+const SERVER_HINTS: Readonly<Record<ErrorCode, Hint | null>> = {
+  BAD_REQUEST: versionHint,
+  BAD_JSON: versionHint,
+  BAD_ENCODING: versionHint,
+  EMPTY_REQUEST: versionHint,
+  TOO_LARGE: versionHint,
+  UNKNOWN_OP: versionHint,
+  TIMEOUT: () => "the request reached the server incomplete; try again",
+  BUSY: null,
+  BAD_NAME: null,
+  RESERVED_NAME: null,
+  NOT_FOUND: () => `"check" lists the children this server knows`,
+  ALREADY_RUNNING: null,
+  NOT_RUNNING: (r) =>
+    /; use /.test(r.message) ? undefined : `${childCheck(r)} shows how it last exited`,
+  CONFIG_INVALID: () => "fix the config file named above, then try again",
+  SPAWN_FAILED: (r) => `fix the command in the child's config (${childCheck(r)} shows the file)`,
+  HOOK_CYCLE: () => "remove one of the prehooks named above to break the cycle",
+  HOOK_FAILED: () => "fix the prehook named above, or the child it names, then try again",
+  SIGNATURE_REQUIRED: null,
+  BAD_KEY_NAME: null,
+  UNKNOWN_KEY: null,
+  BAD_SIGNATURE: null,
+  STALE_REQUEST: null,
+  REPLAYED: null,
+  FORBIDDEN: null,
+  LEGACY_DISABLED: null,
+  SHUTTING_DOWN: () => "wait until the server is back, then try again",
+  INTERNAL: () => "this is a bug in the server: its log has the details",
+};
+
+/** The next step for a refusal, or `undefined` when the server's message says it already. */
+export function refusalHint(refusal: Refusal): string | undefined {
+  const hint = Object.hasOwn(SERVER_HINTS, refusal.code) ? SERVER_HINTS[refusal.code] : null;
+  return hint ? hint(refusal) : undefined;
+}
+
+/** The next step when the key file given with `with` cannot be used. */
+export function keyFileHint(message: string): string | undefined {
+  return /^cannot read key file/.test(message) ? `check the path given after "with"` : undefined;
+}

@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { keyFileHint, refusalHint, unreachableHint, withHint } from "./hints.ts";
+import { parseHost } from "./hosts.ts";
+import { ERROR_CODES } from "../errors.ts";
+import type { ErrorCode } from "../errors.ts";
+
+const TCP = parseHost("10.0.0.5:4000");
+const SSH = parseHost("ssh://ops@web1:2222/4000");
+
+Deno.test("a refused connection asks whether the server runs on that port", () => {
+  assert.equal(unreachableHint("connection refused", TCP), "is the server running on that port?");
+});
+
+Deno.test("a timeout suggests checking the host and raising --timeout", () => {
+  const hint = unreachableHint("timed out", TCP)!;
+  assert.match(hint, /--timeout/);
+  assert.match(hint, /host/);
+});
+
+Deno.test("a host name that is not found asks to check its spelling", () => {
+  assert.equal(
+    unreachableHint("host name not found", parseHost("webb1")),
+    'check the spelling of "webb1", or give its IP address',
+  );
+});
+
+Deno.test("a port that closes without answering or speaks another protocol gets a next step", () => {
+  assert.match(unreachableHint("closed without answering", TCP)!, /port 4000/);
+  assert.match(unreachableHint("answer is not protocol v2 JSON", TCP)!, /supervisor-rs/);
+  assert.match(unreachableHint("bad answer: response lacks ok", TCP)!, /--version/);
+  assert.match(unreachableHint("connection reset", TCP)!, /try again/);
+});
+
+Deno.test("ssh failures get a hint that matches what ssh said", () => {
+  assert.equal(
+    unreachableHint("ssh: channel 0: open failed: connect failed: Connection refused", SSH),
+    "is the server running on port 4000 of web1?",
+  );
+  assert.match(
+    unreachableHint("ssh: ops@web1: Permission denied (publickey)", SSH)!,
+    /"ssh -p 2222 ops@web1" logs in without a password/,
+  );
+  assert.match(
+    unreachableHint("ssh: Host key verification failed.", SSH)!,
+    /run "ssh -p 2222 ops@web1" once by hand/,
+  );
+  assert.match(
+    unreachableHint("ssh: connect to host web1 port 2222: Connection refused", SSH)!,
+    /is sshd running on web1 port 2222\?/,
+  );
+  assert.match(
+    unreachableHint("ssh: Could not resolve hostname web1: Name or service not known", SSH)!,
+    /spelling of "web1"/,
+  );
+  assert.equal(
+    unreachableHint("ssh exited with code 255", SSH),
+    'run "ssh -p 2222 ops@web1" by hand to see why it fails',
+  );
+  assert.match(unreachableHint('ssh command "ssh" not found', SSH)!, /SUPERVISOR_TS_SSH/);
+});
+
+Deno.test("an unknown reason gets no invented hint", () => {
+  assert.equal(unreachableHint("error", TCP), undefined);
+  assert.equal(withHint("m", undefined), "m");
+  assert.equal(withHint("m", "h"), "m (h)");
+});
+
+Deno.test("the server's words on signing and refusals that say what to do get no hint", () => {
+  const none: ErrorCode[] = [
+    "UNKNOWN_KEY",
+    "FORBIDDEN",
+    "STALE_REQUEST",
+    "BAD_SIGNATURE",
+    "SIGNATURE_REQUIRED",
+    "REPLAYED",
+    "ALREADY_RUNNING",
+    "BUSY",
+  ];
+  for (const code of none) {
+    assert.equal(refusalHint({ op: "start", child: "web", code, message: "x" }), undefined, code);
+  }
+});
+
+Deno.test("NOT_RUNNING gets a hint unless the server already suggested an operation", () => {
+  const refusal = { op: "stop", child: "web", code: "NOT_RUNNING" as const };
+  assert.equal(
+    refusalHint({ ...refusal, message: 'Cannot stop child "web": it is not running' }),
+    '"check web" shows how it last exited',
+  );
+  assert.equal(
+    refusalHint({ ...refusal, message: "it is not running (state EXITED); use start or trystart" }),
+    undefined,
+  );
+});
+
+Deno.test("every error code has a decision on hints, and the hints are one line", () => {
+  for (const code of ERROR_CODES) {
+    const hint = refusalHint({ op: "start", child: "web", code, message: "m" });
+    if (hint !== undefined) assert.doesNotMatch(hint, /\n/, code);
+  }
+  assert.match(
+    refusalHint({ op: "x", child: undefined, code: "UNKNOWN_OP", message: "" })!,
+    /version/,
+  );
+});
+
+Deno.test("an unreadable key file points to the path given after with", () => {
+  assert.equal(
+    keyFileHint('cannot read key file "k.pem": No such file or directory'),
+    'check the path given after "with"',
+  );
+  assert.equal(keyFileHint('"k.pem" is not a PEM private key (make one with …)'), undefined);
+});
