@@ -174,3 +174,17 @@ Deno.test("bash completes no child names, quickly, when the server is down", asy
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the completion scripts in contrib/completions are what the client prints now", async () => {
+  for (const shell of ["bash", "zsh", "fish"]) {
+    const run = await runClient(["completions", shell]);
+    const committed = await Deno.readTextFile(
+      new URL(`../contrib/completions/supervisor-ts-client.${shell}`, import.meta.url),
+    );
+    assert.equal(
+      committed,
+      run.stdout,
+      `contrib/completions/supervisor-ts-client.${shell} is stale: regenerate it with "deno task client completions ${shell}"`,
+    );
+  }
+});
