@@ -13,9 +13,13 @@ export const TAIL_BYTES = 64 * 1024;
 
 const decoder = new TextDecoder();
 
+/** Bytes a tail starts with; it grows to its capacity only for children that write that much. */
+const INITIAL_BYTES = 1024;
+
 /** A bounded window on the end of a byte stream. */
 export class ByteTail {
-  readonly #ring: Uint8Array;
+  readonly #capacity: number;
+  #ring: Uint8Array;
   /** Where the next byte goes. */
   #head = 0;
   /** Bytes held (at most the ring's size). */
@@ -25,12 +29,16 @@ export class ByteTail {
   #lastByte = -1;
 
   constructor(capacity = TAIL_BYTES) {
-    this.#ring = new Uint8Array(capacity);
+    this.#capacity = capacity;
+    this.#ring = new Uint8Array(Math.min(capacity, INITIAL_BYTES));
   }
 
   /** Appends `bytes`, dropping the oldest bytes beyond the capacity. */
   push(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
+    if (this.#size + bytes.length > this.#ring.length && this.#ring.length < this.#capacity) {
+      this.#grow(this.#size + bytes.length);
+    }
     const capacity = this.#ring.length;
     this.#lastByte = bytes[bytes.length - 1]!;
     let data = bytes;
@@ -50,6 +58,27 @@ export class ByteTail {
     this.#size = Math.min(capacity, this.#size + data.length);
   }
 
+  /** A larger ring (up to the capacity) holding what is kept, oldest first. */
+  #grow(needed: number): void {
+    let length = this.#ring.length;
+    while (length < needed && length < this.#capacity) length *= 2;
+    const ring = new Uint8Array(Math.min(length, this.#capacity));
+    ring.set(this.#contents());
+    this.#ring = ring;
+    this.#head = this.#size % ring.length;
+  }
+
+  /** What is kept, oldest first, as one array. */
+  #contents(): Uint8Array {
+    const capacity = this.#ring.length;
+    const start = (this.#head - this.#size + capacity) % capacity;
+    const all = new Uint8Array(this.#size);
+    const first = Math.min(this.#size, capacity - start);
+    all.set(this.#ring.subarray(start, start + first));
+    if (first < this.#size) all.set(this.#ring.subarray(0, this.#size - first), first);
+    return all;
+  }
+
   /** Marks the end of a run: a partial last line is ended, so runs never share a line. */
   endRun(): void {
     if (this.#size > 0 && this.#lastByte !== 0x0a) this.push(Uint8Array.of(0x0a));
@@ -61,12 +90,7 @@ export class ByteTail {
    */
   lines(count: number, complete = false): string[] {
     if (count <= 0 || this.#size === 0) return [];
-    const capacity = this.#ring.length;
-    const start = (this.#head - this.#size + capacity) % capacity;
-    const all = new Uint8Array(this.#size);
-    const first = Math.min(this.#size, capacity - start);
-    all.set(this.#ring.subarray(start, start + first));
-    if (first < this.#size) all.set(this.#ring.subarray(0, this.#size - first), first);
+    const all = this.#contents();
     let from = 0;
     if (this.#cut) {
       // The oldest line may have lost its beginning: skip it.

@@ -95,7 +95,7 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 /** Bytes read per pipe at a time while a child writes little: small, so idle fleets stay small. */
-export const PIPE_BUFFER_BYTES = 16 * 1024;
+export const PIPE_BUFFER_BYTES = 4 * 1024;
 
 /** The largest read buffer a busy pipe grows to. */
 export const PIPE_BUFFER_MAX_BYTES = 256 * 1024;

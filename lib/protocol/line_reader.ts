@@ -36,7 +36,7 @@ export class LineReader {
   constructor(source: ByteSource, limit: number, initial?: Uint8Array) {
     this.#source = source;
     this.#limit = limit;
-    this.#chunk = new Uint8Array(Math.min(limit + 1, 64 * 1024));
+    this.#chunk = new Uint8Array(Math.min(limit + 1, 16 * 1024));
     if (initial) this.#buffer = initial.slice();
   }
 
