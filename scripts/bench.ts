@@ -1,39 +1,91 @@
 /**
- * `deno task bench`: the first-cut benchmark of supervisor-ts (SPEC §8). Prints a markdown table
- * of measurements next to their physical floor, and writes it to bench/RESULTS.md. Not
- * pass/fail: targets are printed with whether they were met.
+ * `deno task bench` (SPEC §8, issue 6 item 8): the same workloads against supervisor-ts, every
+ * peer found on PATH (supervisord, pm2; supervisor-rs is detected and reported), and the
+ * physical floor, side by side as ratios. Prints one markdown table and writes it to
+ * bench/RESULTS.md with the machine, the date, each peer's version and the command. Not
+ * pass/fail, and it installs nothing: a peer that is not on PATH is reported as not found.
  *
- * 1. Control latency: raw `check` round trips against a server with 50 running children,
- *    persistent and fresh connections, against a trivial echo server.
- * 2. Client wall time: the real client's `check` against an empty `deno run`.
- * 3. Start 500 children over 20 connections, RSS, and stopping them, against spawning and
- *    killing 500 `sleep 1000` directly.
- * 4. Crash → respawn latency with zero backoff, against the same child in a bash loop.
- * 5. Log throughput: 200 MB through capture to a file, against a shell redirect; peak RSS.
+ * Workloads, each written once against the interface of scripts/bench/peers/peer.ts:
+ * 1. control latency: status round trips over each system's API (p50, p99; one connection and
+ *    a fresh one each) and its status CLI's wall time;
+ * 2. start 500 `sleep 1000` until all are running;
+ * 3. RSS of the supervisor process with none and with 500 running;
+ * 4. crash → respawn latency with zero delay, from timestamps the child writes;
+ * 5. idle CPU of the supervisor over 60 s with 500 children (`--quick`: 10 s);
+ * 6. log throughput: 200 MB of lines captured to a file, against a shell redirect;
+ * 7. 1,000 concurrent clients asking for status.
  *
- * Every process started carries a run marker in its environment; whatever carries it at the end
- * is killed, so nothing is left behind even after an error or Ctrl-C.
+ * Options: `--quick` (10 s idle window), `--only=NAME,…` (measure only these peers besides
+ * supervisor-ts), `--workloads=control,fleet,respawn,logs` (run only these; for development).
+ *
+ * Every process started carries a run marker in its environment (peers' daemons and children
+ * inherit it); at the end, and on an error or Ctrl-C, peers' supervisors are killed first, then
+ * whatever still carries the marker, and the run checks that no `sleep 1000` of it remains.
  *
  * @module
  */
 import { join } from "node:path";
-import { clientWallTime, findOnPath } from "./bench/client_wall.ts";
-import { CONTROL, controlLatency } from "./bench/control.ts";
-import { describeMachine } from "./bench/machine.ts";
-import type { Machine } from "./bench/machine.ts";
-import { cleanupAll, taggedProcesses } from "./bench/procs.ts";
-import { ROOT } from "./bench/servers.ts";
+import { controlLatency } from "./bench/control.ts";
 import { logThroughput } from "./bench/log_throughput.ts";
+import { describeMachine, loadAverage } from "./bench/machine.ts";
+import type { Machine } from "./bench/machine.ts";
+import type { Peer } from "./bench/peers/peer.ts";
+import { pm2 } from "./bench/peers/pm2.ts";
+import { detectSupervisorRs } from "./bench/peers/supervisor_rs.ts";
+import { supervisorTs } from "./bench/peers/supervisor_ts.ts";
+import { supervisord } from "./bench/peers/supervisord.ts";
+import { cleanupAll, isBenchSleep, taggedProcesses } from "./bench/procs.ts";
 import { respawnLatency } from "./bench/respawn.ts";
-import { START_MANY, startMany } from "./bench/start_many.ts";
+import { ROOT } from "./bench/servers.ts";
+import { FLEET, startMany } from "./bench/start_many.ts";
 import { markdownTable } from "./bench/stats.ts";
 import type { Row } from "./bench/stats.ts";
+import { messageOf } from "./bench/workload.ts";
+import type { Context } from "./bench/workload.ts";
 
-const PEERS = ["supervisor-rs-server", "supervisord", "pm2"];
+/** Peers with an adapter, in column order after supervisor-ts. */
+const PEERS: readonly Peer[] = [supervisord, pm2];
 const RESULTS_PATH = join(ROOT, "bench", "RESULTS.md");
 
 function log(line: string): void {
   console.error(line);
+}
+
+/** The workloads in the order they run, by the name `--workloads` takes. */
+const WORKLOADS = {
+  control: controlLatency,
+  fleet: startMany,
+  respawn: respawnLatency,
+  logs: logThroughput,
+} as const;
+type WorkloadName = keyof typeof WORKLOADS;
+
+interface Options {
+  readonly quick: boolean;
+  readonly only: readonly string[] | undefined;
+  readonly workloads: readonly WorkloadName[];
+  readonly command: string;
+}
+
+const USAGE =
+  "usage: deno task bench [--quick] [--only=supervisord,pm2] [--workloads=control,fleet,respawn,logs]";
+
+function parseOptions(args: readonly string[]): Options {
+  let quick = false;
+  let only: string[] | undefined;
+  let workloads = Object.keys(WORKLOADS) as WorkloadName[];
+  for (const arg of args) {
+    if (arg === "--quick") quick = true;
+    else if (arg.startsWith("--only=")) {
+      only = arg.slice("--only=".length).split(",").filter(Boolean);
+    } else if (arg.startsWith("--workloads=")) {
+      const asked = arg.slice("--workloads=".length).split(",").filter(Boolean);
+      const unknown = asked.filter((w) => !(w in WORKLOADS));
+      if (unknown.length > 0) throw new Error(`unknown workload ${unknown.join(", ")}; ${USAGE}`);
+      workloads = workloads.filter((w) => asked.includes(w));
+    } else throw new Error(`unknown argument ${arg}; ${USAGE}`);
+  }
+  return { quick, only, workloads, command: ["deno task bench", ...args].join(" ") };
 }
 
 let cleaning: Promise<string> | undefined;
@@ -44,29 +96,43 @@ function cleanup(): Promise<string> {
   cleaning ??= (async () => {
     const swept = await cleanupAll();
     const left = taggedProcesses();
-    const sleeps = swept.filter((p) => p.cmdline === "sleep 1000").length;
+    const sleepsLeft = left.filter((p) => isBenchSleep(p.cmdline)).length;
+    const sleeps = swept.filter((p) => isBenchSleep(p.cmdline)).length;
     const lines = [
       swept.length === 0
-        ? "cleanup: every process of this run had exited; no `sleep 1000` of the bench remains"
-        : `cleanup: killed ${swept.length} leftover processes (${sleeps} \`sleep 1000\`): ${
+        ? "Cleanup: every process of this run had exited before the final sweep."
+        : `Cleanup: the final sweep killed ${swept.length} leftover processes (${sleeps} \`sleep 1000\`): ${
           swept.slice(0, 5).map((p) => `${p.pid} ${p.cmdline}`).join("; ")
-        }`,
+        }.`,
+      left.length === 0
+        ? "No process of this run remains: no `sleep 1000` of the bench is left."
+        : `${left.length} processes of this run remain, ${sleepsLeft} of them \`sleep 1000\`!`,
     ];
-    if (left.length > 0) lines.push(`cleanup: ${left.length} processes of this run remain!`);
-    return lines.join("\n");
+    return lines.join(" ");
   })();
   return cleaning;
 }
 
-function resultsMarkdown(machine: Machine, table: string, notes: readonly string[]): string {
+function resultsMarkdown(
+  machine: Machine,
+  options: Options,
+  versions: readonly string[],
+  load: { start: string; end: string },
+  table: string,
+  notes: readonly string[],
+): string {
   return [
     "# supervisor-ts benchmark results",
     "",
     `- Date: ${machine.date}`,
+    `- Command: \`${options.command}\``,
+    `- CPU: ${machine.cpu} (nproc ${machine.nproc}); ulimit -n ${machine.fdLimit}`,
+    `- Load average (1, 5, 15 min) at start: ${load.start}; at end: ${load.end}`,
     `- Deno: ${machine.deno}`,
-    `- CPU: ${machine.cpu} (nproc ${machine.nproc})`,
-    `- ulimit -n: ${machine.fdLimit}`,
-    "- Command: `deno task bench`",
+    ...versions.map((v) => `- ${v}`),
+    "",
+    "Each cell is the value, then its ratio to the floor and, for a peer, to supervisor-ts " +
+    "(`2.00× ours`: twice supervisor-ts's value). Lower is better, except MB/s.",
     "",
     table,
     "",
@@ -75,79 +141,103 @@ function resultsMarkdown(machine: Machine, table: string, notes: readonly string
   ].join("\n");
 }
 
-async function run(tmp: string, machine: Machine): Promise<{ rows: Row[]; notes: string[] }> {
+async function run(
+  ctx: Context,
+  machine: Machine,
+  workloads: readonly WorkloadName[],
+): Promise<{ rows: Row[]; notes: string[] }> {
   const rows: Row[] = [];
   const notes: string[] = [];
-  const peers = PEERS.map((p) => [p, findOnPath(p)] as const).filter(([, path]) => path);
-  for (const [name, path] of peers) {
-    const note = `Peer \`${name}\` found at ${path}; side-by-side comparisons come later.`;
-    log(note);
-    notes.push(note);
-  }
-  if (peers.length === 0) notes.push(`No peer (${PEERS.join(", ")}) found on PATH.`);
-  const fdsNeeded = 4 * START_MANY.children + 200;
+  const fdsNeeded = 4 * FLEET.children + 1200;
   if (Number.isFinite(machine.fdLimit) && machine.fdLimit < fdsNeeded) {
-    const note = `ulimit -n is ${machine.fdLimit}; starting ${START_MANY.children} children ` +
-      `with piped output needs about ${fdsNeeded}: section 3 may fail.`;
+    const note = `ulimit -n is ${machine.fdLimit}; ${FLEET.children} children with piped ` +
+      `output and 1,000 concurrent clients need about ${fdsNeeded}: some workloads may fail.`;
     log(note);
     notes.push(note);
   }
-
-  const control = await controlLatency(tmp, log);
-  rows.push(...control.rows);
-  notes.push(...control.notes);
-  const wall = await clientWallTime(control.server.port, log);
-  rows.push(...wall.rows);
-  notes.push(...wall.notes);
-  log("[1] stopping the 50-children server (SIGTERM)");
-  const t0 = performance.now();
-  await control.server.proc.stop();
-  notes.push(
-    `The ${CONTROL.children}-children server stopped on SIGTERM in ${
-      (performance.now() - t0).toFixed(0)
-    } ms.`,
-  );
-
-  const many = await startMany(tmp, log, control.echoFreshRssKiB);
-  rows.push(...many.rows);
-  notes.push(...many.notes);
-
-  const respawn = await respawnLatency(tmp, log);
-  rows.push(...respawn.rows);
-  notes.push(...respawn.notes);
-
-  const logs = await logThroughput(tmp, log);
-  rows.push(...logs.rows);
-  notes.push(...logs.notes);
+  const took: string[] = [];
+  for (const name of workloads) {
+    if (interrupted) break;
+    const t0 = performance.now();
+    const result = await WORKLOADS[name](ctx);
+    took.push(`${name} ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    rows.push(...result.rows);
+    notes.push(...result.notes);
+  }
+  notes.push(`Time per workload: ${took.join(", ")}.`);
   return { rows, notes };
 }
 
 async function main(): Promise<number> {
+  let options: Options;
+  try {
+    options = parseOptions(Deno.args);
+  } catch (error) {
+    log(messageOf(error));
+    return 2;
+  }
   const machine = await describeMachine();
+  const loadStart = loadAverage();
   const tmp = await Deno.makeTempDir({ prefix: "supervisor-ts-bench-" });
   const onSignal = () => {
     if (interrupted) return;
     interrupted = true;
     log("interrupted: cleaning up");
-    void cleanup().then((line) => log(line)).finally(() => Deno.exit(130));
+    void cleanup()
+      .then((line) => log(line))
+      .finally(() => Deno.remove(tmp, { recursive: true }).catch(() => {}))
+      .finally(() => Deno.exit(130));
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   const started = performance.now();
   let code = 0;
   try {
-    const { rows, notes } = await run(tmp, machine);
-    notes.push(`Total benchmark time ${((performance.now() - started) / 1000).toFixed(1)} s.`);
-    const table = markdownTable(rows);
-    console.log(
-      `\nsupervisor-ts benchmark — ${machine.deno}, ${machine.cpu}, nproc ${machine.nproc}\n`,
+    const found: Peer[] = [];
+    const detection: string[] = [];
+    for (const peer of PEERS) {
+      const path = peer.found();
+      if (!path) detection.push(`${peer.name}: not found on PATH, not measured.`);
+      else if (options.only && !options.only.includes(peer.name)) {
+        detection.push(`${peer.name}: found at ${path}, left out by --only.`);
+      } else {
+        found.push(peer);
+        detection.push(`${peer.name}: found at ${path}.`);
+      }
+    }
+    const rs = detectSupervisorRs();
+    detection.push(
+      rs.size === 0
+        ? "supervisor-rs: not found on PATH (supervisor-rs-server, supervisor-rs-client), not measured."
+        : `supervisor-rs: found (${
+          [...rs].map(([n, p]) => `${n} at ${p}`).join(", ")
+        }), but this benchmark has no adapter for it yet: not measured.`,
     );
+    for (const line of detection) log(`peer ${line}`);
+    const systems = [supervisorTs, ...found];
+    const versions: string[] = [];
+    for (const peer of systems) versions.push(`${peer.name}: ${await peer.version()}`);
+
+    const ctx: Context = { tmp, log, systems, quick: options.quick };
+    const { rows, notes } = await run(ctx, machine, options.workloads);
+    notes.unshift(...detection.map((d) => `Peer ${d}`), ...systems.flatMap((s) => s.notes));
+    notes.push(`Total benchmark time ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+    const cleaned = await cleanup();
+    notes.push(cleaned);
+    const table = markdownTable(rows, [...systems.map((s) => s.name)]);
+    console.log(`\nsupervisor-ts benchmark — ${machine.cpu}, nproc ${machine.nproc}\n`);
     console.log(table);
     console.log("");
     for (const note of notes) console.log(`- ${note}`);
-    await Deno.mkdir(join(ROOT, "bench"), { recursive: true });
-    await Deno.writeTextFile(RESULTS_PATH, resultsMarkdown(machine, table, notes));
-    log(`\nwritten to ${RESULTS_PATH}`);
+    const load = { start: loadStart, end: loadAverage() };
+    if (options.workloads.length === Object.keys(WORKLOADS).length) {
+      await Deno.mkdir(join(ROOT, "bench"), { recursive: true });
+      await Deno.writeTextFile(
+        RESULTS_PATH,
+        resultsMarkdown(machine, options, versions, load, table, notes),
+      );
+      log(`\nwritten to ${RESULTS_PATH}`);
+    } else log(`\nnot written to ${RESULTS_PATH}: only some workloads ran`);
   } catch (error) {
     // After Ctrl-C the servers are being stopped under the benchmark's feet: not a failure.
     if (!interrupted) {

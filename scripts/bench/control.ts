@@ -1,173 +1,209 @@
 /**
- * Section 1, control latency: raw `check` round trips against a server with 50 running
- * children, over one persistent connection and over a fresh connection each, next to the same
- * round trips against the echo floor (a small fixed answer, and an answer as large as the
- * server's).
+ * Workloads 1 and 7, control latency and concurrent clients, against each system with 50
+ * running `sleep 1000` children:
+ *
+ * - status round trips over the system's own API, on one connection and on a fresh connection
+ *   each (p50, p99), against the echo floor (a trivial server answering a 34-byte line);
+ * - its status CLI's wall time, against `/bin/true`, with the empty program of the CLI's
+ *   runtime beside it (supervisor-ts's target is at most 1.3× `deno run` of an empty file);
+ * - 1,000 clients at once, each connecting and asking for status, until all are answered,
+ *   against the echo floor answering as many bytes as supervisor-ts's `check`;
+ * - the supervisor's RSS after all that, against the echo server's.
  *
  * @module
  */
-import { LineConn, looksOk, requestLine } from "./lines.ts";
+import { CLIENT_WALL, interleavedWallTimes } from "./client_wall.ts";
+import { concurrentRoundTrips, freshRoundTrips, persistentRoundTrips } from "./lines.ts";
+import type { ChildSpec, Peer } from "./peers/peer.ts";
 import { rssKiB } from "./procs.ts";
-import { checkedChildren, startEcho, startSupervisor, waitLive } from "./servers.ts";
-import type { Listening } from "./servers.ts";
-import { met, mib, ms, percentile, ratio } from "./stats.ts";
+import { childName, startEcho } from "./servers.ts";
+import { cell, median, mib, ms, noCell, OURS, percentile, targetText } from "./stats.ts";
 import type { Row } from "./stats.ts";
+import { cellMaps, forEachSystem, systemDir, waitRunning, withInstance } from "./workload.ts";
+import type { Context, WorkloadResult } from "./workload.ts";
 
-/** Settings of section 1. */
+/** Settings of the control workloads. */
 export const CONTROL = {
   children: 50,
   persistent: 2000,
   fresh: 500,
-  warmupPersistent: 300,
-  warmupFresh: 50,
+  warmupPersistent: 200,
+  warmupFresh: 30,
+  /** Time after the warm-up for one kind of samples of one system; slower systems get fewer. */
+  budgetMs: 6_000,
+  concurrent: 1000,
   targetP50Ms: 1,
 } as const;
 
-const CHECK = requestLine({ id: 1, op: "check" });
+const ROWS = [
+  "p50 persistent",
+  "p99 persistent",
+  "p50 fresh",
+  "p99 fresh",
+  "cli",
+  "runtime",
+  "concurrent",
+  "rss",
+  "rss after",
+] as const;
 
-/** Round-trip times in ms of `n` requests over one connection, after `warmup` untimed ones. */
-export async function persistentRoundTrips(
-  port: number,
-  n: number,
-  warmup: number,
-): Promise<number[]> {
-  const conn = await LineConn.open(port);
-  try {
-    const times: number[] = [];
-    for (let i = 0; i < warmup + n; i++) {
-      const t0 = performance.now();
-      await conn.write(CHECK);
-      const line = await conn.readLine();
-      const t1 = performance.now();
-      if (!looksOk(line)) throw new Error(`not an ok answer: ${new TextDecoder().decode(line)}`);
-      if (i >= warmup) times.push(t1 - t0);
-    }
-    return times;
-  } finally {
-    conn.close();
-  }
+function sleepers(dir: string, n: number): ChildSpec[] {
+  return Array.from({ length: n }, (_, i) => ({
+    name: childName(i),
+    argv: ["sleep", "1000"],
+    cwd: dir,
+    restart: false,
+  }));
 }
 
-/** Round-trip times in ms (connect, send, answer) of `n` requests on a fresh connection each. */
-export async function freshRoundTrips(port: number, n: number, warmup: number): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < warmup + n; i++) {
-    const t0 = performance.now();
-    const conn = await LineConn.open(port);
-    try {
-      await conn.write(CHECK);
-      const line = await conn.readLine();
-      const t1 = performance.now();
-      if (!looksOk(line)) throw new Error(`not an ok answer: ${new TextDecoder().decode(line)}`);
-      if (i >= warmup) times.push(t1 - t0);
-    } finally {
-      conn.close();
-    }
-  }
-  return times;
-}
-
-/** Persistent and fresh samples of one target. */
-interface Samples {
-  readonly persistent: number[];
-  readonly fresh: number[];
-}
-
-async function measure(port: number): Promise<Samples> {
-  const persistent = await persistentRoundTrips(port, CONTROL.persistent, CONTROL.warmupPersistent);
-  const fresh = await freshRoundTrips(port, CONTROL.fresh, CONTROL.warmupFresh);
-  return { persistent, fresh };
-}
-
-/** What section 1 hands on: the server stays up for section 2. */
-export interface ControlResult {
-  readonly rows: Row[];
-  readonly notes: string[];
-  readonly server: Listening;
-  /** RSS of the trivial echo server after its round trips, KiB (the RSS floor). */
-  readonly echoRssKiB: number | undefined;
-  /** RSS of the trivial echo server right after it started, KiB. */
-  readonly echoFreshRssKiB: number | undefined;
-}
-
-/** Runs section 1. */
-export async function controlLatency(tmp: string, log: (line: string) => void): Promise<
-  ControlResult
-> {
+/** Runs workloads 1 and 7 for every system. */
+export async function controlLatency(ctx: Context): Promise<WorkloadResult> {
   const notes: string[] = [];
-  log(`[1] starting a server with ${CONTROL.children} children (mode full, start_seconds 0)`);
-  const server = await startSupervisor(tmp, "server-50", CONTROL.children, "full");
-  const probe = await LineConn.open(server.port);
-  let responseBytes = 0;
-  try {
-    await waitLive(probe, CONTROL.children, 10_000);
-    await probe.write(CHECK);
-    const line = await probe.readLine();
-    responseBytes = line.length + 1;
-    const children = checkedChildren(JSON.parse(new TextDecoder().decode(line)));
-    const running = children.filter((c) => c.state === "RUNNING" && c.pid).length;
-    if (running !== CONTROL.children) {
-      throw new Error(`expected ${CONTROL.children} RUNNING children, check shows ${running}`);
-    }
-  } finally {
-    probe.close();
-  }
-  notes.push(
-    `A \`check\` answer with ${CONTROL.children} children is ${responseBytes} bytes; the small floor answer is 34 bytes.`,
+  const cells = cellMaps(ROWS);
+  const samplesOf = new Map<string, string>();
+
+  ctx.log("[1] floors: the echo server (34-byte answer), /bin/true");
+  const echo = await startEcho(ctx.tmp, "echo-small", 0);
+  const floorPersistent = await persistentRoundTrips(
+    echo.port,
+    CONTROL.persistent,
+    CONTROL.warmupPersistent,
   );
-
-  log(`[1] ${CONTROL.persistent} check round trips on one connection, ${CONTROL.fresh} fresh`);
-  const real = await measure(server.port);
-  const rss50 = rssKiB(server.proc.pid);
-
-  log("[1] the same against the echo floor (small answer, then same-size answer)");
-  const echo = await startEcho(tmp, "echo-small", 0);
-  const echoFreshRssKiB = rssKiB(echo.proc.pid);
-  const small = await measure(echo.port);
-  const echoRssKiB = rssKiB(echo.proc.pid);
+  const floorFresh = await freshRoundTrips(echo.port, CONTROL.fresh, CONTROL.warmupFresh);
+  const echoRss = rssKiB(echo.proc.pid);
   await echo.proc.stop();
-  const echoBig = await startEcho(tmp, "echo-same-size", responseBytes);
-  const same = await measure(echoBig.port);
-  await echoBig.proc.stop();
+  let oursBytes: number | undefined;
+  let trueTimes: number[] = [];
 
-  const rows: Row[] = [];
-  const target = `p50 ≤ ${CONTROL.targetP50Ms} ms`;
-  for (const kind of ["persistent", "fresh"] as const) {
-    const label = kind === "persistent"
-      ? `one connection, N=${CONTROL.persistent}`
-      : `fresh connection each, N=${CONTROL.fresh}`;
-    for (const p of [50, 99]) {
-      const value = percentile(real[kind], p);
-      const floorSmall = percentile(small[kind], p);
-      const floorSame = percentile(same[kind], p);
-      rows.push({
-        measurement: `check p${p}, ${label}`,
-        value: ms(value),
-        floor: ms(floorSmall),
-        floorIs: "echo server, 34-byte answer",
-        ratio: ratio(value, floorSmall),
-        target: p === 50 ? target : "–",
-        met: p === 50 ? met(value <= CONTROL.targetP50Ms) : "–",
+  await forEachSystem(ctx, "control latency", cells, notes, async (peer: Peer) => {
+    const dir = await systemDir(ctx, "control", peer);
+    ctx.log(`[1] ${peer.name}: ${CONTROL.children} children, status samples, CLI, concurrent`);
+    await withInstance(peer, dir, sleepers(dir, CONTROL.children), async (instance) => {
+      await instance.startAll();
+      await waitRunning(instance, CONTROL.children, 60_000);
+      const bytes = await instance.statusBytes();
+      if (peer.name === OURS) oursBytes = bytes;
+      const counts: string[] = [];
+      for (const kind of ["persistent", "fresh"] as const) {
+        const n = kind === "persistent" ? CONTROL.persistent : CONTROL.fresh;
+        const warmup = kind === "persistent" ? CONTROL.warmupPersistent : CONTROL.warmupFresh;
+        const times = await instance.statusTimes(kind, n, warmup, CONTROL.budgetMs);
+        for (const p of [50, 99]) {
+          cells.get(`p${p} ${kind}`)!.set(
+            peer.name,
+            typeof times === "string" ? noCell(times) : cell(percentile(times, p), ms),
+          );
+        }
+        counts.push(typeof times === "string" ? `no ${kind}` : `${times.length} ${kind}`);
+      }
+      samplesOf.set(peer.name, `${peer.statusApi}: ${counts.join(", ")}; answer ${bytes} bytes`);
+      cells.get("rss")!.set(peer.name, cell(rssKiB(instance.pid), mib));
+
+      ctx.log(`[1] ${peer.name}: ${CLIENT_WALL.runs} runs of ${peer.statusCliIs}, interleaved`);
+      const cli = instance.statusCli();
+      const runtime = peer.runtimeFloor();
+      const [cliTimes, runtimeTimes, truth] = await interleavedWallTimes([
+        cli,
+        runtime,
+        { argv: ["/bin/true"] },
+      ]);
+      trueTimes = trueTimes.concat(truth!);
+      cells.get("cli")!.set(peer.name, cell(median(cliTimes!), ms));
+      cells.get("runtime")!.set(peer.name, {
+        value: median(runtimeTimes!),
+        text: `${ms(median(runtimeTimes!))}: ${runtime.is}`,
       });
+
+      ctx.log(`[7] ${peer.name}: ${CONTROL.concurrent} concurrent clients`);
+      const concurrent = await instance.concurrentStatus(CONTROL.concurrent);
+      cells.get("concurrent")!.set(
+        peer.name,
+        typeof concurrent === "number" ? cell(concurrent, ms) : noCell(concurrent),
+      );
+      cells.get("rss after")!.set(peer.name, cell(rssKiB(instance.pid), mib));
+    });
+  });
+
+  ctx.log("[7] floor: the echo server answering as many bytes as supervisor-ts's check");
+  const echoBig = await startEcho(ctx.tmp, "echo-same-size", oursBytes ?? 0);
+  let floorConcurrent: number | undefined;
+  try {
+    floorConcurrent = await concurrentRoundTrips(echoBig.port, CONTROL.concurrent);
+  } finally {
+    await echoBig.proc.stop();
+  }
+
+  const oursOf = (key: string) => cells.get(key)!.get(OURS)?.value;
+  const trueMedian = median(trueTimes);
+  const oursRuntime = oursOf("runtime");
+  const oursCli = oursOf("cli");
+  const rows: Row[] = [];
+  for (const kind of ["persistent", "fresh"] as const) {
+    const floor = kind === "persistent" ? floorPersistent : floorFresh;
+    const label = kind === "persistent"
+      ? `one connection, up to ${CONTROL.persistent}`
+      : `fresh connection each, up to ${CONTROL.fresh}`;
+    for (const p of [50, 99]) {
+      const value = oursOf(`p${p} ${kind}`);
       rows.push({
-        measurement: `check p${p}, ${label}`,
-        value: ms(value),
-        floor: ms(floorSame),
-        floorIs: `echo server, ${responseBytes}-byte answer`,
-        ratio: ratio(value, floorSame),
-        target: "–",
-        met: "–",
+        measurement: `status p${p} over the API, ${label}`,
+        cells: cells.get(`p${p} ${kind}`)!,
+        floor: cell(percentile(floor, p), ms),
+        floorIs: "echo server on 127.0.0.1, 34-byte answer",
+        target: p === 50
+          ? targetText(
+            `≤ ${CONTROL.targetP50Ms} ms`,
+            value === undefined ? undefined : value <= CONTROL.targetP50Ms,
+          )
+          : "–",
       });
     }
   }
   rows.push({
-    measurement: `server RSS, ${CONTROL.children} children, after the round trips`,
-    value: mib(rss50),
-    floor: mib(echoRssKiB),
-    floorIs: "echo server after its round trips",
-    ratio: ratio(rss50, echoRssKiB),
-    target: "–",
-    met: "–",
+    measurement: `status CLI wall time, median of ${CLIENT_WALL.runs}`,
+    cells: cells.get("cli")!,
+    floor: cell(trueMedian, ms),
+    floorIs: "`/bin/true`",
+    target: targetText(
+      `≤ ${CLIENT_WALL.targetRatio}× deno empty`,
+      oursCli === undefined || oursRuntime === undefined
+        ? undefined
+        : oursCli / oursRuntime <= CLIENT_WALL.targetRatio,
+    ),
   });
-  return { rows, notes, server, echoRssKiB, echoFreshRssKiB };
+  rows.push({
+    measurement: `the CLI's runtime, empty program, median of ${CLIENT_WALL.runs}`,
+    cells: cells.get("runtime")!,
+    floor: cell(trueMedian, ms),
+    floorIs: "`/bin/true`",
+    target: "–",
+  });
+  rows.push({
+    measurement: `${
+      CONTROL.concurrent.toLocaleString("en")
+    } concurrent clients: connect, status, all answered`,
+    cells: cells.get("concurrent")!,
+    floor: cell(floorConcurrent, ms),
+    floorIs: `echo server, ${oursBytes ?? 34}-byte answer`,
+    target: "–",
+  });
+  rows.push({
+    measurement: `supervisor RSS, ${CONTROL.children} children running, after the status samples`,
+    cells: cells.get("rss")!,
+    floor: cell(echoRss, mib),
+    floorIs: "echo server after its round trips",
+    target: "–",
+  });
+  rows.push({
+    measurement:
+      `supervisor RSS, ${CONTROL.children} children running, after the concurrent clients`,
+    cells: cells.get("rss after")!,
+    floor: cell(echoRss, mib),
+    floorIs: "echo server after its round trips",
+    target: "–",
+  });
+  for (const [name, text] of samplesOf) notes.push(`Status samples of ${name}: ${text}.`);
+  const cliIs = ctx.systems.map((p) => `${p.name}: ${p.statusCliIs}`).join("; ");
+  notes.push(`Status CLI commands: ${cliIs}.`);
+  return { rows, notes };
 }

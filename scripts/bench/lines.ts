@@ -95,3 +95,92 @@ export function looksOk(line: Uint8Array): boolean {
   const head = decoder.decode(line.subarray(0, 64));
   return /^\{"id":[^,]*,"ok":true/.test(head);
 }
+
+/** The `check` request every timed round trip sends (the echo floor answers any line). */
+export const CHECK_LINE = requestLine({ id: 1, op: "check" });
+
+/**
+ * Round-trip times in ms of `check` over one connection to `port`: `warmup` untimed, then `n`,
+ * or fewer when `budgetMs` runs out.
+ */
+export async function persistentRoundTrips(
+  port: number,
+  n: number,
+  warmup: number,
+  budgetMs = Infinity,
+): Promise<number[]> {
+  const conn = await LineConn.open(port);
+  try {
+    const times: number[] = [];
+    let deadline = Infinity;
+    for (let i = 0; i < warmup + n && performance.now() < deadline; i++) {
+      if (i === warmup) deadline = performance.now() + budgetMs;
+      const t0 = performance.now();
+      await conn.write(CHECK_LINE);
+      const line = await conn.readLine();
+      const t1 = performance.now();
+      if (!looksOk(line)) throw new Error(`not an ok answer: ${decoder.decode(line)}`);
+      if (i >= warmup) times.push(t1 - t0);
+    }
+    return times;
+  } finally {
+    conn.close();
+  }
+}
+
+/** Round-trip times in ms (connect, send, answer) of `check` on a fresh connection each. */
+export async function freshRoundTrips(
+  port: number,
+  n: number,
+  warmup: number,
+  budgetMs = Infinity,
+): Promise<number[]> {
+  const times: number[] = [];
+  let deadline = Infinity;
+  for (let i = 0; i < warmup + n && performance.now() < deadline; i++) {
+    if (i === warmup) deadline = performance.now() + budgetMs;
+    const t0 = performance.now();
+    const conn = await LineConn.open(port);
+    try {
+      await conn.write(CHECK_LINE);
+      const line = await conn.readLine();
+      const t1 = performance.now();
+      if (!looksOk(line)) throw new Error(`not an ok answer: ${decoder.decode(line)}`);
+      if (i >= warmup) times.push(t1 - t0);
+    } finally {
+      conn.close();
+    }
+  }
+  return times;
+}
+
+/**
+ * `n` clients at once, each connecting to `port`, sending `check` and reading its answer: ms
+ * from the first connect until the last answer. Throws when any client fails.
+ */
+export async function concurrentRoundTrips(port: number, n: number): Promise<number> {
+  const t0 = performance.now();
+  const results = await Promise.allSettled(
+    Array.from({ length: n }, async () => {
+      const conn = await LineConn.open(port);
+      try {
+        await conn.write(CHECK_LINE);
+        const line = await conn.readLine();
+        if (!looksOk(line)) throw new Error(`not an ok answer: ${decoder.decode(line)}`);
+      } finally {
+        conn.close();
+      }
+    }),
+  );
+  const elapsed = performance.now() - t0;
+  const failed = results.filter((r) => r.status === "rejected");
+  if (failed.length > 0) {
+    const first = (failed[0] as PromiseRejectedResult).reason;
+    throw new Error(
+      `${failed.length} of ${n} concurrent clients failed, first: ${
+        first instanceof Error ? first.message : String(first)
+      }`,
+    );
+  }
+  return elapsed;
+}

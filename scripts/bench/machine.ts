@@ -47,3 +47,12 @@ export async function describeMachine(): Promise<Machine> {
     fdLimit: Number(await firstLineOf("/bin/sh", ["-c", "ulimit -n"])),
   };
 }
+
+/** The 1, 5 and 15 minute load averages from /proc/loadavg, or `unknown`. */
+export function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "unknown";
+  }
+}

@@ -132,6 +132,7 @@ export function startLogged(
   argv: readonly string[],
   dir: string,
   cwd: string,
+  extraEnv: Record<string, string> = {},
 ): LoggedProcess {
   const stdoutPath = join(dir, `${name}.out`);
   const stderrPath = join(dir, `${name}.err`);
@@ -145,7 +146,7 @@ export function startLogged(
       ...argv,
     ],
     cwd,
-    env: benchEnv(),
+    env: { ...benchEnv(), ...extraEnv },
     stdin: "null",
     stdout: "null",
     stderr: "null",
@@ -161,6 +162,40 @@ export function rssKiB(pid: number): number | undefined {
     const status = Deno.readTextFileSync(`/proc/${pid}/status`);
     const match = status.match(/^VmRSS:\s+(\d+)\s+kB/m);
     return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Clock ticks per second of /proc/PID/stat times (`getconf CLK_TCK`, 100 on Linux). */
+let clockTicks: number | undefined;
+
+/** Reads `getconf CLK_TCK` once. */
+export async function clockTicksPerSecond(): Promise<number> {
+  if (clockTicks !== undefined) return clockTicks;
+  try {
+    const out = await new Deno.Command("getconf", { args: ["CLK_TCK"], stderr: "null" }).output();
+    const value = Number(new TextDecoder().decode(out.stdout).trim());
+    clockTicks = Number.isFinite(value) && value > 0 ? value : 100;
+  } catch {
+    clockTicks = 100;
+  }
+  return clockTicks;
+}
+
+/**
+ * CPU time `pid` has used so far (utime + stime of /proc/PID/stat), in clock ticks, or
+ * undefined when it is gone. The command name may hold spaces and parentheses (pm2 names its
+ * daemon `PM2 vX: God Daemon (PATH)`), so fields are counted after the last `)`.
+ */
+export function cpuTicks(pid: number): number | undefined {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : undefined;
   } catch {
     return undefined;
   }
@@ -220,11 +255,41 @@ export function taggedProcesses(): Tagged[] {
   return found;
 }
 
+/** Whether a command line is one of the benchmark's `sleep 1000` children (any path to sleep). */
+export function isBenchSleep(cmdline: string): boolean {
+  return /^(\S*\/)?sleep 1000$/.test(cmdline);
+}
+
 /**
- * Stops every process this run started (servers first, gracefully), then SIGKILLs whatever
- * still carries the marker. Returns what had to be killed by the sweep.
+ * Things to undo before the sweep, in the order registered: a peer that runs its own daemon
+ * (pm2) or that would restart what the sweep kills registers how to end it fast.
+ */
+const cleanupHooks = new Map<string, () => Promise<void>>();
+
+/** Registers (or replaces) the cleanup hook `key`. */
+export function onCleanup(key: string, hook: () => Promise<void>): void {
+  cleanupHooks.set(key, hook);
+}
+
+/** Forgets the cleanup hook `key` once what it undoes is gone. */
+export function offCleanup(key: string): void {
+  cleanupHooks.delete(key);
+}
+
+/**
+ * Runs the cleanup hooks (peers' supervisors are killed first, so nothing restarts what the
+ * sweep kills), stops every process this run started (servers gracefully), then SIGKILLs
+ * whatever still carries the marker. Returns what had to be killed by the sweep.
  */
 export async function cleanupAll(graceMs = 20_000): Promise<Tagged[]> {
+  for (const [key, hook] of [...cleanupHooks]) {
+    try {
+      await hook();
+    } catch (error) {
+      console.error(`cleanup ${key}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    cleanupHooks.delete(key);
+  }
   await Promise.all([...started].map((p) => p.stop(graceMs)));
   let leftovers = taggedProcesses();
   const swept = leftovers;
@@ -247,4 +312,19 @@ export async function cleanupAll(graceMs = 20_000): Promise<Tagged[]> {
     );
   }
   return swept;
+}
+
+/** The path of executable `name` on PATH, or undefined. */
+export function findOnPath(name: string): string | undefined {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (dir === "") continue;
+    const path = `${dir}/${name}`;
+    try {
+      const info = Deno.statSync(path);
+      if (info.isFile && ((info.mode ?? 0) & 0o111) !== 0) return path;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }

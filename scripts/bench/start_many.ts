@@ -1,190 +1,199 @@
 /**
- * Section 3, start 500 children: 500 `start` requests over 20 connections to a fresh quiet
- * server, until all are answered and until `check` shows all live; the server's RSS; and the
- * `kill` that stops them all. The floor spawns and kills as many `sleep 1000` directly.
+ * Workloads 2, 3 and 5, a fleet of 500 `sleep 1000`: each system is started with 500 children
+ * configured and none running; then
+ *
+ * - its RSS before any child runs;
+ * - start all 500 (supervisor-ts: 500 `start` requests pipelined over 20 connections;
+ *   supervisord: `startAllProcesses`; pm2: `pm2.start` of a 500-app ecosystem), timed until
+ *   the request(s) are answered and until its status shows all 500 running with pids;
+ * - its RSS with 500 children;
+ * - its CPU time (utime + stime of /proc/PID/stat) over an idle window of 60 s (`--quick`:
+ *   10 s), as a share of one core;
+ * - the shutdown the system documents (supervisor-ts and supervisord: SIGTERM; pm2:
+ *   `pm2 kill`), until the supervisor has exited.
+ *
+ * The floor is holder.ts: a Deno program that spawns 500 `sleep 1000` with piped output in their
+ * own process groups, drains them and does nothing else; SIGTERM ends it and them.
  *
  * @module
  */
-import { LineConn } from "./lines.ts";
-import { benchEnv, delay, isAlive, rssKiB } from "./procs.ts";
-import { childName, startSupervisor, waitLive } from "./servers.ts";
-import { met, mib, ms, ratio } from "./stats.ts";
+import { join } from "node:path";
+import type { ChildSpec } from "./peers/peer.ts";
+import { clockTicksPerSecond, cpuTicks, delay, isAlive, rssKiB, startLogged } from "./procs.ts";
+import { childName, ROOT } from "./servers.ts";
+import { cell, mib, ms, noCell, OURS, percent, targetText } from "./stats.ts";
 import type { Row } from "./stats.ts";
+import { cellMaps, forEachSystem, systemDir, waitRunning, withInstance } from "./workload.ts";
+import type { Context, WorkloadResult } from "./workload.ts";
 
-/** Settings of section 3. */
-export const START_MANY = {
+/** Settings of the fleet workloads. */
+export const FLEET = {
   children: 500,
-  connections: 20,
   targetMs: 1000,
-  /** How long the server may take to stop everything after `kill`. */
-  stopLimitMs: 60_000,
+  startLimitMs: 240_000,
+  stopLimitMs: 120_000,
+  idleSeconds: 60,
+  quickIdleSeconds: 10,
 } as const;
 
-const encoder = new TextEncoder();
+const HOLDER_ENTRY = join(ROOT, "scripts", "bench", "holder.ts");
 
-/** Times of the floor: spawning `n` detached `sleep 1000` with piped output, then killing them. */
-export async function spawnFloor(n: number): Promise<{ spawnMs: number; killMs: number }> {
-  const procs: Deno.ChildProcess[] = [];
-  const exited = new Set<Deno.ChildProcess>();
+const ROWS = ["answered", "running", "rss idle", "rss", "cpu", "stop"] as const;
+
+/** CPU time of `pid` over `seconds`, as a percentage of one core. */
+export async function idleCpu(pid: number, seconds: number): Promise<number> {
+  const hz = await clockTicksPerSecond();
+  const before = cpuTicks(pid);
+  const t0 = performance.now();
+  await delay(seconds * 1000);
+  const after = cpuTicks(pid);
+  const elapsed = (performance.now() - t0) / 1000;
+  if (before === undefined || after === undefined) throw new Error(`process ${pid} went away`);
+  return ((after - before) / hz) / elapsed * 100;
+}
+
+/** The floor: holder.ts with `n` children. */
+async function holderFloor(
+  ctx: Context,
+  n: number,
+  idleSeconds: number,
+): Promise<{ spawnMs: number; rss: number | undefined; cpu: number | undefined; stopMs: number }> {
+  const holder = startLogged(
+    `holder-${n}`,
+    [Deno.execPath(), "run", "--allow-run", "--quiet", HOLDER_ENTRY, String(n)],
+    ctx.tmp,
+    ctx.tmp,
+  );
   try {
+    const deadline = performance.now() + 120_000;
+    let spawnMs: number | undefined;
+    while (spawnMs === undefined) {
+      const text = await Deno.readTextFile(holder.stdoutPath).catch(() => "");
+      const match = text.match(/spawned in ([\d.]+) ms/);
+      if (match) spawnMs = Number(match[1]);
+      else if (holder.exited) throw new Error(`holder exited: ${holder.stderrTail()}`);
+      else if (performance.now() > deadline) throw new Error("holder did not spawn in 120 s");
+      else await delay(20);
+    }
+    await delay(500);
+    const rss = rssKiB(holder.pid);
+    const cpu = idleSeconds > 0 ? await idleCpu(holder.pid, idleSeconds) : undefined;
     const t0 = performance.now();
-    for (let i = 0; i < n; i++) {
-      const proc = new Deno.Command("sleep", {
-        args: ["1000"],
-        env: benchEnv(),
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-        detached: true,
-      }).spawn();
-      procs.push(proc);
-      void proc.status.then(() => exited.add(proc));
-    }
-    const spawnMs = performance.now() - t0;
-    const alive = procs.filter((p) => isAlive(p.pid)).length;
-    if (alive !== n) throw new Error(`floor: only ${alive} of ${n} sleeps are alive`);
-    const t1 = performance.now();
-    for (const proc of procs) Deno.kill(-proc.pid, "SIGTERM");
-    await Promise.all(procs.map((p) => p.status));
-    const killMs = performance.now() - t1;
-    return { spawnMs, killMs };
+    await holder.stop(60_000);
+    return { spawnMs, rss, cpu, stopMs: performance.now() - t0 };
   } finally {
-    for (const proc of procs) {
-      if (!exited.has(proc)) {
-        try {
-          proc.kill("SIGKILL");
-        } catch {
-          // exited meanwhile
-        }
-      }
-      await proc.stdout.cancel().catch(() => {});
-      await proc.stderr.cancel().catch(() => {});
-    }
+    await holder.stop();
   }
 }
 
-/** Runs section 3. */
-export async function startMany(
-  tmp: string,
-  log: (line: string) => void,
-  echoFreshRssKiB: number | undefined,
-): Promise<{ rows: Row[]; notes: string[] }> {
-  const n = START_MANY.children;
+/** Runs workloads 2, 3 and 5 for every system. */
+export async function startMany(ctx: Context): Promise<WorkloadResult> {
+  const n = FLEET.children;
+  const idleSeconds = ctx.quick ? FLEET.quickIdleSeconds : FLEET.idleSeconds;
   const notes: string[] = [];
-  log(`[3] floor: spawning ${n} detached \`sleep 1000\` from Deno, then killing them`);
-  const floor = await spawnFloor(n);
+  const cells = cellMaps(ROWS);
 
-  log(`[3] starting a quiet server with ${n} child configs`);
-  const server = await startSupervisor(tmp, `server-${n}`, n, "quiet");
-  await delay(200);
-  const idleRss = rssKiB(server.proc.pid);
-  const perConn = Math.ceil(n / START_MANY.connections);
-  const conns = await Promise.all(
-    Array.from({ length: START_MANY.connections }, () => LineConn.open(server.port)),
-  );
-  try {
-    log(`[3] ${n} start requests over ${START_MANY.connections} connections`);
-    const t0 = performance.now();
-    const answers = await Promise.all(conns.map(async (conn, c) => {
-      const ids = Array.from({ length: perConn }, (_, i) => c * perConn + i).filter((i) => i < n);
-      const lines = ids.map((i) =>
-        JSON.stringify({ v: 2, id: i, op: "start", child: childName(i) })
-      );
-      await conn.write(encoder.encode(lines.join("\n") + "\n"));
-      const replies: Record<string, unknown>[] = [];
-      for (let i = 0; i < ids.length; i++) replies.push(await conn.readJson());
-      return replies;
+  ctx.log(`[2] floor: holder.ts spawning ${n} \`sleep 1000\`, ${idleSeconds} s idle, SIGTERM`);
+  const floor = await holderFloor(ctx, n, idleSeconds);
+  const empty = await holderFloor(ctx, 0, 0);
+
+  await forEachSystem(ctx, "start 500", cells, notes, async (peer) => {
+    const dir = await systemDir(ctx, "fleet", peer);
+    const children: ChildSpec[] = Array.from({ length: n }, (_, i) => ({
+      name: childName(i),
+      argv: ["sleep", "1000"],
+      cwd: dir,
+      restart: false,
     }));
-    const answeredMs = performance.now() - t0;
-    const live = await waitLive(conns[0]!, n, 30_000);
-    const liveMs = performance.now() - t0;
-    const failed = answers.flat().filter((r) => r.ok !== true);
-    if (failed.length > 0) {
-      throw new Error(`${failed.length} starts failed, first: ${JSON.stringify(failed[0])}`);
-    }
-    await delay(300);
-    const rss = rssKiB(server.proc.pid);
-    const pids = live.map((c) => c.pid!);
-    const alive = pids.filter(isAlive).length;
-    if (alive !== n) notes.push(`Only ${alive} of the ${n} pids that check reported were alive.`);
+    ctx.log(`[2] ${peer.name}: ${n} children configured, starting them all`);
+    await withInstance(peer, dir, children, async (instance, markShutDown) => {
+      await delay(500);
+      cells.get("rss idle")!.set(peer.name, cell(rssKiB(instance.pid), mib));
+      const t0 = performance.now();
+      await instance.startAll();
+      const answeredMs = performance.now() - t0;
+      cells.get("answered")!.set(peer.name, cell(answeredMs, ms));
+      const pids = await waitRunning(instance, n, FLEET.startLimitMs, 100);
+      const runningMs = performance.now() - t0;
+      cells.get("running")!.set(peer.name, cell(runningMs, ms));
+      const alive = pids.filter(isAlive).length;
+      if (alive !== n) {
+        notes.push(`${peer.name}: only ${alive} of the ${n} pids reported were alive.`);
+      }
+      await delay(500);
+      cells.get("rss")!.set(peer.name, cell(rssKiB(instance.pid), mib));
 
-    log(`[3] kill: stopping ${n} children and the server`);
-    const t1 = performance.now();
-    const reply = await conns[0]!.ask({ id: "kill", op: "kill" });
-    if (reply.ok !== true) throw new Error(`kill failed: ${JSON.stringify(reply)}`);
-    const stopped = await server.proc.exitWithin(START_MANY.stopLimitMs);
-    const stopMs = performance.now() - t1;
-    const stillAlive = pids.filter(isAlive).length;
-    if (!stopped) {
-      notes.push(
-        `The server had not exited ${
-          START_MANY.stopLimitMs / 1000
-        } s after \`kill\`; the benchmark killed it and its children.`,
+      ctx.log(`[5] ${peer.name}: idle CPU over ${idleSeconds} s with ${n} children`);
+      cells.get("cpu")!.set(peer.name, cell(await idleCpu(instance.pid, idleSeconds), percent));
+
+      ctx.log(`[2] ${peer.name}: shutting down with ${n} children`);
+      const t1 = performance.now();
+      markShutDown();
+      const stopped = await instance.shutdown(FLEET.stopLimitMs);
+      const stopMs = performance.now() - t1;
+      if (!stopped) await instance.kill();
+      cells.get("stop")!.set(
+        peer.name,
+        stopped ? cell(stopMs, ms) : noCell(`> ${FLEET.stopLimitMs / 1000} s`),
       );
-    }
-    notes.push(
-      `Spawning costs ${(floor.spawnMs / n).toFixed(1)} ms per child for the floor and ${
-        (answeredMs / n).toFixed(1)
-      } ms per child through the server${
-        floor.spawnMs > START_MANY.targetMs
-          ? `; the floor alone misses the ${START_MANY.targetMs} ms target on this machine`
-          : ""
-      }.`,
-    );
-    if (stillAlive > 0) {
-      notes.push(`${stillAlive} of ${n} children were still alive after the server exited.`);
-    }
+      await delay(200);
+      const left = pids.filter(isAlive).length;
+      if (left > 0) notes.push(`${peer.name}: ${left} of ${n} children outlived its shutdown.`);
+    }, FLEET.stopLimitMs);
+  });
 
-    const rows: Row[] = [
-      {
-        measurement:
-          `start ${n} children: all \`start\` answered ok (${START_MANY.connections} conns × ${perConn})`,
-        value: ms(answeredMs),
-        floor: ms(floor.spawnMs),
-        floorIs: `${n} × Deno.Command(sleep).spawn(), detached, piped`,
-        ratio: ratio(answeredMs, floor.spawnMs),
-        target: `≤ ${START_MANY.targetMs} ms`,
-        met: met(answeredMs <= START_MANY.targetMs),
-      },
-      {
-        measurement: `start ${n} children: \`check\` shows all live`,
-        value: ms(liveMs),
-        floor: ms(floor.spawnMs),
-        floorIs: "same floor as above",
-        ratio: ratio(liveMs, floor.spawnMs),
-        target: `≤ ${START_MANY.targetMs} ms`,
-        met: met(liveMs <= START_MANY.targetMs),
-      },
-      {
-        measurement: `server RSS, ${n} children`,
-        value: mib(rss),
-        floor: mib(echoFreshRssKiB),
-        floorIs: "echo server, just started",
-        ratio: ratio(rss, echoFreshRssKiB),
-        target: "–",
-        met: "–",
-      },
-      {
-        measurement: "server RSS, idle, no child started",
-        value: mib(idleRss),
-        floor: mib(echoFreshRssKiB),
-        floorIs: "echo server, just started",
-        ratio: ratio(idleRss, echoFreshRssKiB),
-        target: "–",
-        met: "–",
-      },
-      {
-        measurement: `stop ${n} children: \`kill\` sent → server exited`,
-        value: stopped ? ms(stopMs) : `> ${START_MANY.stopLimitMs / 1000} s`,
-        floor: ms(floor.killMs),
-        floorIs: `SIGTERM to ${n} groups, all reaped`,
-        ratio: stopped ? ratio(stopMs, floor.killMs) : "n/a",
-        target: "–",
-        met: "–",
-      },
-    ];
-    return { rows, notes };
-  } finally {
-    for (const conn of conns) conn.close();
-  }
+  const oursOf = (key: string) => cells.get(key)!.get(OURS)?.value;
+  const within = (key: string) => {
+    const v = oursOf(key);
+    return v === undefined ? undefined : v <= FLEET.targetMs;
+  };
+  const rows: Row[] = [
+    {
+      measurement: `start ${n} children: start request(s) answered`,
+      cells: cells.get("answered")!,
+      floor: cell(floor.spawnMs, ms),
+      floorIs: `holder.ts: ${n} × Deno.Command(sleep).spawn(), piped, own group`,
+      target: targetText(`≤ ${FLEET.targetMs} ms`, within("answered")),
+    },
+    {
+      measurement: `start ${n} children: status shows all ${n} running`,
+      cells: cells.get("running")!,
+      floor: cell(floor.spawnMs, ms),
+      floorIs: "the same floor",
+      target: targetText(`≤ ${FLEET.targetMs} ms`, within("running")),
+    },
+    {
+      measurement: `supervisor RSS, ${n} children configured, none started`,
+      cells: cells.get("rss idle")!,
+      floor: cell(empty.rss, mib),
+      floorIs: "holder.ts with no children",
+      target: "–",
+    },
+    {
+      measurement: `supervisor RSS, ${n} children running`,
+      cells: cells.get("rss")!,
+      floor: cell(floor.rss, mib),
+      floorIs: `holder.ts with ${n} children`,
+      target: "–",
+    },
+    {
+      measurement: `idle CPU over ${idleSeconds} s, ${n} children, % of one core`,
+      cells: cells.get("cpu")!,
+      floor: cell(floor.cpu, percent),
+      floorIs: `holder.ts with ${n} children`,
+      target: "–",
+    },
+    {
+      measurement: `shut down with ${n} children → supervisor exited`,
+      cells: cells.get("stop")!,
+      floor: cell(floor.stopMs, ms),
+      floorIs: `holder.ts: SIGTERM to ${n} groups, all reaped, exit`,
+      target: "–",
+    },
+  ];
+  notes.push(
+    "Shutdown is what each documents: supervisor-ts and supervisord on SIGTERM, pm2 by `pm2 kill` " +
+      "(its time includes the Node start of the pm2 CLI).",
+  );
+  return { rows, notes };
 }

@@ -1,5 +1,7 @@
 /**
- * Numbers and the results table of the benchmark.
+ * Numbers and the results table of the benchmark: one row per measurement, one column per
+ * system (supervisor-ts first, then each peer found), then the floor. Every peer cell carries
+ * its ratio to the floor and to supervisor-ts; supervisor-ts carries its ratio to the floor.
  *
  * @module
  */
@@ -33,41 +35,86 @@ export function mib(kib: number | undefined): string {
   return kib === undefined ? "n/a" : `${(kib / 1024).toFixed(1)} MiB`;
 }
 
-/** `value / floor` as `1.23×`. */
-export function ratio(value: number | undefined, floor: number | undefined): string {
-  if (value === undefined || floor === undefined || !(floor > 0) || !Number.isFinite(value)) {
-    return "n/a";
-  }
-  return `${(value / floor).toFixed(2)}×`;
+/** A share of one core in percent. */
+export function percent(value: number): string {
+  return Number.isFinite(value) ? `${value.toFixed(2)} %` : "n/a";
+}
+
+/** MB/s (10^6 bytes). */
+export function mbps(value: number): string {
+  return Number.isFinite(value) ? `${value.toFixed(0)} MB/s` : "n/a";
+}
+
+/** `value / base` as `1.23×`; undefined when it cannot be computed. */
+export function ratioOf(value: number | undefined, base: number | undefined): string | undefined {
+  if (value === undefined || base === undefined || !Number.isFinite(value)) return undefined;
+  if (!(base > 0) || !Number.isFinite(base)) return undefined;
+  const r = value / base;
+  return `${r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2)}×`;
+}
+
+/** One measured value: the number ratios are computed from, and how the table shows it. */
+export interface Cell {
+  /** Undefined when there is nothing to compare (not measured, failed, not applicable). */
+  readonly value: number | undefined;
+  readonly text: string;
+}
+
+/** A cell with a number, formatted by `format`. */
+export function cell(value: number | undefined, format: (v: number) => string): Cell {
+  return value === undefined || !Number.isFinite(value)
+    ? { value: undefined, text: "n/a" }
+    : { value, text: format(value) };
+}
+
+/** A cell without a number: `text` says why (skipped, failed, not supported). */
+export function noCell(text: string): Cell {
+  return { value: undefined, text };
 }
 
 /** One line of the results table. */
 export interface Row {
   readonly measurement: string;
-  readonly value: string;
-  readonly floor: string;
+  /** By system name; a system missing here shows `–`. */
+  readonly cells: ReadonlyMap<string, Cell>;
+  readonly floor: Cell;
   readonly floorIs: string;
-  readonly ratio: string;
+  /** supervisor-ts's own target for this row and whether it was met, or `–`. */
   readonly target: string;
-  readonly met: string;
 }
 
-/** Whether a target was met, as the table says it. */
-export function met(ok: boolean | undefined): string {
-  return ok === undefined ? "–" : ok ? "yes" : "**no**";
+/** The target cell: `≤ 1 ms: yes` or `≤ 1 ms: **no**`; `–` without a target. */
+export function targetText(target: string | undefined, ok: boolean | undefined): string {
+  if (target === undefined) return "–";
+  return ok === undefined ? `${target}: n/a` : `${target}: ${ok ? "yes" : "**no**"}`;
 }
 
-/** The rows as a markdown table. */
-export function markdownTable(rows: readonly Row[]): string {
-  const header = ["Measurement", "supervisor-ts", "Floor", "Floor is", "Ratio", "Target", "Met"];
+/** Name of our own column. */
+export const OURS = "supervisor-ts";
+
+function render(row: Row, system: string): string {
+  const c = row.cells.get(system);
+  if (c === undefined) return "–";
+  if (c.value === undefined) return c.text;
+  const parts: string[] = [];
+  const toFloor = ratioOf(c.value, row.floor.value);
+  if (toFloor) parts.push(`${toFloor} floor`);
+  if (system !== OURS) {
+    const toOurs = ratioOf(c.value, row.cells.get(OURS)?.value);
+    if (toOurs) parts.push(`${toOurs} ours`);
+  }
+  return parts.length === 0 ? c.text : `${c.text} (${parts.join(", ")})`;
+}
+
+/** The rows as a markdown table with a column per system, `systems[0]` being supervisor-ts. */
+export function markdownTable(rows: readonly Row[], systems: readonly string[]): string {
+  const header = ["Measurement", ...systems, "Floor", "Floor is", "supervisor-ts target"];
   const cells = rows.map((r) => [
     r.measurement,
-    r.value,
-    r.floor,
+    ...systems.map((s) => render(r, s)),
+    r.floor.text,
     r.floorIs,
-    r.ratio,
     r.target,
-    r.met,
   ]);
   const escape = (text: string) => text.replaceAll("|", "\\|");
   const line = (items: readonly string[]) => `| ${items.map(escape).join(" | ")} |`;

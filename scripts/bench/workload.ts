@@ -1,0 +1,124 @@
+/**
+ * What every workload shares: the systems measured, where they write, how a system is started
+ * for one workload and always torn down, and how a failure of one system becomes a cell and a
+ * note instead of ending the run.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { ChildSpec, Instance, Peer } from "./peers/peer.ts";
+import { noCell } from "./stats.ts";
+import type { Cell, Row } from "./stats.ts";
+
+/** Where a workload writes a line of progress. */
+export type Log = (line: string) => void;
+
+/** The run's settings, handed to every workload. */
+export interface Context {
+  /** The run's temporary directory. */
+  readonly tmp: string;
+  readonly log: Log;
+  /** supervisor-ts first, then every peer found. */
+  readonly systems: readonly Peer[];
+  /** Shorter idle-CPU windows, for development. */
+  readonly quick: boolean;
+}
+
+/** What a workload hands back. */
+export interface WorkloadResult {
+  readonly rows: Row[];
+  readonly notes: string[];
+}
+
+/** A fresh directory `<tmp>/<workload>-<system>`. */
+export async function systemDir(ctx: Context, workload: string, peer: Peer): Promise<string> {
+  const dir = join(ctx.tmp, `${workload}-${peer.name.replace(/[^a-z0-9]+/gi, "")}`);
+  await Deno.mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/** The error's message, one line. */
+export function messageOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!.slice(0, 300);
+}
+
+/**
+ * Starts `peer` with `children`, runs `body`, and makes sure the supervisor and its children
+ * are gone afterwards: `body` may shut it down itself (and time it, calling `markShutDown`
+ * first); otherwise, and after an error, it is asked to shut down and killed when it does not
+ * within `limitMs`.
+ */
+export async function withInstance<T>(
+  peer: Peer,
+  dir: string,
+  children: readonly ChildSpec[],
+  body: (instance: Instance, markShutDown: () => void) => Promise<T>,
+  limitMs = 60_000,
+): Promise<T> {
+  const instance = await peer.start(dir, children);
+  let shutDown = false;
+  try {
+    return await body(instance, () => (shutDown = true));
+  } catch (error) {
+    if (!shutDown) {
+      shutDown = true;
+      // Gracefully first, so its children go with it rather than waiting for the final sweep.
+      if (!(await instance.shutdown(limitMs).catch(() => false))) {
+        await instance.kill().catch(() => {});
+      }
+    }
+    throw error;
+  } finally {
+    if (!shutDown && !(await instance.shutdown(limitMs).catch(() => false))) {
+      await instance.kill().catch(() => {});
+    }
+  }
+}
+
+/**
+ * Runs `measure` for every system; a system that throws gets `failed` cells in `cells` for
+ * each of `rowKeys` and a note, and the others go on.
+ */
+export async function forEachSystem(
+  ctx: Context,
+  workload: string,
+  cells: Map<string, Map<string, Cell>>,
+  notes: string[],
+  measure: (peer: Peer) => Promise<void>,
+): Promise<void> {
+  for (const peer of ctx.systems) {
+    try {
+      await measure(peer);
+    } catch (error) {
+      const message = `${peer.name}: ${workload} failed: ${messageOf(error)}`;
+      ctx.log(message);
+      notes.push(message);
+      for (const row of cells.values()) {
+        if (!row.has(peer.name)) row.set(peer.name, noCell("failed"));
+      }
+    }
+  }
+}
+
+/** An empty cell map per row key. */
+export function cellMaps(keys: readonly string[]): Map<string, Map<string, Cell>> {
+  return new Map(keys.map((k) => [k, new Map<string, Cell>()]));
+}
+
+/** Polls `instance` until it reports `count` running children; ms waited. Throws after `ms`. */
+export async function waitRunning(
+  instance: Instance,
+  count: number,
+  ms: number,
+  pollMs = 20,
+): Promise<number[]> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const pids = await instance.runningPids();
+    if (pids.length >= count) return pids;
+    if (performance.now() > deadline) {
+      throw new Error(`only ${pids.length} of ${count} children running after ${ms / 1000} s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
