@@ -227,8 +227,15 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
   const died = server.exited.then((s) => {
     throw new Error(`server exited with ${s.code} before listening:\n${server.stderr.text}`);
   });
-  const match = await Promise.race([ready, died]);
-  server.port = Number(match[1]);
+  died.catch(() => {});
+  try {
+    const match = await Promise.race([ready, died]);
+    server.port = Number(match[1]);
+  } catch (error) {
+    // Nothing is left behind when a server fails to start: no process, no directory.
+    await server[Symbol.asyncDispose]();
+    throw error;
+  }
   return server;
 }
 
