@@ -40,6 +40,24 @@ function parsePort(text: string, host: string): number {
   return port;
 }
 
+/** Splits `[v6addr]` or `[v6addr]:port`; `whole` is the argument as given, for messages. */
+function splitBracketed(
+  part: string,
+  whole: string,
+  portName: string,
+): { hostname: string; port: number | undefined } {
+  const close = part.indexOf("]");
+  if (close < 0) throw new HostSyntaxError(`Invalid host "${whole}": missing "]"`);
+  const after = part.slice(close + 1);
+  if (after !== "" && !after.startsWith(":")) {
+    throw new HostSyntaxError(`Invalid host "${whole}": expected ":${portName}" after "]"`);
+  }
+  return {
+    hostname: part.slice(1, close),
+    port: after === "" ? undefined : parsePort(after.slice(1), whole),
+  };
+}
+
 /** Parses one host (no commas). */
 export function parseHost(text: string, defaultPort = DEFAULT_PORT): HostTarget {
   const host = text.trim();
@@ -54,16 +72,9 @@ export function parseHost(text: string, defaultPort = DEFAULT_PORT): HostTarget 
   let hostname: string;
   let port = defaultPort;
   if (host.startsWith("[")) {
-    const close = host.indexOf("]");
-    if (close < 0) throw new HostSyntaxError(`Invalid host "${host}": missing "]"`);
-    hostname = host.slice(1, close);
-    const rest = host.slice(close + 1);
-    if (rest !== "") {
-      if (!rest.startsWith(":")) {
-        throw new HostSyntaxError(`Invalid host "${host}": expected ":PORT" after "]"`);
-      }
-      port = parsePort(rest.slice(1), host);
-    }
+    const bracketed = splitBracketed(host, host, "PORT");
+    hostname = bracketed.hostname;
+    port = bracketed.port ?? defaultPort;
   } else if ((host.match(/:/g) ?? []).length > 1) {
     hostname = host; // a bare IPv6 address such as ::1
   } else if (host.includes(":")) {
@@ -95,16 +106,7 @@ function parseSshHost(text: string, defaultPort: number): HostTarget {
   let hostname: string;
   let sshPort: number | undefined;
   if (hostPart.startsWith("[")) {
-    const close = hostPart.indexOf("]");
-    if (close < 0) throw new HostSyntaxError(`Invalid host "${text}": missing "]"`);
-    hostname = hostPart.slice(1, close);
-    const after = hostPart.slice(close + 1);
-    if (after !== "") {
-      if (!after.startsWith(":")) {
-        throw new HostSyntaxError(`Invalid host "${text}": expected ":SSHPORT" after "]"`);
-      }
-      sshPort = parsePort(after.slice(1), text);
-    }
+    ({ hostname, port: sshPort } = splitBracketed(hostPart, text, "SSHPORT"));
   } else {
     const colon = hostPart.indexOf(":");
     hostname = colon < 0 ? hostPart : hostPart.slice(0, colon);
