@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { DEFAULT_TIMEOUT_S, parseClientArgs, UsageError } from "./lib/client/args.ts";
+import { errorMessage, UsageError } from "./lib/errors.ts";
+import { DEFAULT_TIMEOUT_S, parseClientArgs } from "./lib/client/args.ts";
 import type { ClientCommand } from "./lib/client/args.ts";
 import type { SigningKey } from "./lib/auth/signed_request.ts";
 import { colourWanted } from "./lib/client/colour.ts";
@@ -106,7 +107,7 @@ async function main(args: readonly string[]): Promise<number> {
       signer = loadSigningKey(command.keyPath);
     } catch (error) {
       if (quiet) return 0;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       console.error(errorLine(withHint(message, keyFileHint(message)), colourErr));
       return 1;
     }

@@ -1,8 +1,10 @@
 /**
- * Error classes shared by the server and the client, and the stable error codes of the wire.
+ * Every error class of the project, the stable error codes of the wire, and the one way to turn
+ * a thrown value into text ({@link errorMessage}, {@link describeError}).
  *
  * Codes are part of the protocol: clients and scripts match on them, so a code is never renamed.
- * Messages are for people and may improve.
+ * Messages are for people and may improve. Code decides by `code` or by class, never by message
+ * text.
  *
  * @module
  */
@@ -91,15 +93,128 @@ export class ConfigError extends Error {
   }
 }
 
+/** The message of any thrown value: an Error's message, anything else as a string. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Text of any thrown value, with its cause chain (`a: b: c`). */
 export function describeError(error: unknown): string {
   const parts: string[] = [];
   let current: unknown = error;
   for (let depth = 0; current !== undefined && depth < 5; depth++) {
-    parts.push(current instanceof Error ? current.message : String(current));
+    parts.push(errorMessage(current));
     // A config error names the file and the problem already; its cause is an OS detail.
     if (current instanceof ConfigError) break;
     current = current instanceof Error ? current.cause : undefined;
   }
   return parts.join(": ");
+}
+
+/** Why a word cannot name a child: reserved, or not of the allowed form. */
+export type NameCode = "BAD_NAME" | "RESERVED_NAME";
+
+/** A name that cannot be used, with the code the wire carries for it. */
+export interface NameProblem {
+  readonly code: NameCode;
+  readonly message: string;
+}
+
+/** A command string that cannot be split: an unterminated quote or a trailing backslash. */
+export class CommandSyntaxError extends SyntaxError {
+  readonly offset: number;
+
+  constructor(message: string, offset: number) {
+    super(message);
+    this.name = "CommandSyntaxError";
+    this.offset = offset;
+  }
+}
+
+/** A state transition the lifecycle table does not allow: a bug in the caller, never a user error. */
+export class InvalidTransitionError extends Error {
+  readonly from: string;
+  readonly to: string;
+
+  constructor(from: string, to: string) {
+    super(`Invalid state transition: ${from} -> ${to}`);
+    this.name = "InvalidTransitionError";
+    this.from = from;
+    this.to = to;
+  }
+}
+
+/** A line longer than the limit: the rest of the stream can no longer be framed. */
+export class LineTooLongError extends RangeError {
+  readonly limit: number;
+
+  constructor(limit: number) {
+    super(`Request line is longer than the limit of ${limit} bytes`);
+    this.name = "LineTooLongError";
+    this.limit = limit;
+  }
+}
+
+/** Something that did not complete before its deadline (a read, a write, a wait). */
+export class DeadlineError extends Error {
+  readonly ms: number;
+
+  constructor(ms: number, what = "operation") {
+    super(`${what} did not complete within ${ms} ms`);
+    this.name = "DeadlineError";
+    this.ms = ms;
+  }
+}
+
+/** A host argument of the client that cannot be understood. */
+export class HostSyntaxError extends SyntaxError {
+  constructor(message: string) {
+    super(message);
+    this.name = "HostSyntaxError";
+  }
+}
+
+/** A usage error: the client prints it with a short help and exits 2. */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Why a host could not be asked; the client's hints and summaries decide by this code. */
+export type TransportCode =
+  | "REFUSED"
+  | "RESET"
+  | "TIMED_OUT"
+  | "HOST_NOT_FOUND"
+  | "CLOSED"
+  | "NOT_V2"
+  | "BAD_ANSWER"
+  | "SSH_NOT_FOUND"
+  | "SSH_FAILED"
+  | "OTHER";
+
+/** A host that could not be asked: unreachable, timed out, or answered with garbage. */
+export class TransportError extends Error {
+  readonly host: string;
+  readonly code: TransportCode;
+  /** A few words for summaries: `connection refused`, `timed out`, `ssh: Permission denied`. */
+  readonly reason: string;
+
+  constructor(
+    host: string,
+    code: TransportCode,
+    reason: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "TransportError";
+    this.host = host;
+    this.code = code;
+    this.reason = reason;
+  }
 }

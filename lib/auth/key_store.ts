@@ -9,7 +9,7 @@ import type { KeyObject } from "node:crypto";
 import { join } from "node:path";
 import { ParsedFileCache } from "../config/file_cache.ts";
 import { keyNameProblem } from "../config/names.ts";
-import { SupervisorError } from "../errors.ts";
+import { errorMessage, SupervisorError } from "../errors.ts";
 
 /** Finds and parses public keys by name. */
 export class KeyStore {
@@ -30,9 +30,7 @@ export class KeyStore {
         if (error instanceof Deno.errors.NotFound) continue;
         throw new SupervisorError(
           "UNKNOWN_KEY",
-          `Refused: public key "${path}" cannot be used: ${
-            error instanceof Error ? error.message : String(error)
-          }`,
+          `Refused: public key "${path}" cannot be used: ${errorMessage(error)}`,
           { cause: error },
         );
       }

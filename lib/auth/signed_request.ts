@@ -12,7 +12,7 @@
 import { constants, createPrivateKey, randomBytes, sign, verify } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { basename, extname } from "node:path";
-import { SupervisorError } from "../errors.ts";
+import { errorMessage, SupervisorError } from "../errors.ts";
 import { PROTOCOL_VERSION } from "../version.ts";
 
 /** Signature algorithms. */
@@ -47,7 +47,7 @@ export function loadSigningKey(path: string): SigningKey {
     text = Deno.readTextFileSync(path);
   } catch (error) {
     throw new Error(
-      `cannot read key file "${path}": ${error instanceof Error ? error.message : String(error)}`,
+      `cannot read key file "${path}": ${errorMessage(error)}`,
     );
   }
   let key: KeyObject;
@@ -56,7 +56,7 @@ export function loadSigningKey(path: string): SigningKey {
   } catch (error) {
     throw new Error(
       `"${path}" is not a PEM private key (make one with "openssl genpkey -algorithm ed25519 -out KEY.pem" or "openssl genrsa -out KEY.pem 4096"; OpenSSH-format keys are not supported): ${
-        error instanceof Error ? error.message : String(error)
+        errorMessage(error)
       }`,
     );
   }

@@ -11,22 +11,13 @@
  *
  * @module
  */
+import { HostSyntaxError, UsageError } from "../errors.ts";
 import { DEFAULT_PORT } from "../version.ts";
 import { OPS, OPS_NEEDING_CHILD } from "../protocol/ops.ts";
 import type { Op } from "../protocol/ops.ts";
 import { DEFAULT_PARALLEL } from "./fanout.ts";
-import { HostSyntaxError, parseHostList } from "./hosts.ts";
+import { parseHostList } from "./hosts.ts";
 import type { HostTarget } from "./hosts.ts";
-
-/** A usage error: the client prints it with a short help and exits 2. */
-export class UsageError extends Error {
-  readonly exitCode = 2;
-
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
 
 /** Shells that `completions` writes a script for. */
 export const SHELLS = ["bash", "zsh", "fish"] as const;

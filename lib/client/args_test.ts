@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
+import { UsageError } from "../errors.ts";
 import {
   COMPLETE_CHILDREN,
   DEFAULT_TIMEOUT_S,
   OPERATIONS,
   OPTIONS,
   parseClientArgs,
-  UsageError,
   WORDS,
 } from "./args.ts";
 import { OPS } from "../protocol/ops.ts";

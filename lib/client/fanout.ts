@@ -4,13 +4,14 @@
  *
  * @module
  */
+import { errorMessage, TransportError } from "../errors.ts";
 import type { SigningKey } from "../auth/signed_request.ts";
 import type { ErrorCode } from "../errors.ts";
 import { encodeRequest } from "../protocol/messages.ts";
 import type { Op, Response } from "../protocol/messages.ts";
 import { unreachableHint, withHint } from "./hints.ts";
 import type { HostTarget } from "./hosts.ts";
-import { openExchange, request, TransportError } from "./transport.ts";
+import { openExchange, request } from "./transport.ts";
 import type { Exchange } from "./transport.ts";
 
 /** What one host answered, or why it could not. */
@@ -101,14 +102,15 @@ export function followAll(
 
 /** A host that could not be asked: what went wrong, and what to do about it. */
 function unreachable(host: HostTarget, error: unknown): HostResult {
-  const message = error instanceof Error ? error.message : String(error);
-  const reason = error instanceof TransportError ? error.reason : "error";
+  const failure = error instanceof TransportError
+    ? error
+    : { code: "OTHER" as const, reason: "error" };
   return {
     host: host.label,
     ok: false,
     code: "UNREACHABLE",
-    message: withHint(message, unreachableHint(reason, host)),
-    reason,
+    message: withHint(errorMessage(error), unreachableHint(failure, host)),
+    reason: failure.reason,
   };
 }
 

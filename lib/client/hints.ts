@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { ErrorCode } from "../errors.ts";
+import type { ErrorCode, TransportCode } from "../errors.ts";
 import type { HostTarget } from "./hosts.ts";
 import { SSH_COMMAND_ENV } from "./transport.ts";
 
@@ -49,35 +49,38 @@ const SSH_HINTS: readonly (readonly [RegExp, (host: HostTarget) => string])[] = 
 ];
 
 /**
- * The next step for a host that could not be asked, from the transport's `reason`
- * (`connection refused`, `timed out`, `ssh: …`), or `undefined` when there is none to give.
+ * The next step for a host that could not be asked, from the transport's failure: its code, and
+ * for ssh what ssh itself said (`reason`); `undefined` when there is none to give.
  */
-export function unreachableHint(reason: string, host: HostTarget): string | undefined {
-  switch (reason) {
-    case "connection refused":
+export function unreachableHint(
+  failure: { readonly code: TransportCode; readonly reason: string },
+  host: HostTarget,
+): string | undefined {
+  switch (failure.code) {
+    case "REFUSED":
       return "is the server running on that port?";
-    case "connection reset":
+    case "RESET":
       return "the server dropped the connection: check its log, then try again";
-    case "timed out":
+    case "TIMED_OUT":
       return "is the host up and the port right? If the server is just slow, raise --timeout";
-    case "host name not found":
+    case "HOST_NOT_FOUND":
       return `check the spelling of "${host.hostname}", or give its IP address`;
-    case "closed without answering":
+    case "CLOSED":
       return `is a supervisor-ts server listening on port ${host.port}? Check the port and the server's log`;
-    case "answer is not protocol v2 JSON":
+    case "NOT_V2":
       return "an older supervisor-rs server? Ask it with its own client, or upgrade it";
+    case "BAD_ANSWER":
+      return `compare the server's version with "supervisor-ts-client --version"`;
+    case "SSH_NOT_FOUND":
+      return `install an OpenSSH client, or set ${SSH_COMMAND_ENV} to the ssh command to use`;
+    case "SSH_FAILED": {
+      // ssh's own words, not ours: the only place where text decides.
+      const found = SSH_HINTS.find(([pattern]) => pattern.test(failure.reason));
+      return found ? found[1](host) : `run "${sshCommand(host)}" by hand to see why it fails`;
+    }
+    case "OTHER":
+      return undefined;
   }
-  if (reason.startsWith("bad answer")) {
-    return `compare the server's version with "supervisor-ts-client --version"`;
-  }
-  if (reason.startsWith("ssh command ")) {
-    return `install an OpenSSH client, or set ${SSH_COMMAND_ENV} to the ssh command to use`;
-  }
-  if (reason.startsWith("ssh")) {
-    const found = SSH_HINTS.find(([pattern]) => pattern.test(reason));
-    return found ? found[1](host) : `run "${sshCommand(host)}" by hand to see why it fails`;
-  }
-  return undefined;
 }
 
 /** A message with its hint in parentheses, when there is one. */

@@ -8,59 +8,86 @@ const TCP = parseHost("10.0.0.5:4000");
 const SSH = parseHost("ssh://ops@web1:2222/4000");
 
 Deno.test("a refused connection asks whether the server runs on that port", () => {
-  assert.equal(unreachableHint("connection refused", TCP), "is the server running on that port?");
+  assert.equal(
+    unreachableHint({ code: "REFUSED", reason: "connection refused" }, TCP),
+    "is the server running on that port?",
+  );
 });
 
 Deno.test("a timeout suggests checking the host and raising --timeout", () => {
-  const hint = unreachableHint("timed out", TCP)!;
+  const hint = unreachableHint({ code: "TIMED_OUT", reason: "timed out" }, TCP)!;
   assert.match(hint, /--timeout/);
   assert.match(hint, /host/);
 });
 
 Deno.test("a host name that is not found asks to check its spelling", () => {
   assert.equal(
-    unreachableHint("host name not found", parseHost("webb1")),
+    unreachableHint({ code: "HOST_NOT_FOUND", reason: "host name not found" }, parseHost("webb1")),
     'check the spelling of "webb1", or give its IP address',
   );
 });
 
 Deno.test("a port that closes without answering or speaks another protocol gets a next step", () => {
-  assert.match(unreachableHint("closed without answering", TCP)!, /port 4000/);
-  assert.match(unreachableHint("answer is not protocol v2 JSON", TCP)!, /supervisor-rs/);
-  assert.match(unreachableHint("bad answer: response lacks ok", TCP)!, /--version/);
-  assert.match(unreachableHint("connection reset", TCP)!, /try again/);
+  assert.match(
+    unreachableHint({ code: "CLOSED", reason: "closed without answering" }, TCP)!,
+    /port 4000/,
+  );
+  assert.match(
+    unreachableHint({ code: "NOT_V2", reason: "answer is not protocol v2 JSON" }, TCP)!,
+    /supervisor-rs/,
+  );
+  assert.match(
+    unreachableHint({ code: "BAD_ANSWER", reason: "bad answer: response lacks ok" }, TCP)!,
+    /--version/,
+  );
+  assert.match(unreachableHint({ code: "RESET", reason: "connection reset" }, TCP)!, /try again/);
 });
 
 Deno.test("ssh failures get a hint that matches what ssh said", () => {
   assert.equal(
-    unreachableHint("ssh: channel 0: open failed: connect failed: Connection refused", SSH),
+    unreachableHint({
+      code: "SSH_FAILED",
+      reason: "ssh: channel 0: open failed: connect failed: Connection refused",
+    }, SSH),
     "is the server running on port 4000 of web1?",
   );
   assert.match(
-    unreachableHint("ssh: ops@web1: Permission denied (publickey)", SSH)!,
+    unreachableHint(
+      { code: "SSH_FAILED", reason: "ssh: ops@web1: Permission denied (publickey)" },
+      SSH,
+    )!,
     /"ssh -p 2222 ops@web1" logs in without a password/,
   );
   assert.match(
-    unreachableHint("ssh: Host key verification failed.", SSH)!,
+    unreachableHint({ code: "SSH_FAILED", reason: "ssh: Host key verification failed." }, SSH)!,
     /run "ssh -p 2222 ops@web1" once by hand/,
   );
   assert.match(
-    unreachableHint("ssh: connect to host web1 port 2222: Connection refused", SSH)!,
+    unreachableHint({
+      code: "SSH_FAILED",
+      reason: "ssh: connect to host web1 port 2222: Connection refused",
+    }, SSH)!,
     /is sshd running on web1 port 2222\?/,
   );
   assert.match(
-    unreachableHint("ssh: Could not resolve hostname web1: Name or service not known", SSH)!,
+    unreachableHint({
+      code: "SSH_FAILED",
+      reason: "ssh: Could not resolve hostname web1: Name or service not known",
+    }, SSH)!,
     /spelling of "web1"/,
   );
   assert.equal(
-    unreachableHint("ssh exited with code 255", SSH),
+    unreachableHint({ code: "SSH_FAILED", reason: "ssh exited with code 255" }, SSH),
     'run "ssh -p 2222 ops@web1" by hand to see why it fails',
   );
-  assert.match(unreachableHint('ssh command "ssh" not found', SSH)!, /SUPERVISOR_TS_SSH/);
+  assert.match(
+    unreachableHint({ code: "SSH_NOT_FOUND", reason: 'ssh command "ssh" not found' }, SSH)!,
+    /SUPERVISOR_TS_SSH/,
+  );
 });
 
 Deno.test("an unknown reason gets no invented hint", () => {
-  assert.equal(unreachableHint("error", TCP), undefined);
+  assert.equal(unreachableHint({ code: "OTHER", reason: "error" }, TCP), undefined);
   assert.equal(withHint("m", undefined), "m");
   assert.equal(withHint("m", "h"), "m (h)");
 });

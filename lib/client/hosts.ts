@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { HostSyntaxError } from "../errors.ts";
 import { DEFAULT_PORT } from "../version.ts";
 
 /** One server to talk to. */
@@ -22,14 +23,6 @@ export interface SshRoute {
   /** `user@host` or `host`, as ssh takes it. */
   readonly destination: string;
   readonly sshPort: number | undefined;
-}
-
-/** A host argument that cannot be understood. */
-export class HostSyntaxError extends SyntaxError {
-  constructor(message: string) {
-    super(message);
-    this.name = "HostSyntaxError";
-  }
 }
 
 function parsePort(text: string, host: string): number {

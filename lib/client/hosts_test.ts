@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { HostSyntaxError, parseHost, parseHostList } from "./hosts.ts";
+import { HostSyntaxError } from "../errors.ts";
+import { parseHost, parseHostList } from "./hosts.ts";
 
 function assertHostError(fn: () => unknown, message: string): void {
   assert.throws(fn, (error: unknown) => {

@@ -8,6 +8,8 @@
  *
  * @module
  */
+import { errorMessage, TransportError } from "../errors.ts";
+import type { TransportCode } from "../errors.ts";
 import { splitCommand } from "../config/command_split.ts";
 import { LineReader } from "../protocol/line_reader.ts";
 import { parseResponse } from "../protocol/messages.ts";
@@ -20,20 +22,6 @@ const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 /** Environment variable that replaces the ssh command (like git's GIT_SSH_COMMAND). */
 export const SSH_COMMAND_ENV = "SUPERVISOR_TS_SSH";
 
-/** A host that could not be asked: unreachable, timed out, or answered with garbage. */
-export class TransportError extends Error {
-  readonly host: string;
-  /** A few words for summaries: `connection refused`, `timed out`, `ssh: Permission denied`. */
-  readonly reason: string;
-
-  constructor(host: string, reason: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "TransportError";
-    this.host = host;
-    this.reason = reason;
-  }
-}
-
 /** A byte stream both ways. */
 interface Duplex {
   read(buffer: Uint8Array): Promise<number | null>;
@@ -43,12 +31,34 @@ interface Duplex {
   failure?(): Promise<string | undefined>;
 }
 
-function tcpReason(error: unknown): string {
-  if (error instanceof Deno.errors.ConnectionRefused) return "connection refused";
-  if (error instanceof Deno.errors.ConnectionReset) return "connection reset";
-  if (error instanceof Deno.errors.TimedOut) return "timed out";
-  if (error instanceof Deno.errors.NotFound) return "host name not found";
-  return error instanceof Error ? error.message : String(error);
+/** What a failed connect or read means, as a code and a few words. */
+function tcpFailure(error: unknown): { code: TransportCode; reason: string } {
+  if (error instanceof Deno.errors.ConnectionRefused) {
+    return { code: "REFUSED", reason: "connection refused" };
+  }
+  if (error instanceof Deno.errors.ConnectionReset) {
+    return { code: "RESET", reason: "connection reset" };
+  }
+  if (error instanceof Deno.errors.TimedOut) return { code: "TIMED_OUT", reason: "timed out" };
+  if (error instanceof Deno.errors.NotFound) {
+    return { code: "HOST_NOT_FOUND", reason: "host name not found" };
+  }
+  return { code: "OTHER", reason: errorMessage(error) };
+}
+
+/** A TransportError saying that `host` cannot be reached, and why. */
+function unreachable(
+  host: HostTarget,
+  failure: { code: TransportCode; reason: string },
+  cause?: unknown,
+): TransportError {
+  return new TransportError(
+    host.label,
+    failure.code,
+    failure.reason,
+    `cannot reach ${host.label}: ${failure.reason}`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /** The ssh command and arguments for a route: `ssh -o BatchMode=yes [-p P] -W 127.0.0.1:PORT -- DEST`. */
@@ -96,12 +106,10 @@ function openSsh(host: HostTarget, route: SshRoute): Duplex {
     child = new Deno.Command(program!, { args, stdin: "piped", stdout: "piped", stderr: "piped" })
       .spawn();
   } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound
-      ? `ssh command "${program}" not found`
-      : tcpReason(error);
-    throw new TransportError(host.label, reason, `cannot reach ${host.label}: ${reason}`, {
-      cause: error,
-    });
+    const failure = error instanceof Deno.errors.NotFound
+      ? { code: "SSH_NOT_FOUND" as const, reason: `ssh command "${program}" not found` }
+      : tcpFailure(error);
+    throw unreachable(host, failure, error);
   }
   const reader = child.stdout.getReader();
   const writer = child.stdin.getWriter();
@@ -161,9 +169,7 @@ export function checkSshCommand(command = Deno.env.get(SSH_COMMAND_ENV)): string
     splitCommand(command);
     return undefined;
   } catch (error) {
-    return `${SSH_COMMAND_ENV}: ${error instanceof Error ? error.message : String(error)} in ${
-      JSON.stringify(command)
-    }`;
+    return `${SSH_COMMAND_ENV}: ${errorMessage(error)} in ${JSON.stringify(command)}`;
   }
 }
 
@@ -217,24 +223,27 @@ export async function openExchange(
       // ssh that exited already breaks the pipe: what it said is the real reason.
       const why = await stream.failure?.();
       if (why === undefined) throw error;
-      throw new TransportError(host.label, why, `cannot reach ${host.label}: ${why}`, {
-        cause: error,
-      });
+      throw unreachable(host, { code: "SSH_FAILED", reason: why }, error);
     }
     const reader = new LineReader(stream, MAX_RESPONSE_BYTES);
     const reply = await Promise.race([reader.next(), expired]);
     if (reply === null) {
-      const why = (await stream.failure?.()) ?? "closed without answering";
-      throw new TransportError(host.label, why, `cannot reach ${host.label}: ${why}`);
+      const why = await stream.failure?.();
+      throw unreachable(
+        host,
+        why === undefined
+          ? { code: "CLOSED", reason: "closed without answering" }
+          : { code: "SSH_FAILED", reason: why },
+      );
     }
     let value: unknown;
     try {
       value = JSON.parse(new TextDecoder().decode(reply));
     } catch {
-      const why = "answer that is not protocol v2 JSON";
       throw new TransportError(
         host.label,
-        why,
+        "NOT_V2",
+        "answer that is not protocol v2 JSON",
         `${host.label} gave an answer that is not protocol v2 JSON`,
       );
     }
@@ -242,8 +251,8 @@ export async function openExchange(
     try {
       response = parseResponse(value);
     } catch (error) {
-      const why = `bad answer: ${error instanceof Error ? error.message : String(error)}`;
-      throw new TransportError(host.label, why, `${host.label} gave a ${why}`);
+      const why = `bad answer: ${errorMessage(error)}`;
+      throw new TransportError(host.label, "BAD_ANSWER", why, `${host.label} gave a ${why}`);
     }
     const open = stream;
     stream = undefined; // handed over: the caller closes it
@@ -273,18 +282,13 @@ export async function openExchange(
     if (timedOut) {
       throw new TransportError(
         host.label,
+        "TIMED_OUT",
         "timed out",
         `no answer from ${host.label} within ${timeoutMs / 1000}s`,
         { cause: error },
       );
     }
-    const why = tcpReason(error);
-    throw new TransportError(
-      host.label,
-      why,
-      `cannot reach ${host.label}: ${why}`,
-      { cause: error },
-    );
+    throw unreachable(host, tcpFailure(error), error);
   } finally {
     clearTimeout(timer);
     stream?.close();

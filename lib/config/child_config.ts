@@ -7,9 +7,10 @@
  *
  * @module
  */
+import { CommandSyntaxError } from "../errors.ts";
 import { basename, dirname, extname, isAbsolute, resolve } from "node:path";
 import { Checker, quote } from "./checker.ts";
-import { CommandSyntaxError, splitCommand } from "./command_split.ts";
+import { splitCommand } from "./command_split.ts";
 import { nameProblem } from "./names.ts";
 import { YamlSource } from "./yaml_source.ts";
 
@@ -122,7 +123,7 @@ export function parseChildConfig(path: string, text: string): ChildConfig {
   const source = YamlSource.parse(file, text);
   const check = new Checker(source);
   const badName = nameProblem(name);
-  if (badName) check.fail([], `the file name gives the child its name, and ${badName}`);
+  if (badName) check.fail([], `the file name gives the child its name, and ${badName.message}`);
   const map = check.map(source.value, [], "child config", KEYS) ?? {};
   const within = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
 
@@ -434,7 +435,7 @@ function parseHooks(
     }
     const problem = nameProblem(target);
     if (problem) {
-      check.fail([...path, kind], `${kind} ${quote(text)}: ${problem}`);
+      check.fail([...path, kind], `${kind} ${quote(text)}: ${problem.message}`);
       return;
     }
     (kind === "prehook" ? result.prehooks : result.posthooks).push({ action, target });

@@ -6,17 +6,7 @@
  *
  * @module
  */
-
-/** A command string that cannot be split: an unterminated quote or a trailing backslash. */
-export class CommandSyntaxError extends SyntaxError {
-  readonly offset: number;
-
-  constructor(message: string, offset: number) {
-    super(message);
-    this.name = "CommandSyntaxError";
-    this.offset = offset;
-  }
-}
+import { CommandSyntaxError } from "../errors.ts";
 
 /** Characters a backslash escapes inside double quotes; before others it stays literal. */
 const DOUBLE_QUOTE_ESCAPES = new Set(["$", "`", '"', "\\", "\n"]);

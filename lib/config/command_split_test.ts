@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { CommandSyntaxError, splitCommand } from "./command_split.ts";
+import { CommandSyntaxError } from "../errors.ts";
+import { splitCommand } from "./command_split.ts";
 
 function assertSyntaxError(command: string, message: string, offset: number): void {
   assert.throws(

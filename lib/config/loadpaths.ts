@@ -8,7 +8,7 @@
  * @module
  */
 import { join } from "node:path";
-import { SupervisorError } from "../errors.ts";
+import { errorMessage, SupervisorError } from "../errors.ts";
 import { childNameOf } from "./child_config.ts";
 import { nameProblem } from "./names.ts";
 
@@ -21,10 +21,19 @@ export interface ChildFile {
   readonly path: string;
 }
 
+/**
+ * Something wrong with the set of child files: a loadpath that cannot be read (`loadpath`), a
+ * file whose stem is not a valid name (`ignored`), a name defined twice (`duplicate`).
+ */
+export interface CatalogProblem {
+  readonly kind: "loadpath" | "ignored" | "duplicate";
+  readonly message: string;
+}
+
 /** Every child file in the loadpaths, and what is wrong with the set. */
 export interface Catalog {
   readonly files: ReadonlyMap<string, ChildFile>;
-  readonly problems: readonly string[];
+  readonly problems: readonly CatalogProblem[];
 }
 
 function isChildFile(fileName: string): boolean {
@@ -42,18 +51,14 @@ export function duplicateMessage(name: string, paths: readonly string[]): string
 /** Lists every child file of the loadpaths, sorted by name. */
 export function scanLoadpaths(loadpaths: readonly string[]): Catalog {
   const found = new Map<string, string[]>();
-  const problems: string[] = [];
+  const problems: CatalogProblem[] = [];
   for (const dir of loadpaths) {
     let entries: Deno.DirEntry[];
     try {
       entries = [...Deno.readDirSync(dir)];
     } catch (error) {
-      const reason = error instanceof Deno.errors.NotFound
-        ? "does not exist"
-        : error instanceof Error
-        ? error.message
-        : String(error);
-      problems.push(`loadpath "${dir}" cannot be read: ${reason}`);
+      const reason = error instanceof Deno.errors.NotFound ? "does not exist" : errorMessage(error);
+      problems.push({ kind: "loadpath", message: `loadpath "${dir}" cannot be read: ${reason}` });
       continue;
     }
     for (const entry of entries) {
@@ -62,7 +67,7 @@ export function scanLoadpaths(loadpaths: readonly string[]): Catalog {
       const name = childNameOf(entry.name);
       const bad = nameProblem(name);
       if (bad) {
-        problems.push(`"${path}" is ignored: ${bad}`);
+        problems.push({ kind: "ignored", message: `"${path}" is ignored: ${bad.message}` });
         continue;
       }
       found.set(name, [...(found.get(name) ?? []), path]);
@@ -71,7 +76,9 @@ export function scanLoadpaths(loadpaths: readonly string[]): Catalog {
   const files = new Map<string, ChildFile>();
   for (const name of [...found.keys()].sort()) {
     const paths = found.get(name)!;
-    if (paths.length > 1) problems.push(duplicateMessage(name, paths));
+    if (paths.length > 1) {
+      problems.push({ kind: "duplicate", message: duplicateMessage(name, paths) });
+    }
     files.set(name, { name, path: paths[0]! });
   }
   return { files, problems };

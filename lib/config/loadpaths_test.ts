@@ -2,6 +2,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { SupervisorError } from "../errors.ts";
 import { duplicateMessage, findChildFile, scanLoadpaths } from "./loadpaths.ts";
+import type { Catalog } from "./loadpaths.ts";
+
+/** The messages of a catalog's problems, in order. */
+function messagesOf(catalog: Catalog): string[] {
+  return catalog.problems.map((p) => p.message);
+}
 
 /** Runs `body` with a fresh temporary directory, removed afterwards. */
 async function withTempDir(body: (dir: string) => void | Promise<void>): Promise<void> {
@@ -37,7 +43,7 @@ Deno.test("scanning finds .yml and .yaml files, sorted by name", async () => {
       ["web", { name: "web", path: join(dir, "web.yml") }],
       ["worker", { name: "worker", path: join(dir, "worker.yml") }],
     ]);
-    assert.deepEqual(catalog.problems, []);
+    assert.deepEqual(messagesOf(catalog), []);
   });
 });
 
@@ -48,7 +54,7 @@ Deno.test("scanning ignores other files, dotfiles, bare extensions and directori
     populate(join(dir, "nested"), ["deep.yml"]);
     const catalog = scanLoadpaths([dir]);
     assert.deepEqual([...catalog.files.keys()], ["web"]);
-    assert.deepEqual(catalog.problems, []);
+    assert.deepEqual(messagesOf(catalog), []);
   });
 });
 
@@ -73,10 +79,10 @@ Deno.test("the same stem in two loadpaths is a problem naming both paths", async
     const first = join(a, "web.yml");
     const second = join(b, "web.yaml");
     const catalog = scanLoadpaths([a, b]);
-    assert.deepEqual(catalog.problems, [
+    assert.deepEqual(messagesOf(catalog), [
       `child "web" is defined more than once: "${first}" and "${second}"; rename or remove all but one`,
     ]);
-    assert.equal(catalog.problems[0], duplicateMessage("web", [first, second]));
+    assert.equal(messagesOf(catalog)[0], duplicateMessage("web", [first, second]));
   });
 });
 
@@ -99,7 +105,7 @@ Deno.test("findChildFile refuses a name defined in two loadpaths with CONFIG_INV
 Deno.test("a .yml and a .yaml with the same stem in one loadpath are also a duplicate", async () => {
   await withTempDir((dir) => {
     populate(dir, ["web.yml", "web.yaml"]);
-    assert.equal(scanLoadpaths([dir]).problems.length, 1);
+    assert.equal(messagesOf(scanLoadpaths([dir])).length, 1);
     assert.throws(
       () => findChildFile([dir], "web"),
       (error: unknown) => error instanceof SupervisorError && error.code === "CONFIG_INVALID",
@@ -112,7 +118,7 @@ Deno.test("a missing loadpath is a problem and the others are still scanned", as
     const missing = join(dir, "nowhere");
     populate(join(dir, "ok"), ["web.yml"]);
     const catalog = scanLoadpaths([missing, join(dir, "ok")]);
-    assert.deepEqual(catalog.problems, [`loadpath "${missing}" cannot be read: does not exist`]);
+    assert.deepEqual(messagesOf(catalog), [`loadpath "${missing}" cannot be read: does not exist`]);
     assert.deepEqual([...catalog.files.keys()], ["web"]);
   });
 });
@@ -122,12 +128,12 @@ Deno.test("a file whose stem is not a valid name is ignored with a problem", asy
     populate(dir, ["bad name.yml", "good.yml", "all.yml"]);
     const catalog = scanLoadpaths([dir]);
     assert.deepEqual([...catalog.files.keys()], ["good"]);
-    assert.equal(catalog.problems.length, 2);
-    const bad = catalog.problems.find((p) => p.includes("bad name"));
-    assert.ok(bad, `no problem for "bad name.yml" in ${JSON.stringify(catalog.problems)}`);
+    assert.equal(messagesOf(catalog).length, 2);
+    const bad = messagesOf(catalog).find((p) => p.includes("bad name"));
+    assert.ok(bad, `no problem for "bad name.yml" in ${JSON.stringify(messagesOf(catalog))}`);
     assert.match(bad, /^".*\/bad name\.yml" is ignored: "bad name" is not a valid child name/);
     assert.ok(bad.startsWith(`"${join(dir, "bad name.yml")}" is ignored: `));
-    const reserved = catalog.problems.find((p) => p.includes("all.yml"));
+    const reserved = messagesOf(catalog).find((p) => p.includes("all.yml"));
     assert.equal(
       reserved,
       `"${join(dir, "all.yml")}" is ignored: "all" is a reserved word and cannot name a child`,

@@ -3,6 +3,8 @@
  *
  * @module
  */
+import { SupervisorError } from "../errors.ts";
+import type { NameProblem } from "../errors.ts";
 import { OPS } from "../protocol/ops.ts";
 
 /** Operation words of the client and server; none of them can name a child. */
@@ -16,15 +18,28 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** Longest child name accepted; keeps file names and log prefixes sane. */
 export const MAX_NAME_LENGTH = 128;
 
-/** Why `name` cannot name a child, or `undefined` when it can. */
-export function nameProblem(name: string): string | undefined {
+/** Why `name` cannot name a child, with the code the wire carries; `undefined` when it can. */
+export function nameProblem(name: string): NameProblem | undefined {
   if (RESERVED_NAMES.includes(name.toLowerCase())) {
-    return `"${name}" is a reserved word and cannot name a child`;
+    return {
+      code: "RESERVED_NAME",
+      message: `"${name}" is a reserved word and cannot name a child`,
+    };
   }
   if (name.length > MAX_NAME_LENGTH || !NAME_PATTERN.test(name)) {
-    return `"${name}" is not a valid child name: expected a letter or digit, then letters, digits, ".", "_" or "-" (at most ${MAX_NAME_LENGTH} characters)`;
+    return {
+      code: "BAD_NAME",
+      message:
+        `"${name}" is not a valid child name: expected a letter or digit, then letters, digits, ".", "_" or "-" (at most ${MAX_NAME_LENGTH} characters)`,
+    };
   }
   return undefined;
+}
+
+/** Throws the SupervisorError (BAD_NAME or RESERVED_NAME) for a name no child can have. */
+export function assertChildName(name: string): void {
+  const problem = nameProblem(name);
+  if (problem) throw new SupervisorError(problem.code, problem.message, { child: name });
 }
 
 /** Why `name` cannot name a signing key (it becomes a file name: no path characters). */

@@ -7,7 +7,7 @@
  * @module
  */
 import { dirname, isAbsolute, resolve } from "node:path";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, errorMessage } from "../errors.ts";
 import { DEFAULT_PORT } from "../version.ts";
 import { Checker } from "./checker.ts";
 import { keyNameProblem } from "./names.ts";
@@ -254,9 +254,7 @@ export function unreadable(path: string, error: unknown): ConfigError {
     ? "permission denied"
     : error instanceof Deno.errors.IsADirectory
     ? "is a directory, expected a YAML file"
-    : error instanceof Error
-    ? error.message
-    : String(error);
+    : errorMessage(error);
   return new ConfigError([{
     file: resolve(path),
     line: undefined,

@@ -7,13 +7,13 @@
  *
  * @module
  */
-import { ConfigError, SupervisorError } from "../errors.ts";
+import { ConfigError, errorMessage, SupervisorError } from "../errors.ts";
 import { parseChildConfig } from "./child_config.ts";
 import type { ChildConfig } from "./child_config.ts";
 import { ParsedFileCache } from "./file_cache.ts";
 import { findChildFile, scanLoadpaths } from "./loadpaths.ts";
 import type { Catalog } from "./loadpaths.ts";
-import { nameProblem } from "./names.ts";
+import { assertChildName } from "./names.ts";
 import { parseServerConfig, unreadable } from "./server_config.ts";
 import type { ServerConfig } from "./server_config.ts";
 
@@ -71,11 +71,7 @@ export class ConfigStore {
    * RESERVED_NAME for a name no child can have, NOT_FOUND, or CONFIG_INVALID.
    */
   childConfig(name: string): ChildConfig {
-    const problem = nameProblem(name);
-    if (problem) {
-      const reserved = problem.includes("reserved");
-      throw new SupervisorError(reserved ? "RESERVED_NAME" : "BAD_NAME", problem, { child: name });
-    }
+    assertChildName(name);
     const path = findChildFile(this.#server().loadpaths, name);
     return this.childConfigAt(name, path);
   }
@@ -100,7 +96,7 @@ export class ConfigStore {
     } catch (error) {
       throw new SupervisorError(
         "CONFIG_INVALID",
-        `Server config is invalid:\n${error instanceof Error ? error.message : String(error)}`,
+        `Server config is invalid:\n${errorMessage(error)}`,
         { cause: error },
       );
     }

@@ -8,7 +8,7 @@
  */
 import { isMap, isScalar, LineCounter, parseDocument } from "../deps.ts";
 import type { Document } from "../deps.ts";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, errorMessage } from "../errors.ts";
 
 /** A path into parsed YAML: map keys and sequence indexes. */
 export type YamlPath = readonly (string | number)[];
@@ -56,7 +56,7 @@ export class YamlSource {
         file,
         line: undefined,
         col: undefined,
-        message: `invalid YAML: ${error instanceof Error ? error.message : String(error)}`,
+        message: `invalid YAML: ${errorMessage(error)}`,
       }], { cause: error });
     }
   }

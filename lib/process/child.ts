@@ -10,7 +10,7 @@
  * @module
  */
 import type { ChildConfig } from "../config/child_config.ts";
-import { SupervisorError } from "../errors.ts";
+import { errorMessage, SupervisorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Clock } from "./clock.ts";
 import type { Follower } from "./log_bus.ts";
@@ -274,7 +274,7 @@ export class Child {
     try {
       await this.#launch(config);
     } catch (error) {
-      this.#deps.logger.error(error instanceof Error ? error.message : String(error));
+      this.#deps.logger.error(errorMessage(error));
       this.#scheduleRestart(config, this.#deps.clock.now());
     }
   }
@@ -451,7 +451,7 @@ function spawnFailure(config: ChildConfig, error: unknown): string {
   if (error instanceof Deno.errors.PermissionDenied) {
     return `command "${program}" cannot be run: permission denied`;
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   if (/Too many open files|os error 24/.test(message)) {
     return `${message}: the server is out of file descriptors (each live child holds 2 or 3); raise LimitNOFILE in the systemd unit or "ulimit -n" for the server`;
   }

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { errorMessage } from "../errors.ts";
 import type { ChildConfig } from "../config/child_config.ts";
 import type { Logger } from "../log.ts";
 import { ByteTail } from "./byte_tail.ts";
@@ -238,7 +239,7 @@ export class ChildOutputs {
         try {
           files[stream] = (await LogFile.open(target)).use();
         } catch (error) {
-          const reason = error instanceof Error ? error.message : String(error);
+          const reason = errorMessage(error);
           throw new Error(`cannot open ${stream} file "${target.path}": ${reason}`, {
             cause: error,
           });
@@ -266,9 +267,7 @@ export class ChildOutputs {
     for (const file of files) {
       await file.reopen().catch((error) => {
         this.#logger.error(
-          `child "${this.#name}": cannot reopen "${file.target.path}": ${
-            error instanceof Error ? error.message : String(error)
-          }`,
+          `child "${this.#name}": cannot reopen "${file.target.path}": ${errorMessage(error)}`,
         );
       });
     }
@@ -302,7 +301,7 @@ export class ChildOutputs {
       } catch (error) {
         // Keep draining the pipe so the child never blocks on a sink that broke.
         failed = true;
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = errorMessage(error);
         this.#logger.error(
           `child "${this.#name}": cannot write ${stream}, dropping it from now on: ${reason}`,
         );
@@ -325,7 +324,7 @@ export class ChildOutputs {
       await writing;
       await put(shaper?.end() ?? null);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       this.#logger.error(`child "${this.#name}": reading ${stream} failed: ${reason}`);
     } finally {
       tail.endRun();

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { InvalidTransitionError } from "../errors.ts";
 
 /** States of a child, as supervisord names them. */
 export type ChildState =
@@ -36,19 +37,6 @@ export interface StateEvent {
   readonly from: ChildState;
   readonly to: ChildState;
   readonly at: number;
-}
-
-/** A transition the table does not allow: a bug in the caller, never a user error. */
-export class InvalidTransitionError extends Error {
-  readonly from: ChildState;
-  readonly to: ChildState;
-
-  constructor(from: ChildState, to: ChildState) {
-    super(`Invalid state transition: ${from} -> ${to}`);
-    this.name = "InvalidTransitionError";
-    this.from = from;
-    this.to = to;
-  }
 }
 
 /** Tells whether the table allows `from -> to`. */

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  ALLOWED_FROM,
-  canTransition,
-  InvalidTransitionError,
-  Lifecycle,
-  LIVE_STATES,
-} from "./state.ts";
+import { InvalidTransitionError } from "../errors.ts";
+import { ALLOWED_FROM, canTransition, Lifecycle, LIVE_STATES } from "./state.ts";
 import type { ChildState, StateEvent } from "./state.ts";
 
 const STATES: readonly ChildState[] = [

@@ -5,17 +5,7 @@
  *
  * @module
  */
-
-/** A line longer than the limit: the rest of the stream can no longer be framed. */
-export class LineTooLongError extends RangeError {
-  readonly limit: number;
-
-  constructor(limit: number) {
-    super(`Request line is longer than the limit of ${limit} bytes`);
-    this.name = "LineTooLongError";
-    this.limit = limit;
-  }
-}
+import { LineTooLongError } from "../errors.ts";
 
 /** What the reader needs of a connection. */
 export interface ByteSource {

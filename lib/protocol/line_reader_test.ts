@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { LineReader, LineTooLongError } from "./line_reader.ts";
+import { LineTooLongError } from "../errors.ts";
+import { LineReader } from "./line_reader.ts";
 import type { ByteSource } from "./line_reader.ts";
 
 const encoder = new TextEncoder();

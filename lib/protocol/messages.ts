@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { SupervisorError } from "../errors.ts";
+import { errorMessage, SupervisorError } from "../errors.ts";
 import type { ErrorCode } from "../errors.ts";
 import { PROTOCOL_VERSION } from "../version.ts";
 import { OPS, OPS_NEEDING_CHILD } from "./ops.ts";
@@ -106,7 +106,7 @@ export function errorResponse(id: RequestId, error: unknown): Response {
   if (error instanceof SupervisorError) {
     return { id, ok: false, code: error.code, message: error.message };
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return { id, ok: false, code: "INTERNAL", message: `Internal error: ${message}` };
 }
 

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { SerialSink } from "../process/output.ts";
 
@@ -44,9 +45,7 @@ export class AuditLog {
     } catch (error) {
       if (!this.#failed) {
         this.#logger.error(
-          `cannot write audit log "${path}": ${
-            error instanceof Error ? error.message : String(error)
-          }`,
+          `cannot write audit log "${path}": ${errorMessage(error)}`,
         );
       }
       this.#failed = true;

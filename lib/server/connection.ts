@@ -10,9 +10,9 @@
  *
  * @module
  */
-import { SupervisorError } from "../errors.ts";
+import { errorMessage, LineTooLongError, SupervisorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { LineReader, LineTooLongError } from "../protocol/line_reader.ts";
+import { LineReader } from "../protocol/line_reader.ts";
 import { encodeResponse, errorResponse, requestIdOf } from "../protocol/messages.ts";
 import type { RequestId, Response } from "../protocol/messages.ts";
 import type { Follower } from "../process/log_bus.ts";
@@ -70,7 +70,7 @@ export function decodeLine(line: Uint8Array): { value: unknown } | { error: Supe
   try {
     return { value: JSON.parse(text) };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     return { error: new SupervisorError("BAD_JSON", `Request is not valid JSON: ${reason}`) };
   }
 }
@@ -145,7 +145,7 @@ export async function serveConnection(
   } catch (error) {
     // The peer went away or stopped reading; nothing to answer.
     logger.info(
-      `connection from ${peer} closed: ${error instanceof Error ? error.message : String(error)}`,
+      `connection from ${peer} closed: ${errorMessage(error)}`,
     );
     return { shutdown: false };
   } finally {

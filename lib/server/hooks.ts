@@ -10,7 +10,7 @@
  * @module
  */
 import type { ChildConfig, Hook } from "../config/child_config.ts";
-import { SupervisorError } from "../errors.ts";
+import { errorMessage, SupervisorError } from "../errors.ts";
 
 /** One operation a prehook chain runs. */
 export interface HookStep {
@@ -48,7 +48,7 @@ export function planPrehooks(
       try {
         target = configOf(hook.target);
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = errorMessage(error);
         throw new SupervisorError(
           "HOOK_FAILED",
           `Cannot ${op} child "${name}": prehook "${

@@ -6,7 +6,7 @@
  */
 import type { Logger } from "../log.ts";
 import { encodeResponse, errorResponse } from "../protocol/messages.ts";
-import { SupervisorError } from "../errors.ts";
+import { errorMessage, SupervisorError } from "../errors.ts";
 import { serveConnection } from "./connection.ts";
 import type { ConnectionLimits, Handlers } from "./connection.ts";
 
@@ -79,7 +79,7 @@ export class ControlListener {
         if (this.#closed) return;
         // Out of file descriptors and the like: log, breathe, go on.
         this.#logger.error(
-          `accept failed: ${error instanceof Error ? error.message : String(error)}`,
+          `accept failed: ${errorMessage(error)}`,
         );
         await new Promise((r) => setTimeout(r, 50));
         continue;

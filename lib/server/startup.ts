@@ -34,8 +34,15 @@ export function planStartup(store: ConfigStore, config: ServerConfig): StartupPl
   const problems: ConfigProblem[] = [];
   const warnings: string[] = [];
   for (const problem of catalog.problems) {
-    if (problem.startsWith("loadpath")) warnings.push(problem);
-    else problems.push({ file: config.path, line: undefined, col: undefined, message: problem });
+    if (problem.kind === "loadpath") warnings.push(problem.message);
+    else {
+      problems.push({
+        file: config.path,
+        line: undefined,
+        col: undefined,
+        message: problem.message,
+      });
+    }
   }
   for (const [name, file] of catalog.files) {
     try {

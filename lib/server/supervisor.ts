@@ -10,12 +10,12 @@
  */
 import type { ChildConfig, Hook, Repeat } from "../config/child_config.ts";
 import type { ConfigStore } from "../config/store.ts";
-import { SupervisorError } from "../errors.ts";
+import { errorMessage, SupervisorError } from "../errors.ts";
 import { Child, describeExit } from "../process/child.ts";
 import type { ChildDeps, ChildStatus, ExitRecord } from "../process/child.ts";
 import type { ChildState } from "../process/state.ts";
 import { VERSION } from "../version.ts";
-import { nameProblem } from "../config/names.ts";
+import { assertChildName } from "../config/names.ts";
 import { hookText, planPrehooks } from "./hooks.ts";
 import { RepeatTimers } from "./repeat_timers.ts";
 import { readLastLines } from "../process/file_tail.ts";
@@ -146,16 +146,11 @@ export class Supervisor {
     try {
       const catalog = this.#store.catalog();
       defined = new Map([...catalog.files].map(([n, f]) => [n, f.path]));
-      problems.push(...catalog.problems);
+      problems.push(...catalog.problems.map((p) => p.message));
     } catch (error) {
-      problems.push(error instanceof Error ? error.message : String(error));
+      problems.push(errorMessage(error));
     }
-    const bad = name === undefined ? undefined : nameProblem(name);
-    if (name !== undefined && bad) {
-      throw new SupervisorError(bad.includes("reserved") ? "RESERVED_NAME" : "BAD_NAME", bad, {
-        child: name,
-      });
-    }
+    if (name !== undefined) assertChildName(name);
     const names = name === undefined
       ? [...new Set([...defined.keys(), ...this.#children.keys()])].sort()
       : [name];
@@ -192,12 +187,7 @@ export class Supervisor {
    */
   async log(name: string, options: LogOptions): Promise<OpResult> {
     this.#guard();
-    const bad = nameProblem(name);
-    if (bad) {
-      throw new SupervisorError(bad.includes("reserved") ? "RESERVED_NAME" : "BAD_NAME", bad, {
-        child: name,
-      });
-    }
+    assertChildName(name);
     const existing = this.#children.get(name);
     const config = existing ? this.#currentConfig(existing) : this.#store.childConfig(name);
     const child = existing ?? this.#newChild(name);
@@ -229,7 +219,7 @@ export class Supervisor {
       follow?.close();
       throw new SupervisorError(
         "INTERNAL",
-        `Cannot read "${target?.path}": ${error instanceof Error ? error.message : String(error)}`,
+        `Cannot read "${target?.path}": ${errorMessage(error)}`,
       );
     }
     const result = {
@@ -258,7 +248,7 @@ export class Supervisor {
       loadpaths = config.loadpaths;
       mode = config.mode;
     } catch (error) {
-      problems.push(error instanceof Error ? error.message : String(error));
+      problems.push(errorMessage(error));
     }
     const states = [...this.#children.values()].map((c) => c.state);
     const running = [...this.#children.values()].filter((c) => c.isLive).map((c) => c.name).sort();
@@ -370,7 +360,7 @@ export class Supervisor {
       try {
         reports.push({ hook: text, ok: true, message: await this.#prehookStep(step.hook) });
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = errorMessage(error);
         throw new SupervisorError(
           "HOOK_FAILED",
           `Cannot ${opName} child "${name}": prehook "${text}" of "${step.owner}" failed: ${reason}`,
@@ -419,7 +409,7 @@ export class Supervisor {
       const report = {
         hook: text,
         ok: false,
-        message: error instanceof Error ? error.message : String(error),
+        message: errorMessage(error),
       };
       return error instanceof SupervisorError ? { ...report, code: error.code } : report;
     }
@@ -439,9 +429,7 @@ export class Supervisor {
       logger.info(`repeat: ${result.message}`);
     } catch (error) {
       logger.error(
-        `repeat: ${action} ${name} failed: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
+        `repeat: ${action} ${name} failed: ${errorMessage(error)}`,
       );
     }
   }

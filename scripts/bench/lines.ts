@@ -1,3 +1,4 @@
+import { errorMessage } from "../../lib/errors.ts";
 /**
  * A newline-delimited TCP connection to 127.0.0.1 for the benchmark: write a line, read a line,
  * with as little work on the client side as possible (the same for the server and the floor).
@@ -177,9 +178,7 @@ export async function concurrentRoundTrips(port: number, n: number): Promise<num
   if (failed.length > 0) {
     const first = (failed[0] as PromiseRejectedResult).reason;
     throw new Error(
-      `${failed.length} of ${n} concurrent clients failed, first: ${
-        first instanceof Error ? first.message : String(first)
-      }`,
+      `${failed.length} of ${n} concurrent clients failed, first: ${errorMessage(first)}`,
     );
   }
   return elapsed;

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { errorMessage } from "../../lib/errors.ts";
 import { join } from "node:path";
 
 /** Name of the environment variable that tags this run's processes. */
@@ -286,7 +287,7 @@ export async function cleanupAll(graceMs = 20_000): Promise<Tagged[]> {
     try {
       await hook();
     } catch (error) {
-      console.error(`cleanup ${key}: ${error instanceof Error ? error.message : String(error)}`);
+      console.error(`cleanup ${key}: ${errorMessage(error)}`);
     }
     cleanupHooks.delete(key);
   }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { errorMessage } from "../../lib/errors.ts";
 import { join } from "node:path";
 import type { ChildSpec, Instance, Peer } from "./peers/peer.ts";
 import { noCell } from "./stats.ts";
@@ -39,7 +40,7 @@ export async function systemDir(ctx: Context, workload: string, peer: Peer): Pro
 
 /** The error's message, one line. */
 export function messageOf(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!.slice(0, 300);
+  return (errorMessage(error)).split("\n")[0]!.slice(0, 300);
 }
 
 /**

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { errorMessage } from "../../lib/errors.ts";
 import { parseArgs } from "node:util";
 
 /** Every target a release ships, in the order they are built and listed in SHA256SUMS. */
@@ -235,7 +236,7 @@ export function parseBuildArgs(args: readonly string[]): BuildCommand {
       },
     });
   } catch (error) {
-    throw new BuildUsageError(error instanceof Error ? error.message : String(error));
+    throw new BuildUsageError(errorMessage(error));
   }
   const { values } = parsed;
   if (values.help) return { kind: "help" };
