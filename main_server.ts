@@ -9,7 +9,7 @@
 import { DEFAULT_SERVER_CONFIG_PATH } from "./lib/config/server_config.ts";
 import { describeError } from "./lib/errors.ts";
 import { lineLogger } from "./lib/log.ts";
-import { SerialSink } from "./lib/process/output.ts";
+import { SerialSink } from "./lib/process/sinks.ts";
 import { Server } from "./lib/server/server.ts";
 import { VERSION } from "./lib/version.ts";
 

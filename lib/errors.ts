@@ -218,3 +218,15 @@ export class TransportError extends Error {
     this.reason = reason;
   }
 }
+
+/** A payload from the wire that does not have the declared shape. */
+export class WireFormatError extends TypeError {
+  readonly path: string;
+
+  constructor(path: string, expected: string, found: unknown) {
+    const shown = found === undefined ? "nothing" : JSON.stringify(found)?.slice(0, 60);
+    super(`${path} must be ${expected}; found ${shown}`);
+    this.name = "WireFormatError";
+    this.path = path;
+  }
+}

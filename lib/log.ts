@@ -1,7 +1,8 @@
 /**
  * The server's own log: what it did and what went wrong, one line per event.
  *
- * Modules take a {@link Logger}; only the entry point decides where lines go.
+ * Modules take a {@link Logger}; only the entry point decides where lines go. Does not own:
+ * the logger of unit tests (see `lib/testing/memory_logger.ts`).
  *
  * @module
  */
@@ -13,9 +14,6 @@ export interface Logger {
   error(message: string): void;
 }
 
-/** A logger that drops everything (unit tests). */
-export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
-
 /** A logger that hands each formatted line to `write`, with a level word. */
 export function lineLogger(write: (line: string) => void): Logger {
   return {
@@ -23,18 +21,4 @@ export function lineLogger(write: (line: string) => void): Logger {
     warn: (message) => write(`supervisor-ts: warning: ${message}`),
     error: (message) => write(`supervisor-ts: error: ${message}`),
   };
-}
-
-/** A logger that keeps lines in memory (unit tests). */
-export class MemoryLogger implements Logger {
-  readonly lines: string[] = [];
-  info(message: string): void {
-    this.lines.push(`info: ${message}`);
-  }
-  warn(message: string): void {
-    this.lines.push(`warn: ${message}`);
-  }
-  error(message: string): void {
-    this.lines.push(`error: ${message}`);
-  }
 }

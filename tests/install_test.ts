@@ -12,11 +12,23 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TARGETS } from "../scripts/build/plan.ts";
 import type { Target } from "../scripts/build/plan.ts";
+import { requirePrograms } from "./requires.ts";
 
 const INSTALL_SH = fileURLToPath(new URL("../install.sh", import.meta.url));
 const BINARIES = ["supervisor-ts-server", "supervisor-ts-client"] as const;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+const programs = requirePrograms(import.meta, [
+  "curl|wget",
+  "sha256sum|shasum",
+  "curl",
+  "wget",
+  "shasum",
+  "sha256sum",
+  "perl",
+]);
+/** What install.sh needs to download and check a release. */
+const DOWNLOAD = ["curl|wget", "sha256sum|shasum"] as const;
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -135,8 +147,9 @@ function assertInstalledNothing(prefix: string, names: string[]): void {
 
 Deno.test({
   name: "install.sh installs both binaries for this machine, checked against SHA256SUMS",
-  ignore: hostTarget() === undefined,
+  ignore: hostTarget() === undefined || programs.skip(...DOWNLOAD),
   async fn() {
+    programs.check(...DOWNLOAD);
     const target = hostTarget()!;
     await using server = new ReleaseServer(releaseFiles());
     await using dir = await tempDir();
@@ -162,75 +175,90 @@ Deno.test({
   },
 });
 
-Deno.test("install.sh maps uname's OS and CPU names to the release target", async () => {
-  const cases: [os: string, cpu: string, target: Target][] = [
-    ["Linux", "x86_64", "x86_64-unknown-linux-gnu"],
-    ["Linux", "amd64", "x86_64-unknown-linux-gnu"],
-    ["Linux", "aarch64", "aarch64-unknown-linux-gnu"],
-    ["Linux", "arm64", "aarch64-unknown-linux-gnu"],
-    ["Darwin", "x86_64", "x86_64-apple-darwin"],
-    ["Darwin", "arm64", "aarch64-apple-darwin"],
-  ];
-  await using server = new ReleaseServer(releaseFiles());
-  for (const [os, cpu, target] of cases) {
-    await using dir = await tempDir();
-    await fakeUname(dir.path, os, cpu);
-    const prefix = join(dir.path, "prefix");
-    // The URL from --url and the prefix from SUPERVISOR_TS_PREFIX this time.
-    const run = await install(["--url", server.url], {
-      PATH: `${dir.path}:${Deno.env.get("PATH")}`,
-      SUPERVISOR_TS_PREFIX: prefix,
-    });
-    assert.equal(run.code, 0, `${os} ${cpu}: ${run.stderr}`);
-    for (const binary of BINARIES) {
-      assert.equal(await runInstalled(join(prefix, "bin", binary)), fakeOutput(binary, target));
+Deno.test({
+  name: "install.sh maps uname's OS and CPU names to the release target",
+  ignore: programs.skip(...DOWNLOAD),
+  async fn() {
+    programs.check(...DOWNLOAD);
+    const cases: [os: string, cpu: string, target: Target][] = [
+      ["Linux", "x86_64", "x86_64-unknown-linux-gnu"],
+      ["Linux", "amd64", "x86_64-unknown-linux-gnu"],
+      ["Linux", "aarch64", "aarch64-unknown-linux-gnu"],
+      ["Linux", "arm64", "aarch64-unknown-linux-gnu"],
+      ["Darwin", "x86_64", "x86_64-apple-darwin"],
+      ["Darwin", "arm64", "aarch64-apple-darwin"],
+    ];
+    await using server = new ReleaseServer(releaseFiles());
+    for (const [os, cpu, target] of cases) {
+      await using dir = await tempDir();
+      await fakeUname(dir.path, os, cpu);
+      const prefix = join(dir.path, "prefix");
+      // The URL from --url and the prefix from SUPERVISOR_TS_PREFIX this time.
+      const run = await install(["--url", server.url], {
+        PATH: `${dir.path}:${Deno.env.get("PATH")}`,
+        SUPERVISOR_TS_PREFIX: prefix,
+      });
+      assert.equal(run.code, 0, `${os} ${cpu}: ${run.stderr}`);
+      for (const binary of BINARIES) {
+        assert.equal(await runInstalled(join(prefix, "bin", binary)), fakeOutput(binary, target));
+      }
     }
-  }
+  },
 });
 
-Deno.test("install.sh refuses a checksum mismatch, names the file and both sums, installs nothing", async () => {
-  const files = releaseFiles();
-  const target: Target = "x86_64-unknown-linux-gnu";
-  const client = `supervisor-ts-client-${target}`;
-  const wrong = "0".repeat(64);
-  // The server's line stays right, so the mismatch is found after one binary passed its check.
-  const sums = decoder.decode(files.get("SHA256SUMS")).replace(
-    new RegExp(`^[0-9a-f]{64}(?=  ${client}$)`, "m"),
-    wrong,
-  );
-  files.set("SHA256SUMS", encoder.encode(sums));
-  await using server = new ReleaseServer(files);
-  await using dir = await tempDir();
-  await fakeUname(dir.path, "Linux", "x86_64");
-  const prefix = join(dir.path, "prefix");
-  const run = await install(["--url", server.url, "--prefix", prefix], {
-    PATH: `${dir.path}:${Deno.env.get("PATH")}`,
-  });
-  assert.equal(run.code, 1);
-  assert.match(run.stderr, new RegExp(`^error: checksum mismatch for ${client}$`, "m"));
-  assert.match(run.stderr, new RegExp(`expected \\(SHA256SUMS\\): ${wrong}`));
-  assert.match(
-    run.stderr,
-    new RegExp(`actual \\(downloaded\\): +${sha256(files.get(client)!)}`),
-  );
-  assert.match(run.stderr, /Nothing was installed/);
-  assertInstalledNothing(prefix, await listing(join(prefix, "bin")));
+Deno.test({
+  name: "install.sh refuses a checksum mismatch, names the file and both sums, installs nothing",
+  ignore: programs.skip(...DOWNLOAD),
+  async fn() {
+    programs.check(...DOWNLOAD);
+    const files = releaseFiles();
+    const target: Target = "x86_64-unknown-linux-gnu";
+    const client = `supervisor-ts-client-${target}`;
+    const wrong = "0".repeat(64);
+    // The server's line stays right, so the mismatch is found after one binary passed its check.
+    const sums = decoder.decode(files.get("SHA256SUMS")).replace(
+      new RegExp(`^[0-9a-f]{64}(?=  ${client}$)`, "m"),
+      wrong,
+    );
+    files.set("SHA256SUMS", encoder.encode(sums));
+    await using server = new ReleaseServer(files);
+    await using dir = await tempDir();
+    await fakeUname(dir.path, "Linux", "x86_64");
+    const prefix = join(dir.path, "prefix");
+    const run = await install(["--url", server.url, "--prefix", prefix], {
+      PATH: `${dir.path}:${Deno.env.get("PATH")}`,
+    });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, new RegExp(`^error: checksum mismatch for ${client}$`, "m"));
+    assert.match(run.stderr, new RegExp(`expected \\(SHA256SUMS\\): ${wrong}`));
+    assert.match(
+      run.stderr,
+      new RegExp(`actual \\(downloaded\\): +${sha256(files.get(client)!)}`),
+    );
+    assert.match(run.stderr, /Nothing was installed/);
+    assertInstalledNothing(prefix, await listing(join(prefix, "bin")));
+  },
 });
 
-Deno.test("install.sh refuses a damaged download of a binary and installs nothing", async () => {
-  const files = releaseFiles();
-  const server_ = `supervisor-ts-server-aarch64-apple-darwin`;
-  files.set(server_, encoder.encode("#!/bin/sh\necho tampered\n"));
-  await using server = new ReleaseServer(files);
-  await using dir = await tempDir();
-  await fakeUname(dir.path, "Darwin", "arm64");
-  const prefix = join(dir.path, "prefix");
-  const run = await install(["--url", server.url, "--prefix", prefix], {
-    PATH: `${dir.path}:${Deno.env.get("PATH")}`,
-  });
-  assert.equal(run.code, 1);
-  assert.match(run.stderr, new RegExp(`checksum mismatch for ${server_}`));
-  assertInstalledNothing(prefix, await listing(join(prefix, "bin")));
+Deno.test({
+  name: "install.sh refuses a damaged download of a binary and installs nothing",
+  ignore: programs.skip(...DOWNLOAD),
+  async fn() {
+    programs.check(...DOWNLOAD);
+    const files = releaseFiles();
+    const server_ = `supervisor-ts-server-aarch64-apple-darwin`;
+    files.set(server_, encoder.encode("#!/bin/sh\necho tampered\n"));
+    await using server = new ReleaseServer(files);
+    await using dir = await tempDir();
+    await fakeUname(dir.path, "Darwin", "arm64");
+    const prefix = join(dir.path, "prefix");
+    const run = await install(["--url", server.url, "--prefix", prefix], {
+      PATH: `${dir.path}:${Deno.env.get("PATH")}`,
+    });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, new RegExp(`checksum mismatch for ${server_}`));
+    assertInstalledNothing(prefix, await listing(join(prefix, "bin")));
+  },
 });
 
 Deno.test("install.sh refuses an unsupported CPU or OS clearly, before downloading anything", async () => {
@@ -258,43 +286,53 @@ Deno.test("install.sh refuses an unsupported CPU or OS clearly, before downloadi
   assert.deepEqual(server.requests, []);
 });
 
-Deno.test("install.sh reports a file the release lacks and installs nothing", async () => {
-  const files = releaseFiles();
-  files.delete("supervisor-ts-client-x86_64-unknown-linux-gnu");
-  await using server = new ReleaseServer(files);
-  await using dir = await tempDir();
-  await fakeUname(dir.path, "Linux", "x86_64");
-  const prefix = join(dir.path, "prefix");
-  const run = await install(["--url", `${server.url}/`, "--prefix", prefix], {
-    PATH: `${dir.path}:${Deno.env.get("PATH")}`,
-  });
-  assert.equal(run.code, 1);
-  assert.match(
-    run.stderr,
-    /^error: could not download http:\/\/127\.0\.0\.1:\d+\/release\/supervisor-ts-client-x86_64-unknown-linux-gnu: .*nothing was installed/m,
-  );
-  assertInstalledNothing(prefix, await listing(join(prefix, "bin")));
+Deno.test({
+  name: "install.sh reports a file the release lacks and installs nothing",
+  ignore: programs.skip(...DOWNLOAD),
+  async fn() {
+    programs.check(...DOWNLOAD);
+    const files = releaseFiles();
+    files.delete("supervisor-ts-client-x86_64-unknown-linux-gnu");
+    await using server = new ReleaseServer(files);
+    await using dir = await tempDir();
+    await fakeUname(dir.path, "Linux", "x86_64");
+    const prefix = join(dir.path, "prefix");
+    const run = await install(["--url", `${server.url}/`, "--prefix", prefix], {
+      PATH: `${dir.path}:${Deno.env.get("PATH")}`,
+    });
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      /^error: could not download http:\/\/127\.0\.0\.1:\d+\/release\/supervisor-ts-client-x86_64-unknown-linux-gnu: .*nothing was installed/m,
+    );
+    assertInstalledNothing(prefix, await listing(join(prefix, "bin")));
+  },
 });
 
-Deno.test("install.sh refuses a SHA256SUMS that has no line for a binary", async () => {
-  const files = releaseFiles();
-  const sums = decoder.decode(files.get("SHA256SUMS"))
-    .split("\n").filter((l) => !l.endsWith("  supervisor-ts-server-x86_64-unknown-linux-gnu"))
-    .join("\n");
-  files.set("SHA256SUMS", encoder.encode(sums));
-  await using server = new ReleaseServer(files);
-  await using dir = await tempDir();
-  await fakeUname(dir.path, "Linux", "x86_64");
-  const prefix = join(dir.path, "prefix");
-  const run = await install(["--url", server.url, "--prefix", prefix], {
-    PATH: `${dir.path}:${Deno.env.get("PATH")}`,
-  });
-  assert.equal(run.code, 1);
-  assert.match(
-    run.stderr,
-    /SHA256SUMS from .* has no line for supervisor-ts-server-x86_64-unknown-linux-gnu/,
-  );
-  assertInstalledNothing(prefix, await listing(join(prefix, "bin")));
+Deno.test({
+  name: "install.sh refuses a SHA256SUMS that has no line for a binary",
+  ignore: programs.skip(...DOWNLOAD),
+  async fn() {
+    programs.check(...DOWNLOAD);
+    const files = releaseFiles();
+    const sums = decoder.decode(files.get("SHA256SUMS"))
+      .split("\n").filter((l) => !l.endsWith("  supervisor-ts-server-x86_64-unknown-linux-gnu"))
+      .join("\n");
+    files.set("SHA256SUMS", encoder.encode(sums));
+    await using server = new ReleaseServer(files);
+    await using dir = await tempDir();
+    await fakeUname(dir.path, "Linux", "x86_64");
+    const prefix = join(dir.path, "prefix");
+    const run = await install(["--url", server.url, "--prefix", prefix], {
+      PATH: `${dir.path}:${Deno.env.get("PATH")}`,
+    });
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      /SHA256SUMS from .* has no line for supervisor-ts-server-x86_64-unknown-linux-gnu/,
+    );
+    assertInstalledNothing(prefix, await listing(join(prefix, "bin")));
+  },
 });
 
 /** A directory of symlinks to just `tools`, to run install.sh with nothing else on PATH. */
@@ -323,8 +361,9 @@ const BASE_TOOLS = ["uname", "mktemp", "rm", "awk", "tr", "cut", "mkdir", "cp", 
 Deno.test({
   name: "install.sh works with only wget and shasum, and with only curl and sha256sum",
   ignore: hostTarget() === undefined ||
-    !(await haveAll([...BASE_TOOLS, "wget", "shasum", "curl", "sha256sum", "perl"])),
+    programs.skip("wget", "shasum", "perl", "curl", "sha256sum") || !(await haveAll(BASE_TOOLS)),
   async fn() {
+    programs.check("wget", "shasum", "perl", "curl", "sha256sum");
     const target = hostTarget()!;
     await using server = new ReleaseServer(releaseFiles());
     for (const tools of [["wget", "shasum", "perl"], ["curl", "sha256sum"]]) {

@@ -11,9 +11,11 @@ import { constants, createPrivateKey, privateEncrypt } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { join } from "node:path";
 import { exchange, isAlive, startServer, type TestServer, waitUntil } from "./harness.ts";
+import { requirePrograms } from "./requires.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+const programs = requirePrograms(import.meta, ["openssl"]);
 
 const CHECK_HEAD = "==Check Results Below==";
 const FOOTER = "=======================";
@@ -144,6 +146,7 @@ interface OpensslKey {
 
 /** Runs openssl; fails with its stderr. */
 async function openssl(...args: string[]): Promise<void> {
+  programs.check("openssl");
   const out = await new Deno.Command("openssl", { args, stdout: "piped", stderr: "piped" })
     .output();
   if (!out.success) {
@@ -456,30 +459,34 @@ function assertLegacyDisabled(reply: string): void {
 // encrypt on
 // ---------------------------------------------------------------------------------------------
 
-Deno.test("legacy+encrypt: the original client's signed `start web` and `check` are obeyed", async () => {
-  const { server, alice, tempDir } = await encryptedServer();
-  await using _server = server;
-  try {
-    assert.equal(
-      await legacy(server.port, signed(alice, "start web")),
-      `${BANNER}\nstart web success`,
-    );
-    const reply = await legacy(server.port, signed(alice, "check"));
-    assert.ok(reply.startsWith(`${BANNER}\n${CHECK_HEAD}\n`), reply);
-    const pid = pidInCheck(reply, "web");
-    assert.ok(isAlive(pid), `web (${pid}) is not running`);
-    assertCheckReply(reply.slice(BANNER.length + 1), { web: pid });
-    assert.equal(
-      await legacy(server.port, signed(alice, "start nosuch")),
-      `${BANNER}\nCannot find 'nosuch' file in load path`,
-    );
-    assert.equal(
-      await legacy(server.port, signed(alice, "frobnicate")),
-      `${BANNER}\nno legal operations input`,
-    );
-  } finally {
-    await Deno.remove(tempDir, { recursive: true });
-  }
+Deno.test({
+  name: "legacy+encrypt: the original client's signed `start web` and `check` are obeyed",
+  ignore: programs.skip("openssl"),
+  async fn() {
+    const { server, alice, tempDir } = await encryptedServer();
+    await using _server = server;
+    try {
+      assert.equal(
+        await legacy(server.port, signed(alice, "start web")),
+        `${BANNER}\nstart web success`,
+      );
+      const reply = await legacy(server.port, signed(alice, "check"));
+      assert.ok(reply.startsWith(`${BANNER}\n${CHECK_HEAD}\n`), reply);
+      const pid = pidInCheck(reply, "web");
+      assert.ok(isAlive(pid), `web (${pid}) is not running`);
+      assertCheckReply(reply.slice(BANNER.length + 1), { web: pid });
+      assert.equal(
+        await legacy(server.port, signed(alice, "start nosuch")),
+        `${BANNER}\nCannot find 'nosuch' file in load path`,
+      );
+      assert.equal(
+        await legacy(server.port, signed(alice, "frobnicate")),
+        `${BANNER}\nno legal operations input`,
+      );
+    } finally {
+      await Deno.remove(tempDir, { recursive: true });
+    }
+  },
 });
 
 Deno.test("legacy+encrypt: the server warns on stderr that legacy signed commands can be replayed", async () => {
@@ -488,160 +495,184 @@ Deno.test("legacy+encrypt: the server warns on stderr that legacy signed command
   assert.match(warning!, /replay/);
 });
 
-Deno.test("legacy+encrypt: unsigned, unknown-key, wrong-key and damaged requests are refused", async () => {
-  const { server, alice, tempDir } = await encryptedServer();
-  await using _server = server;
-  try {
-    const bob = await makeKey(tempDir, "bob", undefined);
-    assert.equal(await legacy(server.port, "check"), `${BANNER}\nCannot parse encrypt data`);
-    assert.equal(await legacy(server.port, "start web"), `${BANNER}\nCannot parse encrypt data`);
-    assert.equal(
-      await legacy(server.port, signed(alice, "start web", "nokey")),
-      `${BANNER}\nCannot find 'nokey' file in keys path`,
-    );
-    assert.equal(
-      await legacy(server.port, signed(bob, "start web", "alice")),
-      `${BANNER}\nCannot parse encrypt data`,
-      "a block signed with another key than the one named",
-    );
-    const damaged = signed(alice, "start web");
-    damaged[damaged.length - 10] = damaged[damaged.length - 10]! ^ 0x01;
-    assert.equal(await legacy(server.port, damaged), `${BANNER}\nCannot parse encrypt data`);
-    assert.equal(
-      await legacy(server.port, concat(encoder.encode("alice;"), encoder.encode("start web")), {
-        halfClose: true,
-      }),
-      `${BANNER}\nCannot parse encrypt data`,
-      "a plain command after the key name",
-    );
-    const escape = await legacy(server.port, signed(alice, "start web", "../keys/alice"));
-    assert.ok(escape.startsWith(`${BANNER}\nCannot find '../keys/alice'`), escape);
-    assert.equal(
-      await legacy(server.port, signed(alice, "check")),
-      `${BANNER}\n${CHECK_HEAD}\n${FOOTER}`,
-      "nothing was started by the refused requests",
-    );
-  } finally {
-    await Deno.remove(tempDir, { recursive: true });
-  }
-});
-
-Deno.test("legacy+encrypt: a block whose last byte is 0x00 is accepted (the original refused it)", async () => {
-  const { server, alice, tempDir } = await encryptedServer();
-  await using _server = server;
-  try {
-    let found: { text: string; bytes: Uint8Array } | undefined;
-    for (let i = 0; i < 20_000 && !found; i++) {
-      const text = `check on h${i}`;
-      const bytes = block(alice, text);
-      if (bytes[bytes.length - 1] === 0x00) found = { text, bytes };
-    }
-    assert.ok(found, "no variant of the command signs to a block ending in 0x00");
-    assert.equal(found.bytes.length, 256);
-    const request = concat(encoder.encode("alice;"), found.bytes);
-    assert.equal(request[request.length - 1], 0x00);
-    assert.equal(
-      await legacy(server.port, request),
-      `${BANNER}\n${CHECK_HEAD}\n${FOOTER}`,
-      `signed ${JSON.stringify(found.text)}`,
-    );
-  } finally {
-    await Deno.remove(tempDir, { recursive: true });
-  }
-});
-
-Deno.test("legacy+encrypt: the same signed bytes work every time (legacy is replayable by design)", async () => {
-  const { server, alice, tempDir } = await encryptedServer();
-  await using _server = server;
-  try {
-    const start = signed(alice, "start web");
-    const stop = signed(alice, "stop web");
-    const check = signed(alice, "check");
-    assert.equal(await legacy(server.port, start), `${BANNER}\nstart web success`);
-    const first = await legacy(server.port, check);
-    const again = await legacy(server.port, check);
-    assert.equal(again, first, "the replayed check is answered like the first");
-    assert.ok(first.includes("child name: web"), first);
-    assert.equal(await legacy(server.port, stop), `${BANNER}\nstop web success`);
-    // A captured start, replayed: obeyed again.
-    assert.equal(await legacy(server.port, start), `${BANNER}\nstart web success`);
-    assert.ok(isAlive(pidInCheck(await legacy(server.port, check), "web")));
-  } finally {
-    await Deno.remove(tempDir, { recursive: true });
-  }
-});
-
-Deno.test("legacy+encrypt: a signed request whose block arrives in pieces is read whole", async () => {
-  const { server, alice, tempDir } = await encryptedServer();
-  await using _server = server;
-  try {
-    const bytes = signed(alice, "start web");
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
-    await conn.write(bytes.subarray(0, 6));
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    await conn.write(bytes.subarray(6, 100));
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    await conn.write(bytes.subarray(100));
-    let text = "";
-    const buffer = new Uint8Array(4096);
-    const timer = setTimeout(() => conn.close(), 10_000);
+Deno.test({
+  name: "legacy+encrypt: unsigned, unknown-key, wrong-key and damaged requests are refused",
+  ignore: programs.skip("openssl"),
+  async fn() {
+    const { server, alice, tempDir } = await encryptedServer();
+    await using _server = server;
     try {
-      for (;;) {
-        const n = await conn.read(buffer);
-        if (n === null) break;
-        text += decoder.decode(buffer.subarray(0, n));
-      }
+      const bob = await makeKey(tempDir, "bob", undefined);
+      assert.equal(await legacy(server.port, "check"), `${BANNER}\nCannot parse encrypt data`);
+      assert.equal(await legacy(server.port, "start web"), `${BANNER}\nCannot parse encrypt data`);
+      assert.equal(
+        await legacy(server.port, signed(alice, "start web", "nokey")),
+        `${BANNER}\nCannot find 'nokey' file in keys path`,
+      );
+      assert.equal(
+        await legacy(server.port, signed(bob, "start web", "alice")),
+        `${BANNER}\nCannot parse encrypt data`,
+        "a block signed with another key than the one named",
+      );
+      const damaged = signed(alice, "start web");
+      damaged[damaged.length - 10] = damaged[damaged.length - 10]! ^ 0x01;
+      assert.equal(await legacy(server.port, damaged), `${BANNER}\nCannot parse encrypt data`);
+      assert.equal(
+        await legacy(server.port, concat(encoder.encode("alice;"), encoder.encode("start web")), {
+          halfClose: true,
+        }),
+        `${BANNER}\nCannot parse encrypt data`,
+        "a plain command after the key name",
+      );
+      const escape = await legacy(server.port, signed(alice, "start web", "../keys/alice"));
+      assert.ok(escape.startsWith(`${BANNER}\nCannot find '../keys/alice'`), escape);
+      assert.equal(
+        await legacy(server.port, signed(alice, "check")),
+        `${BANNER}\n${CHECK_HEAD}\n${FOOTER}`,
+        "nothing was started by the refused requests",
+      );
     } finally {
-      clearTimeout(timer);
-      try {
-        conn.close();
-      } catch {
-        // closed already
-      }
+      await Deno.remove(tempDir, { recursive: true });
     }
-    assert.equal(text, `${BANNER}\nstart web success`);
-  } finally {
-    await Deno.remove(tempDir, { recursive: true });
-  }
+  },
 });
 
-Deno.test("legacy+encrypt: the signed v2 client works alongside signed legacy requests", async () => {
-  const { server, alice, tempDir } = await encryptedServer();
-  await using _server = server;
-  try {
-    assert.equal(
-      await legacy(server.port, signed(alice, "start web")),
-      `${BANNER}\nstart web success`,
-    );
-    const v2 = await server.json("check", "with", alice.privatePath);
-    assert.equal(v2.ok, true, v2.message);
-    const children = v2.data!.children as { name: string; pid: number | null }[];
-    const pid = children.find((c) => c.name === "web")?.pid;
-    assert.ok(typeof pid === "number");
-    const reply = await legacy(server.port, signed(alice, "check"));
-    assert.equal(pidInCheck(reply, "web"), pid);
-    const unsigned = await server.json("check");
-    assert.equal(unsigned.ok, false, "an unsigned v2 request is refused with encrypt on");
-  } finally {
-    await Deno.remove(tempDir, { recursive: true });
-  }
+Deno.test({
+  name: "legacy+encrypt: a block whose last byte is 0x00 is accepted (the original refused it)",
+  ignore: programs.skip("openssl"),
+  async fn() {
+    const { server, alice, tempDir } = await encryptedServer();
+    await using _server = server;
+    try {
+      let found: { text: string; bytes: Uint8Array } | undefined;
+      for (let i = 0; i < 20_000 && !found; i++) {
+        const text = `check on h${i}`;
+        const bytes = block(alice, text);
+        if (bytes[bytes.length - 1] === 0x00) found = { text, bytes };
+      }
+      assert.ok(found, "no variant of the command signs to a block ending in 0x00");
+      assert.equal(found.bytes.length, 256);
+      const request = concat(encoder.encode("alice;"), found.bytes);
+      assert.equal(request[request.length - 1], 0x00);
+      assert.equal(
+        await legacy(server.port, request),
+        `${BANNER}\n${CHECK_HEAD}\n${FOOTER}`,
+        `signed ${JSON.stringify(found.text)}`,
+      );
+    } finally {
+      await Deno.remove(tempDir, { recursive: true });
+    }
+  },
 });
 
-Deno.test("legacy+encrypt: with `legacy` not set, legacy requests get one JSON line LEGACY_DISABLED", async () => {
-  await using server = await startServer({
-    serverYaml: "encrypt: on\npub_keys_path: [keys]",
-    children: WEB,
-  });
-  const tempDir = await Deno.makeTempDir({ prefix: "supervisor-ts-legacy-keys-" });
-  try {
-    const alice = await makeKey(tempDir, "alice", join(server.dir, "keys"));
-    assertLegacyDisabled(await legacy(server.port, "check"));
-    assertLegacyDisabled(await legacy(server.port, signed(alice, "start web")));
-    const v2 = await server.json("check", "with", alice.privatePath);
-    assert.equal(v2.ok, true, v2.message);
-    const children = v2.data!.children as { name: string; pid: number | null }[];
-    assert.equal(children.find((c) => c.name === "web")?.pid, null, "web was not started");
-  } finally {
-    await Deno.remove(tempDir, { recursive: true });
-  }
+Deno.test({
+  name: "legacy+encrypt: the same signed bytes work every time (legacy is replayable by design)",
+  ignore: programs.skip("openssl"),
+  async fn() {
+    const { server, alice, tempDir } = await encryptedServer();
+    await using _server = server;
+    try {
+      const start = signed(alice, "start web");
+      const stop = signed(alice, "stop web");
+      const check = signed(alice, "check");
+      assert.equal(await legacy(server.port, start), `${BANNER}\nstart web success`);
+      const first = await legacy(server.port, check);
+      const again = await legacy(server.port, check);
+      assert.equal(again, first, "the replayed check is answered like the first");
+      assert.ok(first.includes("child name: web"), first);
+      assert.equal(await legacy(server.port, stop), `${BANNER}\nstop web success`);
+      // A captured start, replayed: obeyed again.
+      assert.equal(await legacy(server.port, start), `${BANNER}\nstart web success`);
+      assert.ok(isAlive(pidInCheck(await legacy(server.port, check), "web")));
+    } finally {
+      await Deno.remove(tempDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "legacy+encrypt: a signed request whose block arrives in pieces is read whole",
+  ignore: programs.skip("openssl"),
+  async fn() {
+    const { server, alice, tempDir } = await encryptedServer();
+    await using _server = server;
+    try {
+      const bytes = signed(alice, "start web");
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+      await conn.write(bytes.subarray(0, 6));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await conn.write(bytes.subarray(6, 100));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await conn.write(bytes.subarray(100));
+      let text = "";
+      const buffer = new Uint8Array(4096);
+      const timer = setTimeout(() => conn.close(), 10_000);
+      try {
+        for (;;) {
+          const n = await conn.read(buffer);
+          if (n === null) break;
+          text += decoder.decode(buffer.subarray(0, n));
+        }
+      } finally {
+        clearTimeout(timer);
+        try {
+          conn.close();
+        } catch {
+          // closed already
+        }
+      }
+      assert.equal(text, `${BANNER}\nstart web success`);
+    } finally {
+      await Deno.remove(tempDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "legacy+encrypt: the signed v2 client works alongside signed legacy requests",
+  ignore: programs.skip("openssl"),
+  async fn() {
+    const { server, alice, tempDir } = await encryptedServer();
+    await using _server = server;
+    try {
+      assert.equal(
+        await legacy(server.port, signed(alice, "start web")),
+        `${BANNER}\nstart web success`,
+      );
+      const v2 = await server.json("check", "with", alice.privatePath);
+      assert.equal(v2.ok, true, v2.message);
+      const children = v2.data!.children as { name: string; pid: number | null }[];
+      const pid = children.find((c) => c.name === "web")?.pid;
+      assert.ok(typeof pid === "number");
+      const reply = await legacy(server.port, signed(alice, "check"));
+      assert.equal(pidInCheck(reply, "web"), pid);
+      const unsigned = await server.json("check");
+      assert.equal(unsigned.ok, false, "an unsigned v2 request is refused with encrypt on");
+    } finally {
+      await Deno.remove(tempDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "legacy+encrypt: with `legacy` not set, legacy requests get one JSON line LEGACY_DISABLED",
+  ignore: programs.skip("openssl"),
+  async fn() {
+    await using server = await startServer({
+      serverYaml: "encrypt: on\npub_keys_path: [keys]",
+      children: WEB,
+    });
+    const tempDir = await Deno.makeTempDir({ prefix: "supervisor-ts-legacy-keys-" });
+    try {
+      const alice = await makeKey(tempDir, "alice", join(server.dir, "keys"));
+      assertLegacyDisabled(await legacy(server.port, "check"));
+      assertLegacyDisabled(await legacy(server.port, signed(alice, "start web")));
+      const v2 = await server.json("check", "with", alice.privatePath);
+      assert.equal(v2.ok, true, v2.message);
+      const children = v2.data!.children as { name: string; pid: number | null }[];
+      assert.equal(children.find((c) => c.name === "web")?.pid, null, "web was not started");
+    } finally {
+      await Deno.remove(tempDir, { recursive: true });
+    }
+  },
 });

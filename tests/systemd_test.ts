@@ -11,11 +11,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isAlive, ROOT, startServer, waitUntil } from "./harness.ts";
+import { requirePrograms } from "./requires.ts";
 
 const UNIT_PATH = join(ROOT, "contrib", "systemd", "supervisor-ts.service");
 const SYSUSERS_PATH = join(ROOT, "contrib", "systemd", "sysusers.conf");
 /** The binary the unit starts; install.sh puts it there. */
 const SERVER_BINARY = "/usr/local/bin/supervisor-ts-server";
+const systemd = requirePrograms(import.meta, ["systemd-analyze", "systemd-sysusers"]);
 
 /** A unit file: each section's keys, with every value a key was given, in order. */
 type Unit = Map<string, Map<string, string[]>>;
@@ -91,18 +93,6 @@ async function run(
   }
 }
 
-/** Whether `systemd-analyze` runs here; prints why not when it does not. */
-async function systemdAnalyzeWorks(): Promise<boolean> {
-  const version = await run("systemd-analyze", ["--version"]);
-  if (version?.code === 0) return true;
-  console.log(
-    `skipped: systemd-analyze ${
-      version === undefined ? "is not installed" : `--version failed: ${version.out.trim()}`
-    } (Debian: apt-get install systemd)`,
-  );
-  return false;
-}
-
 /** What `systemd-analyze verify` says about the units in `dir` (only lines about them). */
 async function verify(
   dir: string,
@@ -170,78 +160,86 @@ Deno.test("sysusers.conf creates the supervisor-ts user and group", async (t) =>
     lines[0]!,
     /^u\s+supervisor-ts\s+-\s+"[^"]+"\s+\/var\/lib\/supervisor-ts\s+\/usr\/sbin\/nologin$/,
   );
-  const sysusers = await run("systemd-sysusers", ["--version"]);
-  if (sysusers?.code !== 0) {
-    console.log("skipped: systemd-sysusers is not installed (Debian: apt-get install systemd)");
-    return;
-  }
-  await t.step("systemd-sysusers --dry-run accepts it", async () => {
-    // An empty root of its own: nothing on this machine is read or written.
-    const root = await Deno.makeTempDir({ prefix: "supervisor-ts-sysusers-" });
-    try {
-      await Deno.mkdir(join(root, "etc"));
-      await Deno.writeTextFile(join(root, "etc", "passwd"), "");
-      await Deno.writeTextFile(join(root, "etc", "group"), "");
-      const result = await run("systemd-sysusers", [`--root=${root}`, "--dry-run", SYSUSERS_PATH]);
-      assert.equal(result?.code, 0, result?.out);
-      assert.match(result!.out, /Creating group '?supervisor-ts'?/);
-      assert.match(result!.out, /Creating user '?supervisor-ts'?/);
-    } finally {
-      await Deno.remove(root, { recursive: true });
-    }
+  await t.step({
+    name: "systemd-sysusers --dry-run accepts it",
+    ignore: systemd.skip("systemd-sysusers"),
+    fn: async () => {
+      systemd.check("systemd-sysusers");
+      // An empty root of its own: nothing on this machine is read or written.
+      const root = await Deno.makeTempDir({ prefix: "supervisor-ts-sysusers-" });
+      try {
+        await Deno.mkdir(join(root, "etc"));
+        await Deno.writeTextFile(join(root, "etc", "passwd"), "");
+        await Deno.writeTextFile(join(root, "etc", "group"), "");
+        const result = await run("systemd-sysusers", [
+          `--root=${root}`,
+          "--dry-run",
+          SYSUSERS_PATH,
+        ]);
+        assert.equal(result?.code, 0, result?.out);
+        assert.match(result!.out, /Creating group '?supervisor-ts'?/);
+        assert.match(result!.out, /Creating user '?supervisor-ts'?/);
+      } finally {
+        await Deno.remove(root, { recursive: true });
+      }
+    },
   });
 });
 
-Deno.test("systemd-analyze verify accepts the unit", async (t) => {
-  if (!(await systemdAnalyzeWorks())) return;
-  const original = await Deno.readTextFile(UNIT_PATH);
-  const dir = await Deno.makeTempDir({ prefix: "supervisor-ts-systemd-" });
-  try {
-    await t.step(
-      "as shipped, its only complaint can be the binary not installed here",
-      async () => {
-        const { complaints } = await verify(dir, original);
-        let installed = false;
-        try {
-          installed = Deno.statSync(SERVER_BINARY).isFile;
-        } catch {
-          // not installed on this machine
-        }
-        const missingBinary = `Command ${SERVER_BINARY} is not executable`;
-        const others = complaints.filter((line) => !line.includes(missingBinary));
-        assert.deepEqual(others, []);
-        if (!installed) assert.equal(complaints.length, 1, "verify notices the missing binary");
-      },
-    );
-
-    await t.step("with ExecStart on a binary that exists, it has nothing to say", async () => {
-      // verify checks that ExecStart's program exists and is executable. The server binary is
-      // not installed on a test machine, so this copy starts Deno's binary instead (with the
-      // same arguments); every other line is the file as shipped. The user need not exist:
-      // verify does not look users up.
-      const copy = original.replace(
-        `ExecStart=${SERVER_BINARY} `,
-        `ExecStart=${Deno.execPath()} `,
+Deno.test({
+  name: "systemd-analyze verify accepts the unit",
+  ignore: systemd.skip("systemd-analyze"),
+  async fn(t) {
+    systemd.check("systemd-analyze");
+    const original = await Deno.readTextFile(UNIT_PATH);
+    const dir = await Deno.makeTempDir({ prefix: "supervisor-ts-systemd-" });
+    try {
+      await t.step(
+        "as shipped, its only complaint can be the binary not installed here",
+        async () => {
+          const { complaints } = await verify(dir, original);
+          let installed = false;
+          try {
+            installed = Deno.statSync(SERVER_BINARY).isFile;
+          } catch {
+            // not installed on this machine
+          }
+          const missingBinary = `Command ${SERVER_BINARY} is not executable`;
+          const others = complaints.filter((line) => !line.includes(missingBinary));
+          assert.deepEqual(others, []);
+          if (!installed) assert.equal(complaints.length, 1, "verify notices the missing binary");
+        },
       );
-      assert.notEqual(copy, original, "ExecStart was replaced");
-      const { code, complaints } = await verify(dir, copy);
-      assert.deepEqual(complaints, []);
-      assert.equal(code, 0);
-    });
 
-    await t.step("a broken copy is reported, so silence above means something", async () => {
-      const broken = original.replace(
-        `ExecStart=${SERVER_BINARY} `,
-        `ExecStart=${Deno.execPath()} `,
-      )
-        .replace(/^KillMode=mixed$/m, "KillMode=gently");
-      const { complaints } = await verify(dir, broken);
-      assert.equal(complaints.length, 1, complaints.join("\n"));
-      assert.match(complaints[0]!, /kill mode/i);
-    });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+      await t.step("with ExecStart on a binary that exists, it has nothing to say", async () => {
+        // verify checks that ExecStart's program exists and is executable. The server binary is
+        // not installed on a test machine, so this copy starts Deno's binary instead (with the
+        // same arguments); every other line is the file as shipped. The user need not exist:
+        // verify does not look users up.
+        const copy = original.replace(
+          `ExecStart=${SERVER_BINARY} `,
+          `ExecStart=${Deno.execPath()} `,
+        );
+        assert.notEqual(copy, original, "ExecStart was replaced");
+        const { code, complaints } = await verify(dir, copy);
+        assert.deepEqual(complaints, []);
+        assert.equal(code, 0);
+      });
+
+      await t.step("a broken copy is reported, so silence above means something", async () => {
+        const broken = original.replace(
+          `ExecStart=${SERVER_BINARY} `,
+          `ExecStart=${Deno.execPath()} `,
+        )
+          .replace(/^KillMode=mixed$/m, "KillMode=gently");
+        const { complaints } = await verify(dir, broken);
+        assert.equal(complaints.length, 1, complaints.join("\n"));
+        assert.match(complaints[0]!, /kill mode/i);
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
 
 Deno.test("the server does what the unit expects: SIGHUP reloads, SIGTERM stops every child and exits 0", async () => {

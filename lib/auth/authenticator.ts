@@ -12,7 +12,8 @@ import type { ServerConfig } from "../config/server_config.ts";
 import { SupervisorError } from "../errors.ts";
 import { parseRequest } from "../protocol/messages.ts";
 import type { Request } from "../protocol/messages.ts";
-import { KeyStore } from "./key_store.ts";
+import type { Clock } from "../process/clock.ts";
+import type { KeyStore } from "./key_store.ts";
 import { NonceCache } from "./nonce_cache.ts";
 import { parseEnvelope, verifySignature } from "./signed_request.ts";
 
@@ -25,32 +26,34 @@ export interface Admitted {
 /** Longest nonce accepted. */
 const MAX_NONCE_LENGTH = 128;
 
-/** Checks requests against the server's rules. */
+/** What an authenticator is made of. */
+export interface AuthenticatorOptions {
+  /** Fixed at server start. */
+  readonly encrypt: boolean;
+  readonly maxNonces: number;
+  readonly keys: KeyStore;
+  readonly clock: Clock;
+}
+
+/**
+ * Checks requests against the server's rules. `encrypt` is fixed at server start; the keys
+ * path, window and permissions come with each request's reading of server.yml.
+ */
 export class Authenticator {
   readonly #encrypt: boolean;
-  readonly #settings: () => ServerConfig;
-  readonly #now: () => number;
-  readonly #keys = new KeyStore();
+  readonly #clock: Clock;
+  readonly #keys: KeyStore;
   readonly #nonces: NonceCache;
 
-  /**
-   * `encrypt` is fixed at server start; `settings` gives server.yml as it is now (keys path,
-   * window, permissions are re-read at every request).
-   */
-  constructor(
-    encrypt: boolean,
-    settings: () => ServerConfig,
-    maxNonces: number,
-    now: () => number = Date.now,
-  ) {
-    this.#encrypt = encrypt;
-    this.#settings = settings;
-    this.#now = now;
-    this.#nonces = new NonceCache(maxNonces);
+  constructor(options: AuthenticatorOptions) {
+    this.#encrypt = options.encrypt;
+    this.#clock = options.clock;
+    this.#keys = options.keys;
+    this.#nonces = new NonceCache(options.maxNonces);
   }
 
   /** Admits a decoded v2 line, or throws a SupervisorError saying why not. */
-  admit(value: unknown): Admitted {
+  admit(value: unknown, settings: ServerConfig): Admitted {
     const record = value !== null && typeof value === "object" && !Array.isArray(value)
       ? value as Record<string, unknown>
       : undefined;
@@ -63,13 +66,13 @@ export class Authenticator {
       }
       return { request: parseRequest(value), key: null };
     }
-    return this.#admitSigned(record);
+    return this.#admitSigned(record, settings);
   }
 
   /** Checks that `key` may run `op` (per-key permissions in server.yml); throws FORBIDDEN. */
-  authorize(key: string | null, op: string): void {
+  authorize(key: string | null, op: string, settings: ServerConfig): void {
     if (key === null) return;
-    const allowed = this.#settings().permissions.get(key);
+    const allowed = settings.permissions.get(key);
     if (allowed && !allowed.includes(op)) {
       throw new SupervisorError(
         "FORBIDDEN",
@@ -78,13 +81,12 @@ export class Authenticator {
     }
   }
 
-  #admitSigned(record: Record<string, unknown>): Admitted {
+  #admitSigned(record: Record<string, unknown>, settings: ServerConfig): Admitted {
     const envelope = parseEnvelope(record);
-    const settings = this.#settings();
     const publicKey = this.#keys.find(envelope.key, settings.pubKeysPath);
     const data = new TextEncoder().encode(envelope.signed);
     const sig = decodeBase64(envelope.sig);
-    if (!sig || !verifySignature(publicKey, envelope.alg, data, sig)) {
+    if (!sig || !verifySignature(publicKey, { alg: envelope.alg, data, sig })) {
       throw new SupervisorError(
         "BAD_SIGNATURE",
         `Refused: the signature does not match key "${envelope.key}" (alg ${envelope.alg})`,
@@ -112,7 +114,7 @@ export class Authenticator {
         `a signed request needs "nonce", a random string of 8 to ${MAX_NONCE_LENGTH} characters`,
       );
     }
-    const now = this.#now();
+    const now = this.#clock.now();
     const skew = now - ts;
     if (Math.abs(skew) > settings.signWindowMs) {
       throw new SupervisorError(

@@ -142,10 +142,9 @@ export function parseEnvelope(record: Record<string, unknown>): SignedEnvelope {
 /** Whether `sig` over `data` verifies with `publicKey` under `alg`; false on any mismatch. */
 export function verifySignature(
   publicKey: KeyObject,
-  alg: SignatureAlg,
-  data: Uint8Array,
-  sig: Uint8Array,
+  signed: { readonly alg: SignatureAlg; readonly data: Uint8Array; readonly sig: Uint8Array },
 ): boolean {
+  const { alg, data, sig } = signed;
   const type = publicKey.asymmetricKeyType;
   try {
     if (alg === "ed25519") return type === "ed25519" && verify(null, data, publicKey, sig);

@@ -8,6 +8,8 @@
  *
  * @module
  */
+import { fileSource } from "./config_source.ts";
+import type { ConfigSource } from "./config_source.ts";
 
 interface Entry<T> {
   readonly text: string;
@@ -19,15 +21,20 @@ export class ParsedFileCache<T> {
   readonly #entries = new Map<string, Entry<T>>();
   readonly #parse: (path: string, text: string) => T;
   readonly #limit: number;
+  readonly #source: ConfigSource;
 
-  constructor(parse: (path: string, text: string) => T, limit = 4096) {
+  constructor(
+    parse: (path: string, text: string) => T,
+    options: { readonly limit?: number; readonly source?: ConfigSource } = {},
+  ) {
     this.#parse = parse;
-    this.#limit = limit;
+    this.#limit = options.limit ?? 4096;
+    this.#source = options.source ?? fileSource;
   }
 
   /** The parsed content of `path`, parsed again only when its text changed. */
   read(path: string): T {
-    const text = Deno.readTextFileSync(path);
+    const text = this.#source.readText(path);
     const cached = this.#entries.get(path);
     if (cached && cached.text === text) {
       if (cached.result.ok) return cached.result.value;

@@ -162,7 +162,7 @@ Deno.test("a missing file throws NotFound and is not cached", async () => {
 Deno.test("the cache stays within its limit and still answers correctly", async () => {
   await withTempDir((dir) => {
     const { parse, calls } = countingParser();
-    const cache = new ParsedFileCache(parse, 2);
+    const cache = new ParsedFileCache(parse, { limit: 2 });
     const paths = ["a", "b", "c"].map((n) => join(dir, `${n}.yml`));
     for (const path of paths) Deno.writeTextFileSync(path, path);
     for (const path of paths) assert.equal(cache.read(path), path.toUpperCase());

@@ -8,6 +8,8 @@
  * @module
  */
 import { join } from "node:path";
+import { fileSource } from "./config_source.ts";
+import type { ConfigSource, SourceEntry } from "./config_source.ts";
 import { errorMessage, SupervisorError } from "../errors.ts";
 import { childNameOf } from "./child_config.ts";
 import { nameProblem } from "./names.ts";
@@ -49,13 +51,16 @@ export function duplicateMessage(name: string, paths: readonly string[]): string
 }
 
 /** Lists every child file of the loadpaths, sorted by name. */
-export function scanLoadpaths(loadpaths: readonly string[]): Catalog {
+export function scanLoadpaths(
+  loadpaths: readonly string[],
+  source: ConfigSource = fileSource,
+): Catalog {
   const found = new Map<string, string[]>();
   const problems: CatalogProblem[] = [];
   for (const dir of loadpaths) {
-    let entries: Deno.DirEntry[];
+    let entries: SourceEntry[];
     try {
-      entries = [...Deno.readDirSync(dir)];
+      entries = source.list(dir);
     } catch (error) {
       const reason = error instanceof Deno.errors.NotFound ? "does not exist" : errorMessage(error);
       problems.push({ kind: "loadpath", message: `loadpath "${dir}" cannot be read: ${reason}` });
@@ -88,16 +93,16 @@ export function scanLoadpaths(loadpaths: readonly string[]): Catalog {
  * The one file defining child `name`. Throws NOT_FOUND when no loadpath has it and
  * CONFIG_INVALID when several do.
  */
-export function findChildFile(loadpaths: readonly string[], name: string): string {
+export function findChildFile(
+  loadpaths: readonly string[],
+  name: string,
+  source: ConfigSource = fileSource,
+): string {
   const paths: string[] = [];
   for (const dir of loadpaths) {
     for (const ext of CHILD_EXTENSIONS) {
       const path = join(dir, name + ext);
-      try {
-        if (Deno.statSync(path).isFile) paths.push(path);
-      } catch {
-        // not in this loadpath
-      }
+      if (source.isFile(path)) paths.push(path);
     }
   }
   if (paths.length === 0) {

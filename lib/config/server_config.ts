@@ -235,17 +235,6 @@ function parseLimits(check: Checker, value: unknown): ServerLimits {
   };
 }
 
-/** Reads and validates server.yml at `path`; a missing or unreadable file is a ConfigError. */
-export function loadServerConfig(path: string): ServerConfig {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (error) {
-    throw unreadable(path, error);
-  }
-  return parseServerConfig(path, text);
-}
-
 /** A ConfigError for a file that could not be read at all. */
 export function unreadable(path: string, error: unknown): ConfigError {
   const reason = error instanceof Deno.errors.NotFound

@@ -1,15 +1,21 @@
 /**
- * The configuration as the server sees it at each operation: server.yml and the child files,
- * re-read every time (unchanged files are not parsed again).
+ * The configuration as the server sees it: server.yml and the child files, re-read at every
+ * request (unchanged files are not parsed again), and read at most once within one request
+ * through a {@link ConfigSnapshot}.
  *
  * Owns: turning config failures into {@link SupervisorError}s with code CONFIG_INVALID, so
- * every operation reports them the same way. Does not own: parsing (the config modules do).
+ * every operation reports them the same way; the last good reading of server.yml, so keys and
+ * permissions do not vanish on a typo. Does not own: parsing (the config modules do).
  *
  * @module
  */
 import { ConfigError, errorMessage, SupervisorError } from "../errors.ts";
+import type { Clock } from "../process/clock.ts";
+import { realClock } from "../process/clock.ts";
 import { parseChildConfig } from "./child_config.ts";
 import type { ChildConfig } from "./child_config.ts";
+import { fileSource } from "./config_source.ts";
+import type { ConfigSource } from "./config_source.ts";
 import { ParsedFileCache } from "./file_cache.ts";
 import { findChildFile, scanLoadpaths } from "./loadpaths.ts";
 import type { Catalog } from "./loadpaths.ts";
@@ -20,48 +26,75 @@ import type { ServerConfig } from "./server_config.ts";
 /** How old a directory's last change must be before its listing is reused. */
 const SETTLE_MS = 1000;
 
-/** Reads server.yml and child configs on demand, with a stat-validated cache. */
+/** What a store reads from. */
+export interface ConfigStoreOptions {
+  readonly source?: ConfigSource;
+  readonly clock?: Clock;
+}
+
+/** Reads server.yml and child configs on demand, with a text-validated cache. */
 export class ConfigStore {
   readonly serverPath: string;
-  readonly #servers = new ParsedFileCache(parseServerConfig, 4);
-  readonly #children = new ParsedFileCache(parseChildConfig);
+  readonly #source: ConfigSource;
+  readonly #clock: Clock;
+  readonly #servers: ParsedFileCache<ServerConfig>;
+  readonly #children: ParsedFileCache<ChildConfig>;
   #catalog: { readonly key: string; readonly value: Catalog } | undefined;
+  #lastGood: ServerConfig | undefined;
 
-  constructor(serverPath: string) {
+  constructor(serverPath: string, options: ConfigStoreOptions = {}) {
     this.serverPath = serverPath;
+    this.#source = options.source ?? fileSource;
+    this.#clock = options.clock ?? realClock;
+    this.#servers = new ParsedFileCache(parseServerConfig, { limit: 4, source: this.#source });
+    this.#children = new ParsedFileCache(parseChildConfig, { source: this.#source });
+  }
+
+  /** A view of the configuration for one request: each file is read at most once in it. */
+  snapshot(): ConfigSnapshot {
+    return new ConfigSnapshot(this);
   }
 
   /** server.yml as it is now; a ConfigError when it cannot be read or is invalid. */
   serverConfig(): ServerConfig {
+    let config: ServerConfig;
     try {
-      return this.#servers.read(this.serverPath);
+      config = this.#servers.read(this.serverPath);
     } catch (error) {
       if (error instanceof ConfigError) throw error;
       throw unreadable(this.serverPath, error);
     }
+    this.#lastGood = config;
+    return config;
+  }
+
+  /** server.yml as it is now, or the last good reading when it is broken now. */
+  settings(): ServerConfig | undefined {
+    try {
+      return this.serverConfig();
+    } catch {
+      return this.#lastGood;
+    }
   }
 
   /**
-   * Every child file in the loadpaths now. The listing is reused while no loadpath directory
-   * has changed: each directory's modification time is compared, and a directory changed less
-   * than {@link SETTLE_MS} ago is always listed again (timestamps are coarse).
+   * Every child file in the loadpaths of `server`. The listing is reused while no loadpath
+   * directory has changed: each directory's modification time is compared, and a directory
+   * changed less than {@link SETTLE_MS} ago is always listed again (timestamps are coarse).
    */
-  catalog(): Catalog {
-    const loadpaths = this.#server().loadpaths;
-    const now = Date.now();
+  catalog(server: ServerConfig = this.#server()): Catalog {
+    const loadpaths = server.loadpaths;
+    const now = this.#clock.now();
     const stamps = loadpaths.map((dir) => {
-      try {
-        const mtime = Deno.statSync(dir).mtime?.getTime() ?? now;
-        return now - mtime < SETTLE_MS ? "unsettled" : `${dir}@${mtime}`;
-      } catch {
-        return `${dir}@missing`;
-      }
+      const mtime = this.#source.modifiedAt(dir);
+      if (mtime === undefined) return `${dir}@missing`;
+      return now - mtime < SETTLE_MS ? "unsettled" : `${dir}@${mtime}`;
     });
     const key = stamps.join("\n");
     if (this.#catalog && this.#catalog.key === key && !stamps.includes("unsettled")) {
       return this.#catalog.value;
     }
-    const value = scanLoadpaths(loadpaths);
+    const value = scanLoadpaths(loadpaths, this.#source);
     this.#catalog = { key, value };
     return value;
   }
@@ -70,9 +103,9 @@ export class ConfigStore {
    * The config of child `name` as it is now. Throws SupervisorError: BAD_NAME or
    * RESERVED_NAME for a name no child can have, NOT_FOUND, or CONFIG_INVALID.
    */
-  childConfig(name: string): ChildConfig {
+  childConfig(name: string, server: ServerConfig = this.#server()): ChildConfig {
     assertChildName(name);
-    const path = findChildFile(this.#server().loadpaths, name);
+    const path = findChildFile(server.loadpaths, name, this.#source);
     return this.childConfigAt(name, path);
   }
 
@@ -90,15 +123,106 @@ export class ConfigStore {
     }
   }
 
-  #server(): ServerConfig {
+  /** server.yml, or CONFIG_INVALID. */
+  serverOrInvalid(): ServerConfig {
     try {
       return this.serverConfig();
     } catch (error) {
       throw new SupervisorError(
         "CONFIG_INVALID",
         `Server config is invalid:\n${errorMessage(error)}`,
-        { cause: error },
+        {
+          cause: error,
+        },
       );
+    }
+  }
+
+  #server(): ServerConfig {
+    return this.serverOrInvalid();
+  }
+}
+
+type Memo<T> = { readonly ok: true; readonly value: T } | {
+  readonly ok: false;
+  readonly error: unknown;
+};
+
+function remember<T>(read: () => T): Memo<T> {
+  try {
+    return { ok: true, value: read() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+function recall<T>(memo: Memo<T>): T {
+  if (memo.ok) return memo.value;
+  throw memo.error;
+}
+
+/**
+ * The configuration for one request, taken at its entry: server.yml, the catalog and each child
+ * file are read at most once, when first asked for, and the same answer (or error) is given
+ * every time after.
+ */
+export class ConfigSnapshot {
+  readonly #store: ConfigStore;
+  #server: Memo<ServerConfig> | undefined;
+  #settings: { value: ServerConfig | undefined } | undefined;
+  #catalog: Memo<Catalog> | undefined;
+  readonly #children = new Map<string, Memo<ChildConfig>>();
+
+  constructor(store: ConfigStore) {
+    this.#store = store;
+  }
+
+  /** The path of server.yml. */
+  get serverPath(): string {
+    return this.#store.serverPath;
+  }
+
+  /** server.yml; CONFIG_INVALID when it is broken. */
+  server(): ServerConfig {
+    this.#server ??= remember(() => this.#store.serverOrInvalid());
+    return recall(this.#server);
+  }
+
+  /**
+   * server.yml, or its last good reading when it is broken now (keys, permissions, audit);
+   * CONFIG_INVALID only when it was never read well.
+   */
+  settings(): ServerConfig {
+    if (this.#settings === undefined) {
+      const now = this.#server ?? remember(() => this.#store.serverOrInvalid());
+      this.#server = now;
+      this.#settings = { value: now.ok ? now.value : this.#store.settings() };
+    }
+    return this.#settings.value ?? this.server();
+  }
+
+  /** Every child file in the loadpaths. */
+  catalog(): Catalog {
+    this.#catalog ??= remember(() => this.#store.catalog(this.server()));
+    return recall(this.#catalog);
+  }
+
+  /** The config of child `name`; throws as {@link ConfigStore.childConfig} does. */
+  child(name: string): ChildConfig {
+    let memo = this.#children.get(name);
+    if (memo === undefined) {
+      memo = remember(() => this.#store.childConfig(name, this.server()));
+      this.#children.set(name, memo);
+    }
+    return recall(memo);
+  }
+
+  /** The config of child `name`, or `fallback` when it cannot be read now. */
+  childOr(name: string, fallback: ChildConfig | undefined): ChildConfig | undefined {
+    try {
+      return this.child(name);
+    } catch {
+      return fallback;
     }
   }
 }

@@ -12,16 +12,18 @@
 import type { ChildConfig } from "../config/child_config.ts";
 import { errorMessage, SupervisorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { ChildOutputs } from "./child_outputs.ts";
+import type { Terminal } from "./child_outputs.ts";
 import type { Clock } from "./clock.ts";
 import type { Follower } from "./log_bus.ts";
-import { ChildOutputs, newTaps } from "./output.ts";
-import type { OutputTaps, Terminal } from "./output.ts";
+import { newTaps } from "./output_taps.ts";
+import type { OutputTaps } from "./output_taps.ts";
 import type { GroupProbe } from "./process_group.ts";
 import { backoffDelay, shouldRestart } from "./restart_policy.ts";
 import { SerialQueue } from "./serial_queue.ts";
 import type { ExitStatus, SpawnedProcess, Spawner } from "./spawner.ts";
-import { Lifecycle, LIVE_STATES } from "./state.ts";
-import type { ChildState, StateEvent } from "./state.ts";
+import { Lifecycle } from "./state.ts";
+import type { ChildOp, ChildState, StateEvent } from "./state.ts";
 
 /** What a child needs from the world. */
 export interface ChildDeps {
@@ -76,6 +78,12 @@ export interface ChildStatus {
   /** When the next automatic start is due (in BACKOFF). */
   readonly nextAttemptAt: number | null;
 }
+
+/** What {@link Child.halt} did. */
+export type Halt =
+  | { readonly kind: "idle" }
+  | { readonly kind: "cancelled" }
+  | { readonly kind: "stopped"; readonly exit: ExitRecord };
 
 /** Exits kept per child. */
 export const HISTORY_LENGTH = 10;
@@ -132,7 +140,12 @@ export class Child {
 
   /** Whether a process of this child is alive (starting, running or being stopped). */
   get isLive(): boolean {
-    return LIVE_STATES.includes(this.#life.state);
+    return this.#life.isLive;
+  }
+
+  /** Whether the child's state allows `op` now (the lifecycle table decides). */
+  allows(op: ChildOp): boolean {
+    return this.#life.allows(op);
   }
 
   get pid(): number | null {
@@ -193,17 +206,24 @@ export class Child {
     try {
       return await this.#launch(config);
     } catch (error) {
-      this.#life.transition("FATAL", this.#deps.clock.now());
+      this.#life.apply("gave-up", this.#deps.clock.now());
       throw error;
     }
   }
 
-  /** Leaves BACKOFF for STOPPED, cancelling the pending restart. False when not in BACKOFF. */
-  cancelRestart(): boolean {
-    if (this.#life.state !== "BACKOFF") return false;
-    this.#cancelBackoff();
-    this.#life.transition("STOPPED", this.#deps.clock.now());
-    return true;
+  /**
+   * Brings the child to rest, whatever it is doing: a pending automatic restart is cancelled
+   * (`cancelled`), a live run is stopped (`stopped`, with its exit). `idle` when there was
+   * nothing to stop. Call only from inside the queue.
+   */
+  async halt(config: ChildConfig | undefined = this.#config): Promise<Halt> {
+    if (this.#life.state === "BACKOFF") {
+      this.#cancelBackoff();
+      this.#life.apply("cancel-restart", this.#deps.clock.now());
+      return { kind: "cancelled" };
+    }
+    if (!this.isLive) return { kind: "idle" };
+    return { kind: "stopped", exit: await this.terminate(config) };
   }
 
   /** Spawns with output wired first; on failure the state stays STARTING for the caller. */
@@ -211,7 +231,7 @@ export class Child {
     const { clock, spawner, terminal, logger } = this.#deps;
     this.#config = config;
     this.#error = undefined;
-    this.#life.transition("STARTING", clock.now());
+    this.#life.apply("spawn", clock.now());
     let outputs: ChildOutputs | undefined;
     let proc: SpawnedProcess;
     try {
@@ -251,13 +271,13 @@ export class Child {
     if (max !== undefined && this.#failures > max) {
       this.#error =
         `gave up after ${this.#failures} exits in a row without staying up ${config.startSeconds}s (max_restarts ${max})`;
-      this.#life.transition("FATAL", at);
+      this.#life.apply("gave-up", at);
       return;
     }
     const delay = backoffDelay(config.backoff, this.#failures, this.#deps.random ?? Math.random);
     const timer = new AbortController();
     this.#backoff = { at: at + delay, timer };
-    this.#life.transition("BACKOFF", at);
+    this.#life.apply("crashed", at);
     logger.info(`child "${this.name}": restart ${this.#failures} in a row in ${delay} ms`);
     clock.sleep(delay, timer.signal).then(
       () => this.enqueue(() => this.#retry(timer)),
@@ -294,7 +314,7 @@ export class Child {
     if (!run || !config) throw new Error(`Child "${this.name}" has no run to stop`);
     const { clock, logger } = this.#deps;
     const deadline = clock.now() + config.stopTimeoutMs;
-    this.#life.transition("STOPPING", clock.now());
+    this.#life.apply("stop", clock.now());
     run.timers.abort();
     run.proc.signalGroup(config.stopSignal);
     let exit = await this.#within(run.exited, config.stopTimeoutMs);
@@ -308,7 +328,7 @@ export class Child {
       exit = await run.exited;
     }
     await this.#clearGroup(run.proc, deadline);
-    this.#life.transition("STOPPED", clock.now());
+    this.#life.apply("stopped", clock.now());
     return exit;
   }
 
@@ -380,7 +400,7 @@ export class Child {
     if (!stopping) {
       logger.info(`child "${this.name}" (pid ${run.proc.pid}) exited: ${describeExit(exit)}`);
       if (shouldRestart(run.config.restart, exit)) this.#scheduleRestart(run.config, at);
-      else this.#life.transition("EXITED", at);
+      else this.#life.apply("exited", at);
       // What the leader left behind in its group is stopped like the child would have been.
       if (this.#deps.groupProbe(run.proc.pid) > 0) {
         run.proc.signalGroup(run.config.stopSignal);
@@ -396,7 +416,7 @@ export class Child {
     const promote = () => {
       if (this.#run === run && this.#life.state === "STARTING") {
         this.#failures = 0;
-        this.#life.transition("RUNNING", clock.now());
+        this.#life.apply("started", clock.now());
       }
     };
     if (run.config.startSeconds === 0) return promote();

@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseChildConfig } from "../config/child_config.ts";
 import type { ChildConfig } from "../config/child_config.ts";
-import { MemoryLogger } from "../log.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
+import { FakeSpawner, settle } from "../testing/fake_spawner.ts";
+import { MemoryLogger } from "../testing/memory_logger.ts";
 import { Child } from "./child.ts";
-import { FakeClock } from "./clock.ts";
-import { FakeSpawner, settle } from "./fake_spawner.ts";
 
 const dir = Deno.makeTempDirSync({ prefix: "child-restart-test-" });
 
@@ -127,12 +127,16 @@ Deno.test("cancelling a pending restart leaves the child STOPPED with no timer",
   const t = setup(LOOP);
   await t.start();
   await t.crash();
-  assert.equal(t.child.cancelRestart(), true);
+  assert.deepEqual(await t.child.halt(), { kind: "cancelled" });
   assert.equal(t.child.state, "STOPPED");
   assert.equal(t.clock.pending, 0);
   await t.advance(10_000);
   assert.equal(t.spawner.spawned.length, 1);
-  assert.equal(t.child.cancelRestart(), false, "only a BACKOFF child has a restart to cancel");
+  assert.deepEqual(
+    await t.child.halt(),
+    { kind: "idle" },
+    "only a BACKOFF child has a restart to cancel",
+  );
 });
 
 Deno.test("on-failure does not restart a child that exited 0, and restarts one that failed", async () => {

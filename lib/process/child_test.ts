@@ -3,11 +3,12 @@ import { join } from "node:path";
 import { parseChildConfig } from "../config/child_config.ts";
 import type { ChildConfig } from "../config/child_config.ts";
 import { SupervisorError } from "../errors.ts";
-import { MemoryLogger } from "../log.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
+import { MemoryLogger } from "../testing/memory_logger.ts";
 import { Child, describeExit, HISTORY_LENGTH } from "./child.ts";
 import type { ChildDeps } from "./child.ts";
-import { FakeClock } from "./clock.ts";
-import type { ByteSink, Terminal } from "./output.ts";
+import type { Terminal } from "./child_outputs.ts";
+import type { ByteSink } from "./sinks.ts";
 import type { ExitStatus, SpawnedProcess, Spawner, SpawnSpec } from "./spawner.ts";
 
 const encoder = new TextEncoder();

@@ -9,7 +9,8 @@
  */
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { SerialSink } from "../process/output.ts";
+import type { Clock } from "../process/clock.ts";
+import { SerialSink } from "../process/sinks.ts";
 
 /** One audited request. */
 export interface AuditEntry {
@@ -26,21 +27,27 @@ export interface AuditEntry {
 /** Appends audit entries to a file. */
 export class AuditLog {
   readonly #logger: Logger;
+  readonly #clock: Clock;
   #path: string | undefined;
   #file: Deno.FsFile | undefined;
   #sink: SerialSink | undefined;
   #failed = false;
 
-  constructor(logger: Logger) {
+  constructor(logger: Logger, clock: Clock) {
     this.#logger = logger;
+    this.#clock = clock;
   }
 
-  /** Appends `entry` to the file at `path` (nothing when `path` is undefined). */
-  async record(path: string | undefined, entry: AuditEntry): Promise<void> {
+  /**
+   * Appends `entry`, stamped with the time now, to the file at `path` (nothing when `path` is
+   * undefined).
+   */
+  async record(path: string | undefined, entry: Omit<AuditEntry, "time">): Promise<void> {
     if (path === undefined) return this.close();
+    const line: AuditEntry = { time: new Date(this.#clock.now()).toISOString(), ...entry };
     try {
       if (path !== this.#path || !this.#sink) this.#open(path);
-      await this.#sink!.write(new TextEncoder().encode(JSON.stringify(entry) + "\n"));
+      await this.#sink!.write(new TextEncoder().encode(JSON.stringify(line) + "\n"));
       this.#failed = false;
     } catch (error) {
       if (!this.#failed) {

@@ -10,13 +10,17 @@
  *
  * @module
  */
-import { errorMessage, LineTooLongError, SupervisorError } from "../errors.ts";
+import { deadline } from "../deadline.ts";
+import { DeadlineError, errorMessage, LineTooLongError, SupervisorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { writeAll } from "../process/sinks.ts";
+import type { Follower } from "../process/log_bus.ts";
 import { LineReader } from "../protocol/line_reader.ts";
 import { encodeResponse, errorResponse, requestIdOf } from "../protocol/messages.ts";
 import type { RequestId, Response } from "../protocol/messages.ts";
-import type { Follower } from "../process/log_bus.ts";
-import type { Outcome } from "./dispatch.ts";
+import { encodeFollowEvent } from "../protocol/payloads.ts";
+import type { FollowEvent } from "../protocol/payloads.ts";
+import type { Outcome } from "./outcome.ts";
 
 /** What the connection needs of a socket. */
 export interface Socket {
@@ -25,18 +29,28 @@ export interface Socket {
   close(): void;
 }
 
-/** How requests are served, by dialect. */
+/** How requests are served, by dialect, and what happens once an outcome was delivered. */
 export interface Handlers {
   /** Runs one decoded v2 line (any JSON value); never throws. */
   v2(value: unknown, peer: string): Promise<Outcome>;
-  /** Serves a legacy connection whose first bytes were `first`; says whether to shut down. */
-  legacy(first: Uint8Array, socket: Socket, peer: string): Promise<{ shutdown: boolean }>;
+  /** Serves a legacy connection whose first bytes were `first`; returns its outcome. */
+  legacy(first: Uint8Array, socket: Socket, peer: string): Promise<Outcome | undefined>;
+  /** Called once the response of `outcome` has been sent (a `kill` shuts the server down). */
+  delivered(outcome: Outcome): void;
 }
 
 /** Limits of one connection. */
 export interface ConnectionLimits {
   readonly maxRequestBytes: number;
   readonly readTimeoutMs: number;
+}
+
+/** What serving one connection needs. */
+export interface ConnectionContext {
+  readonly peer: string;
+  readonly handlers: Handlers;
+  readonly limits: ConnectionLimits;
+  readonly logger: Logger;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -70,22 +84,18 @@ export function decodeLine(line: Uint8Array): { value: unknown } | { error: Supe
   try {
     return { value: JSON.parse(text) };
   } catch (error) {
-    const reason = errorMessage(error);
-    return { error: new SupervisorError("BAD_JSON", `Request is not valid JSON: ${reason}`) };
+    return {
+      error: new SupervisorError("BAD_JSON", `Request is not valid JSON: ${errorMessage(error)}`),
+    };
   }
 }
 
 /**
- * Serves `socket` until the peer closes, breaks a rule, or a `kill` is answered. Returns
- * whether the server must shut down. Always closes the socket.
+ * Serves `socket` until the peer closes, breaks a rule, or a `kill` is answered; hands every
+ * outcome to `handlers.delivered` once its response is sent. Always closes the socket.
  */
-export async function serveConnection(
-  socket: Socket,
-  peer: string,
-  handlers: Handlers,
-  limits: ConnectionLimits,
-  logger: Logger,
-): Promise<{ shutdown: boolean }> {
+export async function serveConnection(socket: Socket, ctx: ConnectionContext): Promise<void> {
+  const { peer, handlers, limits, logger } = ctx;
   const send = (id: RequestId, response: Response) =>
     writeWithin(socket, encodeResponse({ ...response, id }), limits.readTimeoutMs);
   try {
@@ -93,32 +103,36 @@ export async function serveConnection(
     const first = new Uint8Array(Math.min(limits.maxRequestBytes + 1, 8 * 1024));
     let n: number | null;
     try {
-      n = await within(socket.read(first), limits.readTimeoutMs);
+      n = await deadline(socket.read(first), limits.readTimeoutMs);
     } catch (error) {
-      if (error instanceof ReadTimeout) {
+      if (error instanceof DeadlineError) {
         await send(null, errorResponse(null, timeoutError(limits)));
       }
-      return { shutdown: false };
+      return;
     }
-    if (n === null || n === 0) return { shutdown: false };
+    if (n === null || n === 0) return;
     const head = first.subarray(0, n);
-    if (!isV2Start(head[0]!)) return await handlers.legacy(head, socket, peer);
+    if (!isV2Start(head[0]!)) {
+      const outcome = await handlers.legacy(head, socket, peer);
+      if (outcome) handlers.delivered(outcome);
+      return;
+    }
 
     const reader = new LineReader(socket, limits.maxRequestBytes, head);
     let lastYield = performance.now();
     for (;;) {
       let line: Uint8Array | null;
       try {
-        line = await within(reader.next(), limits.readTimeoutMs);
+        line = await deadline(reader.next(), limits.readTimeoutMs);
       } catch (error) {
         if (error instanceof LineTooLongError) {
           await send(null, errorResponse(null, new SupervisorError("TOO_LARGE", error.message)));
-        } else if (error instanceof ReadTimeout) {
+        } else if (error instanceof DeadlineError) {
           await send(null, errorResponse(null, timeoutError(limits)));
         }
-        return { shutdown: false };
+        return;
       }
-      if (line === null) return { shutdown: false };
+      if (line === null) return;
       const decoded = decodeLine(line);
       if ("error" in decoded) {
         await send(null, errorResponse(null, decoded.error));
@@ -126,15 +140,18 @@ export async function serveConnection(
       }
       const outcome = await handlers.v2(decoded.value, peer);
       const id = outcome.response.id ?? requestIdOf(decoded.value);
-      if (outcome.follow) {
-        await send(id, outcome.response);
-        await streamFollow(socket, reader, id, outcome.follow, limits).finally(() =>
-          outcome.follow?.close()
-        );
-        return { shutdown: false };
-      }
       await send(id, outcome.response);
-      if (outcome.shutdown) return { shutdown: true };
+      switch (outcome.kind) {
+        case "stream":
+          await streamFollow(socket, { reader, id, follower: outcome.follow, limits })
+            .finally(() => outcome.follow.close());
+          return;
+        case "shutdown":
+          handlers.delivered(outcome);
+          return;
+        case "reply":
+          break;
+      }
       // Buffered requests are answered without a trip through the event loop; give other
       // connections their turn every few milliseconds so one pipelining client cannot hog it.
       if (performance.now() - lastYield > FAIRNESS_SLICE_MS) {
@@ -144,10 +161,7 @@ export async function serveConnection(
     }
   } catch (error) {
     // The peer went away or stopped reading; nothing to answer.
-    logger.info(
-      `connection from ${peer} closed: ${errorMessage(error)}`,
-    );
-    return { shutdown: false };
+    logger.info(`connection from ${peer} closed: ${errorMessage(error)}`);
   } finally {
     try {
       socket.close();
@@ -163,24 +177,25 @@ export async function serveConnection(
  */
 async function streamFollow(
   socket: Socket,
-  reader: LineReader,
-  id: RequestId,
-  follower: Follower,
-  limits: ConnectionLimits,
+  stream: {
+    readonly reader: LineReader;
+    readonly id: RequestId;
+    readonly follower: Follower;
+    readonly limits: ConnectionLimits;
+  },
 ): Promise<void> {
+  const { reader, id, follower, limits } = stream;
+  const emit = (event: FollowEvent) =>
+    writeWithin(socket, encodeFollowEvent(event) + "\n", limits.readTimeoutMs);
   void reader.next().catch(() => null).then(() => follower.close());
   for await (const item of follower) {
-    const event = "dropped" in item
-      ? { id, event: "dropped", data: { count: item.dropped } }
-      : { id, event: "line", data: { stream: item.stream, line: item.line } };
-    await writeWithin(socket, JSON.stringify(event) + "\n", limits.readTimeoutMs);
+    await emit(
+      "dropped" in item
+        ? { id, event: "dropped", data: { count: item.dropped } }
+        : { id, event: "line", data: { stream: item.stream, line: item.line } },
+    );
   }
-  await writeWithin(
-    socket,
-    JSON.stringify({ id, event: "end", data: {} }) + "\n",
-    limits.readTimeoutMs,
-  )
-    .catch(() => {});
+  await emit({ id, event: "end", data: {} }).catch(() => {});
 }
 
 function timeoutError(limits: ConnectionLimits): SupervisorError {
@@ -190,41 +205,10 @@ function timeoutError(limits: ConnectionLimits): SupervisorError {
   );
 }
 
-/** A read that did not complete in time. */
-export class ReadTimeout extends Error {
-  constructor() {
-    super("read timed out");
-    this.name = "ReadTimeout";
-  }
-}
-
-/** The value of `promise`, or ReadTimeout when it takes longer than `ms`. */
-export function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new ReadTimeout()), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
-
 /** Writes `text` in full, or throws when the peer does not take it within `ms`. */
 export function writeWithin(socket: Socket, text: string | Uint8Array, ms: number): Promise<void> {
   const bytes = typeof text === "string" ? encoder.encode(text) : text;
-  return within(
-    (async () => {
-      let offset = 0;
-      while (offset < bytes.length) offset += await socket.write(bytes.subarray(offset));
-    })(),
-    ms,
-  ).catch((error) => {
-    throw error instanceof ReadTimeout ? new Error("peer does not read its responses") : error;
+  return deadline(writeAll(socket, bytes), ms).catch((error) => {
+    throw error instanceof DeadlineError ? new Error("peer does not read its responses") : error;
   });
 }

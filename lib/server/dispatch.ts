@@ -1,62 +1,85 @@
 /**
- * From a decoded v2 request to a response: which supervisor operation runs, and what the
- * server does after replying (`kill` shuts it down).
+ * From an admitted v2 request to its outcome: which operation runs, with the request's config
+ * snapshot, and how its result is encoded for the wire.
  *
  * @module
  */
-import type { Request, Response } from "../protocol/messages.ts";
-import { errorResponse } from "../protocol/messages.ts";
+import type { ConfigSnapshot } from "../config/store.ts";
 import { SupervisorError } from "../errors.ts";
-import type { Follower } from "../process/log_bus.ts";
-import type { LogOptions, OpResult, Supervisor } from "./supervisor.ts";
+import type { Clock } from "../process/clock.ts";
+import { encodeResult, wireData } from "../protocol/payloads.ts";
+import { errorResponse } from "../protocol/messages.ts";
+import type { Request, Response } from "../protocol/messages.ts";
+import { readLog } from "./log_reader.ts";
+import type { LogOptions } from "./log_reader.ts";
+import type { Outcome } from "./outcome.ts";
+import type { OpResult } from "./results.ts";
+import { checkReport, infoReport } from "./status_report.ts";
+import type { ServerFacts } from "./status_report.ts";
+import type { Supervisor } from "./supervisor.ts";
 
-/** A response, and whether the server must shut down once it has been sent. */
-export interface Outcome {
-  readonly response: Response;
-  readonly shutdown: boolean;
-  /** Lines to stream after the response (`log --follow`), until the client goes away. */
-  readonly follow?: Follower;
+/** What operations run against. */
+export interface Operations {
+  readonly supervisor: Supervisor;
+  readonly facts: ServerFacts;
+  readonly clock: Clock;
 }
 
 /** Most lines `log` returns at once. */
 export const MAX_LOG_LINES = 10_000;
 
-/** Runs `request` against `supervisor`; never throws. */
-export async function dispatch(supervisor: Supervisor, request: Request): Promise<Outcome> {
+/** Runs `request` with the configuration of `snap`; never throws. */
+export async function dispatch(
+  ops: Operations,
+  request: Request,
+  snap: ConfigSnapshot,
+): Promise<Outcome> {
+  let result: OpResult;
   try {
-    const result = await run(supervisor, request);
-    const response: Response = result.data === undefined
-      ? { id: request.id, ok: true, message: result.message }
-      : { id: request.id, ok: true, message: result.message, data: result.data };
-    return result.follow
-      ? { response, shutdown: false, follow: result.follow }
-      : { response, shutdown: request.op === "kill" };
+    result = await run(ops, request, snap);
   } catch (error) {
-    return { response: errorResponse(request.id, error), shutdown: false };
+    return { kind: "reply", response: errorResponse(request.id, error) };
   }
+  const response: Response = {
+    id: request.id,
+    ok: true,
+    message: result.message,
+    data: wireData(encodeResult(result)),
+  };
+  if (result.kind === "log" && result.follow) {
+    return { kind: "stream", response, follow: result.follow, result };
+  }
+  if (result.kind === "kill") return { kind: "shutdown", response, result };
+  return { kind: "reply", response, result };
 }
 
-function run(supervisor: Supervisor, request: Request): Promise<OpResult> | OpResult {
+async function run(ops: Operations, request: Request, snap: ConfigSnapshot): Promise<OpResult> {
+  const { supervisor } = ops;
   const child = request.child ?? "";
+  const ctx = { snap };
   switch (request.op) {
     case "start":
-      return supervisor.start(child);
+      return await supervisor.start(child, ctx);
     case "stop":
-      return supervisor.stop(child);
+      return await supervisor.stop(child, ctx);
     case "restart":
-      return supervisor.restart(child);
+      return await supervisor.restart(child, ctx);
     case "trystart":
-      return supervisor.trystart(child);
+      return await supervisor.trystart(child, ctx);
     case "check":
-      return supervisor.check(request.child);
+      return checkReport(supervisor, snap, { name: request.child, now: ops.clock.now() });
     case "info":
-      return supervisor.info();
-    case "log":
-      return supervisor.log(child, logOptions(request.args));
+      return infoReport(supervisor, snap, { facts: ops.facts, now: ops.clock.now() });
+    case "log": {
+      const options = logOptions(request.args);
+      const target = supervisor.childFor(child, ctx);
+      return await readLog(target, snap.childOr(child, target.config), options);
+    }
     case "kill":
       return {
+        kind: "kill",
         message: "kill success: stopping every child, then the server",
-        data: { pid: Deno.pid },
+        pid: ops.facts.pid,
       };
   }
 }

@@ -10,6 +10,8 @@
  */
 import type { KeyStore } from "../auth/key_store.ts";
 import type { ServerConfig } from "../config/server_config.ts";
+import type { ConfigSnapshot } from "../config/store.ts";
+import { within } from "../deadline.ts";
 import {
   keyNameEnd,
   openLegacyBlock,
@@ -20,9 +22,10 @@ import { ENCRYPT_BANNER, LEGACY_HELP, legacyReply } from "../legacy/legacy_reply
 import { encodeResponse } from "../protocol/messages.ts";
 import type { Op, Request } from "../protocol/messages.ts";
 import { PROTOCOL_VERSION } from "../version.ts";
-import type { Outcome } from "./dispatch.ts";
-import { within, writeWithin } from "./connection.ts";
+import { writeWithin } from "./connection.ts";
 import type { Socket } from "./connection.ts";
+import type { Outcome } from "./outcome.ts";
+import type { Origin } from "./request_pipeline.ts";
 
 /** The largest request the original read in one go. */
 export const LEGACY_MAX_BYTES = 4196;
@@ -32,23 +35,32 @@ export interface LegacyContext {
   readonly encrypt: boolean;
   readonly readTimeoutMs: number;
   readonly keys: KeyStore;
-  settings(): ServerConfig | undefined;
-  run(request: Request, key: string | null, peer: string): Promise<Outcome>;
+  /** The configuration for this request, taken at its entry. */
+  snapshot(): ConfigSnapshot;
+  run(request: Request, origin: Origin, snap: ConfigSnapshot): Promise<Outcome>;
   /** Audits a request refused before it became an operation. */
-  refused(peer: string, key: string | null, code: string): Promise<void>;
-  repeatOf(child: string): { action: string; seconds: number } | undefined;
+  refused(origin: Origin, code: string, snap: ConfigSnapshot): Promise<void>;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** Serves one legacy request whose first bytes are `first`; closes the socket. */
+/**
+ * Serves one legacy request whose first bytes are `first`; returns its outcome once the reply
+ * was written (undefined when it was refused before becoming an operation).
+ */
 export async function serveLegacy(
-  first: Uint8Array,
   socket: Socket,
-  peer: string,
-  ctx: LegacyContext,
-): Promise<{ shutdown: boolean }> {
-  const settings = ctx.settings();
+  request: { readonly first: Uint8Array; readonly peer: string; readonly ctx: LegacyContext },
+): Promise<Outcome | undefined> {
+  const { first, peer, ctx } = request;
+  const snap = ctx.snapshot();
+  const origin = (key: string | null): Origin => ({ peer, dialect: "legacy", key });
+  let settings: ServerConfig | undefined;
+  try {
+    settings = snap.settings();
+  } catch {
+    settings = undefined;
+  }
   // Without an explicit `legacy`, it follows the encrypt mode the server started with (a
   // changed encrypt line in the file takes effect only at restart, and so does its default).
   const enabled = settings?.legacySetting ?? !ctx.encrypt;
@@ -61,23 +73,36 @@ export async function serveLegacy(
         "This server does not accept the supervisor-rs text protocol (legacy: off in server.yml); use supervisor-ts-client, which speaks protocol v2",
     });
     await writeWithin(socket, refusal, ctx.readTimeoutMs).catch(() => {});
-    await ctx.refused(peer, null, "LEGACY_DISABLED");
-    return { shutdown: false };
+    await ctx.refused(origin(null), "LEGACY_DISABLED", snap);
+    return undefined;
   }
-  const { reply, shutdown, refusal } = await answer(first, socket, peer, ctx, settings);
-  if (refusal) await ctx.refused(peer, refusal.key, refusal.code);
-  const text = ctx.encrypt ? `${ENCRYPT_BANNER}\n${reply}` : reply;
+  const answered = await answer(first, socket, { peer, ctx, settings, snap });
+  if (answered.refusal) {
+    await ctx.refused(origin(answered.refusal.key), answered.refusal.code, snap);
+  }
+  const text = ctx.encrypt ? `${ENCRYPT_BANNER}\n${answered.reply}` : answered.reply;
   await writeWithin(socket, text, ctx.readTimeoutMs).catch(() => {});
-  return { shutdown };
+  return answered.outcome;
+}
+
+/** The reply to one legacy request, and its outcome or why it was refused. */
+interface Answer {
+  readonly reply: string;
+  readonly outcome?: Outcome;
+  readonly refusal?: { readonly key: string | null; readonly code: string };
 }
 
 async function answer(
   first: Uint8Array,
   socket: Socket,
-  peer: string,
-  ctx: LegacyContext,
-  settings: ServerConfig,
-): Promise<{ reply: string; shutdown: boolean; refusal?: { key: string | null; code: string } }> {
+  request: {
+    readonly peer: string;
+    readonly ctx: LegacyContext;
+    readonly settings: ServerConfig;
+    readonly snap: ConfigSnapshot;
+  },
+): Promise<Answer> {
+  const { peer, ctx, settings, snap } = request;
   let text: string | undefined;
   let key: string | null = null;
   if (ctx.encrypt) {
@@ -85,7 +110,6 @@ async function answer(
     if (end <= 0) {
       return {
         reply: "Cannot parse encrypt data",
-        shutdown: false,
         refusal: { key: null, code: "SIGNATURE_REQUIRED" },
       };
     }
@@ -96,7 +120,6 @@ async function answer(
     } catch {
       return {
         reply: `Cannot find '${key}' file in keys path`,
-        shutdown: false,
         refusal: { key: key.slice(0, 128), code: "UNKNOWN_KEY" },
       };
     }
@@ -104,16 +127,17 @@ async function answer(
     if (blockBytes === undefined) {
       return {
         reply: "Cannot parse encrypt data",
-        shutdown: false,
         refusal: { key, code: "BAD_SIGNATURE" },
       };
     }
-    const bytes = await readAtLeast(socket, first, end + 1 + blockBytes, ctx.readTimeoutMs);
+    const bytes = await readAtLeast(socket, first, {
+      length: end + 1 + blockBytes,
+      ms: ctx.readTimeoutMs,
+    });
     text = openLegacyBlock(publicKey, bytes.subarray(end + 1, end + 1 + blockBytes));
     if (text === undefined) {
       return {
         reply: "Cannot parse encrypt data",
-        shutdown: false,
         refusal: { key, code: "BAD_SIGNATURE" },
       };
     }
@@ -126,49 +150,43 @@ async function answer(
   }
   const command = parseLegacyCommand(text);
   if (command.kind === "invalid") {
-    return { reply: command.reply, shutdown: false, refusal: { key, code: "UNKNOWN_OP" } };
+    return { reply: command.reply, refusal: { key, code: "UNKNOWN_OP" } };
   }
-  if (command.kind === "help") return { reply: LEGACY_HELP, shutdown: false };
-  const request: Request = {
+  if (command.kind === "help") return { reply: LEGACY_HELP };
+  const v2: Request = {
     v: PROTOCOL_VERSION,
     id: null,
     op: command.op,
     child: command.op === "check" ? undefined : command.child,
     args: {},
   };
-  const outcome = await ctx.run(request, key, peer);
+  const outcome = await ctx.run(v2, { peer, dialect: "legacy", key }, snap);
   const repeat = command.op === "start" && command.child && outcome.response.ok
-    ? ctx.repeatOf(command.child)
+    ? snap.childOr(command.child, undefined)?.repeat
     : undefined;
   return {
     reply: legacyReply(command.op as Op, command.child, outcome.response, repeat),
-    shutdown: outcome.shutdown,
+    outcome,
   };
 }
 
-/** `first` plus what the socket sends next, until `length` bytes, EOF or the timeout. */
+/** `first` plus what the socket sends next, until `length` bytes, EOF or `ms` have passed. */
 async function readAtLeast(
   socket: Socket,
   first: Uint8Array,
-  length: number,
-  ms: number,
+  limits: { readonly length: number; readonly ms: number },
 ): Promise<Uint8Array> {
-  const target = Math.min(length, LEGACY_MAX_BYTES);
+  const target = Math.min(limits.length, LEGACY_MAX_BYTES);
   const out = new Uint8Array(Math.max(target, first.length));
   out.set(first);
   let have = first.length;
-  const deadline = Date.now() + ms;
-  while (have < target) {
-    const left = deadline - Date.now();
-    if (left <= 0) break;
-    let n: number | null;
-    try {
-      n = await within(socket.read(out.subarray(have)), left);
-    } catch {
-      break;
+  const reading = (async () => {
+    while (have < target) {
+      const n = await socket.read(out.subarray(have));
+      if (n === null) return;
+      have += n;
     }
-    if (n === null) break;
-    have += n;
-  }
-  return out.subarray(0, have);
+  })();
+  await within(reading, limits.ms).catch(() => {});
+  return out.slice(0, have);
 }

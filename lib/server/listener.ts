@@ -66,11 +66,8 @@ export class ControlListener {
     return this.#connections.size;
   }
 
-  /**
-   * Accepts connections until {@link close}; calls `onShutdown` once when a request asks the
-   * server to stop (after its response was sent).
-   */
-  async serve(handlers: Handlers, onShutdown: () => void): Promise<void> {
+  /** Accepts connections until {@link close}, serving each with `handlers`. */
+  async serve(handlers: Handlers): Promise<void> {
     for (;;) {
       let conn: Deno.Conn;
       try {
@@ -88,11 +85,11 @@ export class ControlListener {
         conn.close();
         return;
       }
-      void this.#serveOne(conn, handlers, onShutdown);
+      void this.#serveOne(conn, handlers);
     }
   }
 
-  async #serveOne(conn: Deno.Conn, handlers: Handlers, onShutdown: () => void): Promise<void> {
+  async #serveOne(conn: Deno.Conn, handlers: Handlers): Promise<void> {
     const remote = conn.remoteAddr as Deno.NetAddr;
     const peer = formatAddress(remote.hostname, remote.port);
     if (this.#connections.size >= this.#options.maxConnections) {
@@ -110,8 +107,12 @@ export class ControlListener {
     }
     this.#connections.add(conn);
     try {
-      const { shutdown } = await serveConnection(conn, peer, handlers, this.#options, this.#logger);
-      if (shutdown) onShutdown();
+      await serveConnection(conn, {
+        peer,
+        handlers,
+        limits: this.#options,
+        logger: this.#logger,
+      });
     } finally {
       this.#connections.delete(conn);
     }

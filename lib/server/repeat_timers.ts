@@ -33,19 +33,20 @@ export class RepeatTimers {
    * Arms the timer of `name` for run number `run`, replacing any earlier one. When it fires,
    * `fire` is called only if `currentRun()` is still `run`.
    */
-  arm(
-    name: string,
-    run: number,
-    seconds: number,
-    currentRun: () => number,
-    fire: () => void,
-  ): void {
+  arm(timer: {
+    readonly name: string;
+    readonly run: number;
+    readonly seconds: number;
+    readonly currentRun: () => number;
+    readonly fire: () => void;
+  }): void {
+    const { name, run, seconds, currentRun, fire } = timer;
     this.cancel(name);
-    const timer = new AbortController();
+    const abort = new AbortController();
     const at = this.#clock.now() + seconds * 1000;
-    const armed = { run, at, timer };
+    const armed = { run, at, timer: abort };
     this.#armed.set(name, armed);
-    this.#clock.sleep(seconds * 1000, timer.signal).then(() => {
+    this.#clock.sleep(seconds * 1000, abort.signal).then(() => {
       if (this.#armed.get(name) === armed) this.#armed.delete(name);
       if (currentRun() === run) fire();
     }, () => {});

@@ -1,130 +1,136 @@
 /**
- * The path of every request, whatever its dialect: admission (signature, window, replay),
- * permission, the operation itself, and the audit line.
+ * The path of every request, whatever its dialect: one config snapshot taken at the entry,
+ * admission (signature, window, replay), permission, the operation itself, and the audit line.
  *
  * @module
  */
 import type { Authenticator } from "../auth/authenticator.ts";
-import type { ServerConfig } from "../config/server_config.ts";
+import type { ConfigSnapshot, ConfigStore } from "../config/store.ts";
+import type { Logger } from "../log.ts";
 import { errorResponse, requestIdOf } from "../protocol/messages.ts";
 import type { Request } from "../protocol/messages.ts";
-import type { Logger } from "../log.ts";
 import type { AuditLog } from "./audit_log.ts";
 import { dispatch } from "./dispatch.ts";
-import type { Outcome } from "./dispatch.ts";
-import type { Supervisor } from "./supervisor.ts";
+import type { Operations } from "./dispatch.ts";
+import type { Outcome } from "./outcome.ts";
+
+/** What the pipeline is made of. */
+export interface PipelineParts {
+  readonly ops: Operations;
+  readonly auth: Authenticator;
+  readonly audit: AuditLog;
+  readonly store: ConfigStore;
+  readonly logger: Logger;
+}
+
+/** Who sent a request, and how. */
+export interface Origin {
+  readonly peer: string;
+  readonly dialect: "v2" | "legacy";
+  /** The key that signed it; null when unsigned. */
+  readonly key: string | null;
+}
+
+/** One line of the audit log, before its time and path are added. */
+interface AuditFacts extends Origin {
+  readonly op: string | null;
+  readonly child: string | null;
+  readonly ok: boolean;
+  readonly code: string | null;
+}
 
 /** Runs requests for the connections. */
 export class RequestPipeline {
-  readonly #supervisor: Supervisor;
-  readonly #auth: Authenticator;
-  readonly #audit: AuditLog;
-  readonly #settings: () => ServerConfig | undefined;
-  readonly #logger: Logger;
+  readonly #parts: PipelineParts;
 
-  constructor(
-    supervisor: Supervisor,
-    auth: Authenticator,
-    audit: AuditLog,
-    settings: () => ServerConfig | undefined,
-    logger: Logger,
-  ) {
-    this.#supervisor = supervisor;
-    this.#auth = auth;
-    this.#audit = audit;
-    this.#settings = settings;
-    this.#logger = logger;
+  constructor(parts: PipelineParts) {
+    this.#parts = parts;
+  }
+
+  /** The configuration for one request: take it at the request's entry and pass it down. */
+  snapshot(): ConfigSnapshot {
+    return this.#parts.store.snapshot();
   }
 
   /** A decoded v2 line: admitted, authorized, run and audited. Never throws. */
   async v2(value: unknown, peer: string): Promise<Outcome> {
-    let request: Request;
-    let key: string | null;
+    const snap = this.snapshot();
+    let admitted;
     try {
-      ({ request, key } = this.#auth.admit(value));
+      admitted = this.#parts.auth.admit(value, snap.settings());
     } catch (error) {
       const response = errorResponse(requestIdOf(value), error);
       const named = value !== null && typeof value === "object"
         ? (value as Record<string, unknown>).key
         : undefined;
-      const keyName = typeof named === "string" ? named.slice(0, 128) : null;
-      this.#logger.warn(`${peer}: refused: ${response.message}`);
-      await this.#record(peer, "v2", keyName, null, null, response.ok, response.code ?? null);
-      return { response, shutdown: false };
+      const key = typeof named === "string" ? named.slice(0, 128) : null;
+      this.#parts.logger.warn(`${peer}: refused: ${response.message}`);
+      await this.#record(snap, {
+        peer,
+        dialect: "v2",
+        key,
+        op: null,
+        child: null,
+        ok: response.ok,
+        code: response.code ?? null,
+      });
+      return { kind: "reply", response };
     }
-    return await this.run(request, key, peer, "v2");
+    return await this.run(admitted.request, { peer, dialect: "v2", key: admitted.key }, snap);
   }
 
   /** An admitted request: authorized, run and audited. Never throws. */
-  async run(
-    request: Request,
-    key: string | null,
-    peer: string,
-    dialect: "v2" | "legacy",
-  ): Promise<Outcome> {
+  async run(request: Request, origin: Origin, snap: ConfigSnapshot): Promise<Outcome> {
+    const { auth, logger, ops } = this.#parts;
     let outcome: Outcome;
     try {
-      this.#auth.authorize(key, request.op);
+      auth.authorize(origin.key, request.op, snap.settings());
       if (request.op !== "check" && request.op !== "info") {
-        const by = key === null ? "" : ` (key ${key})`;
-        this.#logger.info(`${peer}${by}: ${request.op}${request.child ? ` ${request.child}` : ""}`);
+        const by = origin.key === null ? "" : ` (key ${origin.key})`;
+        logger.info(
+          `${origin.peer}${by}: ${request.op}${request.child ? ` ${request.child}` : ""}`,
+        );
       }
-      outcome = await dispatch(this.#supervisor, request);
+      outcome = await dispatch(ops, request, snap);
     } catch (error) {
-      outcome = { response: errorResponse(request.id, error), shutdown: false };
+      outcome = { kind: "reply", response: errorResponse(request.id, error) };
       if (outcome.response.code === "FORBIDDEN") {
-        this.#logger.warn(`${peer}: refused: ${outcome.response.message}`);
+        logger.warn(`${origin.peer}: refused: ${outcome.response.message}`);
       }
     }
     const { response } = outcome;
-    await this.#record(
-      peer,
-      dialect,
-      key,
-      request.op,
-      request.child ?? null,
-      response.ok,
-      response.code ?? null,
-    );
+    await this.#record(snap, {
+      ...origin,
+      op: request.op,
+      child: request.child ?? null,
+      ok: response.ok,
+      code: response.code ?? null,
+    });
     return outcome;
   }
 
   /** Audits a request refused before it became an operation (the legacy dialect's refusals). */
-  async refused(
-    peer: string,
-    dialect: "v2" | "legacy",
-    key: string | null,
-    code: string,
-  ): Promise<void> {
-    this.#logger.warn(`${peer}: refused (${dialect}): ${code}`);
-    await this.#record(peer, dialect, key, null, null, false, code);
+  async refused(origin: Origin, code: string, snap: ConfigSnapshot): Promise<void> {
+    this.#parts.logger.warn(`${origin.peer}: refused (${origin.dialect}): ${code}`);
+    await this.#record(snap, { ...origin, op: null, child: null, ok: false, code });
   }
 
   /** Closes the audit log so the next line reopens it (SIGHUP). */
   reopenLogs(): void {
-    this.#audit.reopen();
+    this.#parts.audit.reopen();
   }
 
-  async #record(
-    peer: string,
-    dialect: "v2" | "legacy",
-    key: string | null,
-    op: string | null,
-    child: string | null,
-    ok: boolean,
-    code: string | null,
-  ): Promise<void> {
-    const path = this.#settings()?.auditLog;
+  async #record(snap: ConfigSnapshot, facts: AuditFacts): Promise<void> {
+    const path = snap.settings().auditLog;
     if (path === undefined) return;
-    await this.#audit.record(path, {
-      time: new Date().toISOString(),
-      peer,
-      dialect,
-      key,
-      op,
-      child,
-      ok,
-      code,
+    await this.#parts.audit.record(path, {
+      peer: facts.peer,
+      dialect: facts.dialect,
+      key: facts.key,
+      op: facts.op,
+      child: facts.child,
+      ok: facts.ok,
+      code: facts.code,
     });
   }
 }

@@ -13,9 +13,9 @@ import type { ServerConfig } from "../config/server_config.ts";
 import { describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ChildDeps } from "../process/child.ts";
+import type { Terminal } from "../process/child_outputs.ts";
 import { realClock } from "../process/clock.ts";
 import type { Clock } from "../process/clock.ts";
-import type { Terminal } from "../process/output.ts";
 import { defaultGroupProbe } from "../process/process_group.ts";
 import type { GroupProbe } from "../process/process_group.ts";
 import { denoSpawner } from "../process/spawner.ts";
@@ -26,6 +26,7 @@ import { AuditLog } from "./audit_log.ts";
 import { serveLegacy } from "./legacy_connection.ts";
 import type { LegacyContext } from "./legacy_connection.ts";
 import { RequestPipeline } from "./request_pipeline.ts";
+import type { Outcome } from "./outcome.ts";
 import { ControlListener, isLoopback } from "./listener.ts";
 import { describeConfigChanges } from "./reload.ts";
 import { planStartup } from "./startup.ts";
@@ -42,12 +43,11 @@ export interface ServerIo {
 
 /** A booted server. */
 export class Server {
-  readonly supervisor: Supervisor;
   readonly config: ServerConfig;
   readonly #store: ConfigStore;
+  readonly #supervisor: Supervisor;
   #lastConfig: ServerConfig;
-  #lastGood: ServerConfig;
-  readonly #keys = new KeyStore();
+  readonly #keys: KeyStore;
   readonly #pipeline: RequestPipeline;
   readonly #listener: ControlListener;
   readonly #logger: Logger;
@@ -55,32 +55,43 @@ export class Server {
   #resolveDone!: () => void;
   readonly #done = new Promise<void>((resolve) => (this.#resolveDone = resolve));
 
-  private constructor(
-    supervisor: Supervisor,
-    store: ConfigStore,
-    config: ServerConfig,
-    listener: ControlListener,
-    logger: Logger,
-  ) {
-    this.supervisor = supervisor;
+  private constructor(parts: {
+    readonly supervisor: Supervisor;
+    readonly store: ConfigStore;
+    readonly config: ServerConfig;
+    readonly listener: ControlListener;
+    readonly logger: Logger;
+    readonly clock: Clock;
+  }) {
+    const { supervisor, store, config, listener, logger, clock } = parts;
+    this.#supervisor = supervisor;
     this.#store = store;
     this.config = config;
     this.#lastConfig = config;
-    this.#lastGood = config;
-    const auth = new Authenticator(
-      config.encrypt,
-      () => this.#settingsNow() ?? config,
-      config.limits.maxNonces,
-    );
-    this.#pipeline = new RequestPipeline(
-      supervisor,
-      auth,
-      new AuditLog(logger),
-      () => this.#settingsNow(),
-      logger,
-    );
+    this.#keys = new KeyStore();
     this.#listener = listener;
     this.#logger = logger;
+    this.#pipeline = new RequestPipeline({
+      ops: {
+        supervisor,
+        clock,
+        facts: {
+          pid: Deno.pid,
+          startedAt: clock.now(),
+          listen: () => listener.address,
+          encrypt: config.encrypt,
+        },
+      },
+      auth: new Authenticator({
+        encrypt: config.encrypt,
+        maxNonces: config.limits.maxNonces,
+        keys: this.#keys,
+        clock,
+      }),
+      audit: new AuditLog(logger, clock),
+      store,
+      logger,
+    });
   }
 
   /**
@@ -88,12 +99,13 @@ export class Server {
    * the startup children. Throws a ConfigError or the bind error; nothing is left running then.
    */
   static async boot(configPath: string, io: ServerIo): Promise<Server> {
-    const store = new ConfigStore(resolve(configPath));
+    const clock = io.clock ?? realClock;
+    const store = new ConfigStore(resolve(configPath), { clock });
     const config = store.serverConfig();
     const plan = planStartup(store, config);
     const deps: ChildDeps = {
       spawner: io.spawner ?? denoSpawner,
-      clock: io.clock ?? realClock,
+      clock,
       terminal: io.terminal,
       logger: io.logger,
       groupProbe: io.groupProbe ?? defaultGroupProbe(),
@@ -103,13 +115,8 @@ export class Server {
       port: config.listenerPort,
       ...config.limits,
     }, io.logger);
-    const supervisor = new Supervisor(store, deps, {
-      pid: Deno.pid,
-      startedAt: deps.clock.now(),
-      listen: () => listener.address,
-      encrypt: config.encrypt,
-    });
-    const server = new Server(supervisor, store, config, listener, io.logger);
+    const supervisor = new Supervisor(store, deps);
+    const server = new Server({ supervisor, store, config, listener, logger: io.logger, clock });
     if (!config.encrypt && !isLoopback(config.listenerAddr)) {
       io.logger.warn(
         `listening on ${listener.address}, beyond loopback, with encrypt off: anyone who can reach this port can start, stop and kill children. Set listener_addr: 127.0.0.1, or encrypt: on`,
@@ -121,7 +128,10 @@ export class Server {
       );
     }
     for (const warning of plan.warnings) io.logger.warn(warning);
-    const results = await Promise.allSettled(plan.names.map((name) => supervisor.start(name)));
+    const snap = store.snapshot();
+    const results = await Promise.allSettled(
+      plan.names.map((name) => supervisor.start(name, { snap })),
+    );
     results.forEach((result, i) => {
       if (result.status === "rejected") {
         io.logger.error(`startup: ${describeError(result.reason)}`);
@@ -140,7 +150,7 @@ export class Server {
    */
   async reload(): Promise<string[]> {
     this.#pipeline.reopenLogs();
-    await this.supervisor.reopenLogs();
+    await this.#supervisor.reopenLogs();
     const next = this.#store.serverConfig();
     const changes = describeConfigChanges(this.#lastConfig, next);
     this.#lastConfig = next;
@@ -163,35 +173,21 @@ export class Server {
       encrypt: this.config.encrypt,
       readTimeoutMs: this.config.limits.readTimeoutMs,
       keys: this.#keys,
-      settings: () => this.#settingsNow(),
-      run: (request, key, peer) => pipeline.run(request, key, peer, "legacy"),
-      refused: (peer, key, code) => pipeline.refused(peer, "legacy", key, code),
-      repeatOf: (child) => {
-        try {
-          return this.#store.childConfig(child).repeat;
-        } catch {
-          return undefined;
-        }
-      },
+      snapshot: () => pipeline.snapshot(),
+      run: (request, origin, snap) => pipeline.run(request, origin, snap),
+      refused: (origin, code, snap) => pipeline.refused(origin, code, snap),
     };
-    void this.#listener.serve(
-      {
-        v2: (value, peer) => pipeline.v2(value, peer),
-        legacy: (first, socket, peer) => serveLegacy(first, socket, peer, legacy),
-      },
-      () => void this.shutdown("kill requested by a client"),
-    );
+    void this.#listener.serve({
+      v2: (value, peer) => pipeline.v2(value, peer),
+      legacy: (first, socket, peer) => serveLegacy(socket, { first, peer, ctx: legacy }),
+      delivered: (outcome) => this.#delivered(outcome),
+    });
     await this.#done;
   }
 
-  /** server.yml as it is now, or the last good reading when it is broken. */
-  #settingsNow(): ServerConfig | undefined {
-    try {
-      this.#lastGood = this.#store.serverConfig();
-    } catch {
-      // keep the last good reading: keys and permissions must not vanish on a typo
-    }
-    return this.#lastGood;
+  /** What happens once a request's response has been sent: `kill` shuts the server down. */
+  #delivered(outcome: Outcome): void {
+    if (outcome.kind === "shutdown") void this.shutdown("kill requested by a client");
   }
 
   /** Stops accepting, stops every child gracefully, then lets {@link serve} return. */
@@ -199,7 +195,7 @@ export class Server {
     this.#stopped ??= (async () => {
       this.#logger.info(`shutting down (${reason}): stopping every child`);
       this.#listener.close();
-      await this.supervisor.shutdown();
+      await this.#supervisor.shutdown();
       this.#logger.info("all children stopped; bye");
       this.#resolveDone();
     })();

@@ -2,9 +2,13 @@
  * A Spawner for unit tests: processes that exist only in memory, exit when told to, and
  * record the signals sent to their group.
  *
+ * Owns: fake processes, their pids, pipes and exits, and `settle` to let their callbacks run.
+ * Does not own: the Spawner seam itself (see `lib/process/spawner.ts`) or time (see
+ * `fake_clock.ts`).
+ *
  * @module
  */
-import type { ExitStatus, SpawnedProcess, Spawner, SpawnSpec } from "./spawner.ts";
+import type { ExitStatus, SpawnedProcess, Spawner, SpawnSpec } from "../process/spawner.ts";
 
 /** One fake process. */
 export class FakeProcess implements SpawnedProcess {

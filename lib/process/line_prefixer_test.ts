@@ -1,6 +1,10 @@
+/**
+ * Tests of LinePrefixer: lines prefixed one by one, however the stream is chunked.
+ *
+ * @module
+ */
 import assert from "node:assert/strict";
-import { LinePrefixer, SerialSink, writeAll } from "./output.ts";
-import type { RawWriter } from "./output.ts";
+import { LinePrefixer } from "./line_prefixer.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -11,30 +15,6 @@ function bytes(text: string): Uint8Array {
 
 function text(data: Uint8Array | null): string | null {
   return data === null ? null : decoder.decode(data);
-}
-
-/** A writer that takes at most `max` bytes per call and yields between calls. */
-class SlowWriter implements RawWriter {
-  readonly received: number[] = [];
-  readonly calls: number[] = [];
-  readonly #max: number;
-
-  constructor(max: number) {
-    this.#max = max;
-  }
-
-  async write(data: Uint8Array): Promise<number> {
-    await Promise.resolve();
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    const n = Math.min(this.#max, data.length);
-    this.received.push(...data.subarray(0, n));
-    this.calls.push(n);
-    return n;
-  }
-
-  get text(): string {
-    return decoder.decode(Uint8Array.from(this.received));
-  }
 }
 
 Deno.test("complete lines are prefixed one by one", () => {
@@ -122,46 +102,4 @@ Deno.test("pushed chunks are not kept by reference once a partial line is stored
   prefixer.push(chunk);
   chunk.fill(0x21); // the caller reuses its buffer
   assert.equal(text(prefixer.push(bytes("\n"))), "p abc\n");
-});
-
-Deno.test("writeAll keeps writing until every byte is taken", async () => {
-  const writer = new SlowWriter(3);
-  await writeAll(writer, bytes("0123456789"));
-  assert.equal(writer.text, "0123456789");
-  assert.deepEqual(writer.calls, [3, 3, 3, 1]);
-});
-
-Deno.test("a SerialSink never interleaves concurrent writes", async () => {
-  const writer = new SlowWriter(3);
-  const sink = new SerialSink(writer);
-  const messages = ["AAAAAAAAAA", "BBBBBBB", "CCCCCCCCCCCCC", "DD"];
-  await Promise.all(messages.map((m) => sink.write(bytes(m))));
-  assert.equal(writer.text, messages.join(""));
-});
-
-Deno.test("a SerialSink write resolves only once its bytes are all written", async () => {
-  const writer = new SlowWriter(2);
-  const sink = new SerialSink(writer);
-  await sink.write(bytes("12345"));
-  assert.equal(writer.text, "12345");
-});
-
-Deno.test("a failed write rejects its caller and the next write still goes through", async () => {
-  let fail = true;
-  const received: string[] = [];
-  const sink = new SerialSink({
-    write(data: Uint8Array) {
-      if (fail) {
-        fail = false;
-        return Promise.reject(new Error("disk full"));
-      }
-      received.push(decoder.decode(data));
-      return Promise.resolve(data.length);
-    },
-  });
-  const first = sink.write(bytes("lost"));
-  const second = sink.write(bytes("kept"));
-  await assert.rejects(first, { message: "disk full" });
-  await second;
-  assert.deepEqual(received, ["kept"]);
 });

@@ -1,0 +1,46 @@
+/**
+ * Waiting with a bound: the one helper every read, write and wait with a time limit goes
+ * through, on the real clock or an injected one.
+ *
+ * @module
+ */
+import { DeadlineError } from "./errors.ts";
+import { realClock } from "./process/clock.ts";
+import type { Clock } from "./process/clock.ts";
+
+/**
+ * The value of `promise`, or a {@link DeadlineError} when it has not settled within `ms`. The
+ * timer is cancelled as soon as `promise` settles; `promise` itself is not cancelled.
+ */
+export function deadline<T>(
+  promise: Promise<T>,
+  ms: number,
+  options: { readonly clock?: Clock; readonly what?: string } = {},
+): Promise<T> {
+  const clock = options.clock ?? realClock;
+  const timer = new AbortController();
+  const expired = clock.sleep(ms, timer.signal).then(
+    (): never => {
+      throw new DeadlineError(ms, options.what);
+    },
+    (): never => {
+      throw new DeadlineError(ms, options.what);
+    },
+  );
+  expired.catch(() => {});
+  return Promise.race([promise, expired]).finally(() => timer.abort());
+}
+
+/** The value of `promise` if it settles within `ms`, else undefined. */
+export async function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  clock: Clock = realClock,
+): Promise<T | undefined> {
+  try {
+    return await deadline(promise, ms, { clock });
+  } catch (error) {
+    if (error instanceof DeadlineError) return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,416 @@
+/**
+ * The `data` of every v2 response and the events that follow `log --follow`, as declared types:
+ * one encoder from the server's results (`lib/server/results.ts`) and one validating decoder
+ * for the client, side by side so the two can never drift apart.
+ *
+ * Owns: the field names and types on the wire (snake_case, times as ISO 8601 strings, durations
+ * in ms). Does not own: framing (`messages.ts`) or how a client shows the data.
+ *
+ * @module
+ */
+import type { ExitRecord } from "../process/child.ts";
+import { describeExit } from "../process/child.ts";
+import { CHILD_STATES } from "../process/state.ts";
+import type { ChildState } from "../process/state.ts";
+import type { ChildReport, HookReport, OpResult, ServerInfo } from "../server/results.ts";
+import { isErrorCode, WireFormatError } from "../errors.ts";
+import type { ErrorCode } from "../errors.ts";
+import { JsonReader } from "./json_reader.ts";
+import type { Op, RequestId } from "./messages.ts";
+
+// ---------------------------------------------------------------------------------------------
+// The shapes.
+
+/** One ended run of a child. */
+export interface ExitData {
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly at: string;
+  readonly ran_ms: number;
+  /** Whether the supervisor asked it to stop. */
+  readonly requested: boolean;
+  /** `exit code 3`, `signal SIGKILL`. */
+  readonly description: string;
+  /** The last lines of its stderr when it ended. */
+  readonly stderr_tail: readonly string[];
+}
+
+/** A child as `check` (and every operation on one child) reports it. */
+export interface ChildData {
+  readonly name: string;
+  readonly state: ChildState;
+  readonly since: string;
+  readonly pid: number | null;
+  readonly started_at: string | null;
+  readonly uptime_ms: number | null;
+  readonly restarts: number;
+  readonly last_exit: ExitData | null;
+  readonly history: readonly ExitData[];
+  readonly config_path: string | null;
+  readonly command: readonly string[] | null;
+  readonly error: string | null;
+  readonly failures: number;
+  readonly next_attempt_at: string | null;
+  readonly repeat_at: string | null;
+}
+
+/** What a prehook or posthook did. */
+export interface HookData {
+  readonly hook: string;
+  readonly ok: boolean;
+  readonly message: string;
+  readonly code?: ErrorCode;
+}
+
+/** start, restart, trystart. */
+export interface StartData {
+  readonly pid: number;
+  /** trystart only: whether a running child was restarted. */
+  readonly restarted?: boolean;
+  readonly child: ChildData;
+  readonly prehooks?: readonly HookData[];
+}
+
+/** stop NAME. */
+export interface StopData {
+  /** Null when only a pending restart was cancelled. */
+  readonly exit: ExitData | null;
+  readonly child: ChildData;
+  readonly posthooks?: readonly HookData[];
+}
+
+/** stop all. */
+export interface StopAllData {
+  readonly stopped: readonly string[];
+}
+
+/** check [NAME]. */
+export interface CheckData {
+  readonly children: readonly ChildData[];
+  readonly problems: readonly string[];
+}
+
+/** info. */
+export interface InfoData {
+  readonly version: string;
+  readonly pid: number;
+  readonly config_path: string;
+  readonly listen: string;
+  readonly encrypt: "on" | "off";
+  readonly mode: string;
+  readonly loadpaths: readonly string[];
+  readonly started_at: string;
+  readonly uptime_ms: number;
+  readonly running: readonly string[];
+  readonly counts: Readonly<Record<string, number>>;
+  readonly repeat_timers: number;
+  readonly problems: readonly string[];
+}
+
+/** log NAME. */
+export interface LogData {
+  readonly child: string;
+  readonly stream: "stdout" | "stderr";
+  readonly source: "file" | "memory";
+  readonly path: string | null;
+  readonly lines: readonly string[];
+}
+
+/** kill. */
+export interface KillData {
+  readonly pid: number;
+}
+
+/** The data of any successful response. */
+export type OpData =
+  | StartData
+  | StopData
+  | StopAllData
+  | CheckData
+  | InfoData
+  | LogData
+  | KillData;
+
+/** A line of `log --follow` after its response. */
+export type FollowEvent =
+  | { readonly id: RequestId; readonly event: "line"; readonly data: LogLineData }
+  | { readonly id: RequestId; readonly event: "dropped"; readonly data: { readonly count: number } }
+  | { readonly id: RequestId; readonly event: "end"; readonly data: Record<string, never> };
+
+/** One line of a child's output, as a follow event carries it. */
+export interface LogLineData {
+  readonly stream: "stdout" | "stderr";
+  readonly line: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoders (server side).
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : iso(ms);
+}
+
+/** An exit as the wire carries it. */
+export function encodeExit(exit: ExitRecord): ExitData {
+  return {
+    code: exit.code,
+    signal: exit.signal,
+    at: iso(exit.at),
+    ran_ms: exit.ranMs,
+    requested: exit.requested,
+    description: describeExit(exit),
+    stderr_tail: exit.stderrTail,
+  };
+}
+
+/** A child report as the wire carries it. */
+export function encodeChild(child: ChildReport): ChildData {
+  return {
+    name: child.name,
+    state: child.state,
+    since: iso(child.since),
+    pid: child.pid,
+    started_at: isoOrNull(child.startedAt),
+    uptime_ms: child.uptimeMs,
+    restarts: child.restarts,
+    last_exit: child.lastExit ? encodeExit(child.lastExit) : null,
+    history: child.history.map(encodeExit),
+    config_path: child.configPath,
+    command: child.command,
+    error: child.error,
+    failures: child.failures,
+    next_attempt_at: isoOrNull(child.nextAttemptAt),
+    repeat_at: isoOrNull(child.repeatAt),
+  };
+}
+
+function encodeHook(report: HookReport): HookData {
+  return report.code === undefined
+    ? { hook: report.hook, ok: report.ok, message: report.message }
+    : { hook: report.hook, ok: report.ok, message: report.message, code: report.code };
+}
+
+function encodeInfo(info: ServerInfo): InfoData {
+  return {
+    version: info.version,
+    pid: info.pid,
+    config_path: info.configPath,
+    listen: info.listen,
+    encrypt: info.encrypt ? "on" : "off",
+    mode: info.mode,
+    loadpaths: info.loadpaths,
+    started_at: iso(info.startedAt),
+    uptime_ms: info.uptimeMs,
+    running: info.running,
+    counts: info.counts as Record<string, number>,
+    repeat_timers: info.repeatTimers,
+    problems: info.problems,
+  };
+}
+
+/** The `data` of the response to a successful operation. */
+export function encodeResult(result: OpResult): OpData {
+  switch (result.kind) {
+    case "started": {
+      const base = result.restarted === undefined
+        ? { pid: result.pid, child: encodeChild(result.child) }
+        : { pid: result.pid, restarted: result.restarted, child: encodeChild(result.child) };
+      return result.prehooks.length === 0
+        ? base
+        : { ...base, prehooks: result.prehooks.map(encodeHook) };
+    }
+    case "stopped": {
+      const base = {
+        exit: result.exit ? encodeExit(result.exit) : null,
+        child: encodeChild(result.child),
+      };
+      return result.posthooks.length === 0
+        ? base
+        : { ...base, posthooks: result.posthooks.map(encodeHook) };
+    }
+    case "stopped-all":
+      return { stopped: result.stopped };
+    case "checked":
+      return { children: result.children.map(encodeChild), problems: result.problems };
+    case "info":
+      return encodeInfo(result.info);
+    case "log":
+      return { ...result.log };
+    case "kill":
+      return { pid: result.pid };
+  }
+}
+
+/** Declared data as the generic JSON object a {@link Response} carries. */
+export function wireData(data: OpData): Record<string, unknown> {
+  return data as unknown as Record<string, unknown>;
+}
+
+/** One follow event line (without the newline). */
+export function encodeFollowEvent(event: FollowEvent): string {
+  return JSON.stringify(event);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoders (client side): each checks every field it declares and throws WireFormatError.
+
+/** Reads an exit. */
+export function decodeExit(value: unknown, path = "exit"): ExitData {
+  const r = new JsonReader(value, path);
+  return {
+    code: r.numberOrNull("code"),
+    signal: r.stringOrNull("signal"),
+    at: r.string("at"),
+    ran_ms: r.number("ran_ms"),
+    requested: r.boolean("requested"),
+    description: r.string("description"),
+    stderr_tail: r.strings("stderr_tail"),
+  };
+}
+
+/** Reads a child. */
+export function decodeChild(value: unknown, path = "child"): ChildData {
+  const r = new JsonReader(value, path);
+  const lastExit = r.raw("last_exit");
+  return {
+    name: r.string("name"),
+    state: r.oneOf("state", CHILD_STATES),
+    since: r.string("since"),
+    pid: r.numberOrNull("pid"),
+    started_at: r.stringOrNull("started_at"),
+    uptime_ms: r.numberOrNull("uptime_ms"),
+    restarts: r.number("restarts"),
+    last_exit: lastExit === null ? null : decodeExit(lastExit, `${path}.last_exit`),
+    history: r.list("history", decodeExit),
+    config_path: r.stringOrNull("config_path"),
+    command: r.raw("command") === null ? null : r.strings("command"),
+    error: r.stringOrNull("error"),
+    failures: r.number("failures"),
+    next_attempt_at: r.stringOrNull("next_attempt_at"),
+    repeat_at: r.stringOrNull("repeat_at"),
+  };
+}
+
+function decodeHook(value: unknown, path: string): HookData {
+  const r = new JsonReader(value, path);
+  const base = { hook: r.string("hook"), ok: r.boolean("ok"), message: r.string("message") };
+  if (!r.has("code")) return base;
+  const code = r.raw("code");
+  if (!isErrorCode(code)) throw new WireFormatError(`${path}.code`, "an error code", code);
+  return { ...base, code };
+}
+
+/** Reads the data of start, restart and trystart. */
+export function decodeStartData(value: unknown): StartData {
+  const r = new JsonReader(value);
+  return {
+    pid: r.number("pid"),
+    ...(r.has("restarted") ? { restarted: r.boolean("restarted") } : {}),
+    child: decodeChild(r.raw("child"), "data.child"),
+    ...(r.has("prehooks") ? { prehooks: r.list("prehooks", decodeHook) } : {}),
+  };
+}
+
+/** Reads the data of stop NAME. */
+export function decodeStopData(value: unknown): StopData {
+  const r = new JsonReader(value);
+  const exit = r.raw("exit");
+  return {
+    exit: exit === null ? null : decodeExit(exit, "data.exit"),
+    child: decodeChild(r.raw("child"), "data.child"),
+    ...(r.has("posthooks") ? { posthooks: r.list("posthooks", decodeHook) } : {}),
+  };
+}
+
+/** Reads the data of stop all. */
+export function decodeStopAllData(value: unknown): StopAllData {
+  return { stopped: new JsonReader(value).strings("stopped") };
+}
+
+/** Reads the data of check. */
+export function decodeCheckData(value: unknown): CheckData {
+  const r = new JsonReader(value);
+  return { children: r.list("children", decodeChild), problems: r.strings("problems") };
+}
+
+/** Reads the data of info. */
+export function decodeInfoData(value: unknown): InfoData {
+  const r = new JsonReader(value);
+  return {
+    version: r.string("version"),
+    pid: r.number("pid"),
+    config_path: r.string("config_path"),
+    listen: r.string("listen"),
+    encrypt: r.oneOf("encrypt", ["on", "off"]),
+    mode: r.string("mode"),
+    loadpaths: r.strings("loadpaths"),
+    started_at: r.string("started_at"),
+    uptime_ms: r.number("uptime_ms"),
+    running: r.strings("running"),
+    counts: r.numbers("counts"),
+    repeat_timers: r.number("repeat_timers"),
+    problems: r.strings("problems"),
+  };
+}
+
+/** Reads the data of log. */
+export function decodeLogData(value: unknown): LogData {
+  const r = new JsonReader(value);
+  return {
+    child: r.string("child"),
+    stream: r.oneOf("stream", ["stdout", "stderr"]),
+    source: r.oneOf("source", ["file", "memory"]),
+    path: r.stringOrNull("path"),
+    lines: r.strings("lines"),
+  };
+}
+
+/** Reads the data of kill. */
+export function decodeKillData(value: unknown): KillData {
+  return { pid: new JsonReader(value).number("pid") };
+}
+
+/** Reads the data of a successful response to `op` on `child`. */
+export function decodeData(op: Op, child: string | undefined, value: unknown): OpData {
+  switch (op) {
+    case "start":
+    case "restart":
+    case "trystart":
+      return decodeStartData(value);
+    case "stop":
+      return child === "all" ? decodeStopAllData(value) : decodeStopData(value);
+    case "check":
+      return decodeCheckData(value);
+    case "info":
+      return decodeInfoData(value);
+    case "log":
+      return decodeLogData(value);
+    case "kill":
+      return decodeKillData(value);
+  }
+}
+
+/** Reads one event line after a `log --follow` response. */
+export function decodeFollowEvent(value: unknown): FollowEvent {
+  const r = new JsonReader(value, "event");
+  const id = r.raw("id");
+  const requestId = typeof id === "string" || typeof id === "number" ? id : null;
+  const kind = r.oneOf("event", ["line", "dropped", "end"]);
+  const data = r.object("data");
+  switch (kind) {
+    case "line":
+      return {
+        id: requestId,
+        event: "line",
+        data: { stream: data.oneOf("stream", ["stdout", "stderr"]), line: data.string("line") },
+      };
+    case "dropped":
+      return { id: requestId, event: "dropped", data: { count: data.number("count") } };
+    case "end":
+      return { id: requestId, event: "end", data: {} };
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * What the server's operations return: domain objects (numbers for times, records from the
+ * process layer), one variant per kind of answer. They become wire payloads only at the edge
+ * (`lib/protocol/payloads.ts`); the legacy dialect renders the same objects as the original's
+ * text.
+ *
+ * Owns: the shapes of results. Does not own: how they are computed or encoded.
+ *
+ * @module
+ */
+import type { ErrorCode } from "../errors.ts";
+import type { ChildStatus, ExitRecord } from "../process/child.ts";
+import type { Follower } from "../process/log_bus.ts";
+import type { ChildState } from "../process/state.ts";
+
+/** A child as `check` reports it: its status, and its pending repeat timer. */
+export interface ChildReport extends ChildStatus {
+  /** When the child's repeat timer fires, if one is pending (ms since the epoch). */
+  readonly repeatAt: number | null;
+}
+
+/** What a hook did. */
+export interface HookReport {
+  /** The hook as written in YAML: `start web`. */
+  readonly hook: string;
+  readonly ok: boolean;
+  readonly message: string;
+  readonly code?: ErrorCode;
+}
+
+/** Facts about the running server (`info`). */
+export interface ServerInfo {
+  readonly version: string;
+  readonly pid: number;
+  readonly configPath: string;
+  readonly listen: string;
+  readonly encrypt: boolean;
+  readonly mode: string;
+  readonly loadpaths: readonly string[];
+  readonly startedAt: number;
+  readonly uptimeMs: number;
+  readonly running: readonly string[];
+  readonly counts: Readonly<Partial<Record<ChildState, number>>>;
+  readonly repeatTimers: number;
+  readonly problems: readonly string[];
+}
+
+/** The lines `log` answers with, and where they came from. */
+export interface LogResult {
+  readonly child: string;
+  readonly stream: "stdout" | "stderr";
+  readonly source: "file" | "memory";
+  /** The output file read, for `file`. */
+  readonly path: string | null;
+  readonly lines: readonly string[];
+}
+
+/** A child was started (start, restart, trystart). */
+export interface Started {
+  readonly kind: "started";
+  readonly message: string;
+  readonly pid: number;
+  /** For trystart: whether a running child was restarted. */
+  readonly restarted?: boolean;
+  readonly child: ChildReport;
+  readonly prehooks: readonly HookReport[];
+}
+
+/** A child was stopped, or its pending restart cancelled (exit null). */
+export interface Stopped {
+  readonly kind: "stopped";
+  readonly message: string;
+  readonly exit: ExitRecord | null;
+  readonly child: ChildReport;
+  readonly posthooks: readonly HookReport[];
+}
+
+/** `stop all`: the children that were stopped. */
+export interface StoppedAll {
+  readonly kind: "stopped-all";
+  readonly message: string;
+  readonly stopped: readonly string[];
+}
+
+/** `check`: the children, and what is wrong with the configuration. */
+export interface Checked {
+  readonly kind: "checked";
+  readonly message: string;
+  readonly children: readonly ChildReport[];
+  readonly problems: readonly string[];
+}
+
+/** `info`. */
+export interface Informed {
+  readonly kind: "info";
+  readonly message: string;
+  readonly info: ServerInfo;
+}
+
+/** `log`: lines, and with `follow` the lines to come. */
+export interface Logged {
+  readonly kind: "log";
+  readonly message: string;
+  readonly log: LogResult;
+  readonly follow?: Follower;
+}
+
+/** `kill`: answered, then the server shuts down. */
+export interface Killed {
+  readonly kind: "kill";
+  readonly message: string;
+  readonly pid: number;
+}
+
+/** The result of any successful operation. */
+export type OpResult = Started | Stopped | StoppedAll | Checked | Informed | Logged | Killed;

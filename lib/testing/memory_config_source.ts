@@ -1,0 +1,54 @@
+/**
+ * A {@link ConfigSource} held in memory, for unit tests of the server's operations: files are
+ * set, changed and removed by path, and every change moves its directory's modification time.
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import type { ConfigSource, SourceEntry } from "../config/config_source.ts";
+
+/** Config files in memory. */
+export class MemoryConfigSource implements ConfigSource {
+  readonly #files = new Map<string, string>();
+  readonly #dirs = new Map<string, number>();
+  #tick = 0;
+
+  /** Creates or replaces the file at `path` (an absolute path). */
+  write(path: string, text: string): void {
+    this.#files.set(path, text);
+    this.#touch(dirname(path));
+  }
+
+  /** Removes the file at `path`. */
+  remove(path: string): void {
+    this.#files.delete(path);
+    this.#touch(dirname(path));
+  }
+
+  readText(path: string): string {
+    const text = this.#files.get(path);
+    if (text === undefined) throw new Deno.errors.NotFound(`No such file: ${path}`);
+    return text;
+  }
+
+  isFile(path: string): boolean {
+    return this.#files.has(path);
+  }
+
+  list(dir: string): SourceEntry[] {
+    if (!this.#dirs.has(dir)) throw new Deno.errors.NotFound(`No such directory: ${dir}`);
+    const prefix = dir.endsWith("/") ? dir : `${dir}/`;
+    return [...this.#files.keys()]
+      .filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes("/"))
+      .map((p) => ({ name: p.slice(prefix.length), isDirectory: false }));
+  }
+
+  modifiedAt(dir: string): number | undefined {
+    return this.#dirs.get(dir);
+  }
+
+  #touch(dir: string): void {
+    // Far in the past, so listings are reused until the next change; each change is distinct.
+    this.#dirs.set(dir, ++this.#tick);
+  }
+}
