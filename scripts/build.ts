@@ -8,12 +8,12 @@
  *
  * @module
  */
+import { UsageError } from "../lib/errors.ts";
 import { createHash } from "node:crypto";
 import { isAbsolute, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   BUILD_USAGE,
-  BuildUsageError,
   commandLine,
   DEFAULT_OUT_DIR,
   parseBuildArgs,
@@ -94,7 +94,7 @@ async function main(args: readonly string[]): Promise<number> {
   try {
     command = parseBuildArgs(args);
   } catch (error) {
-    if (!(error instanceof BuildUsageError)) throw error;
+    if (!(error instanceof UsageError)) throw error;
     note(`error: ${error.message}\n\nRun "deno task build --help" for usage.`);
     return error.exitCode;
   }

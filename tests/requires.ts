@@ -103,7 +103,13 @@ export function requirePrograms(meta: ImportMeta, programs: readonly Program[]):
 
 /** `ssh, ssh-keygen: apt-get install -y openssh-client`. */
 function hint(programs: readonly Program[]): string {
-  const names = programs.map((program) => program.replace("|", " or "));
+  // "curl or wget" says nothing more when curl and wget are both listed.
+  const names = programs
+    .filter((program) =>
+      !program.includes("|") ||
+      !program.split("|").every((name) => programs.includes(name as Program))
+    )
+    .map((program) => program.replace("|", " or "));
   const packages = new Set(programs.map((program) => PROGRAMS[program].apt));
   return `${names.join(", ")}: apt-get install -y ${[...packages].join(" ")}`;
 }

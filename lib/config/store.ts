@@ -109,6 +109,15 @@ export class ConfigStore {
     return this.childConfigAt(name, path);
   }
 
+  /** The config of child `name` as it is now, or `fallback` when it cannot be read now. */
+  childConfigOr(name: string, fallback: ChildConfig | undefined): ChildConfig | undefined {
+    try {
+      return this.childConfig(name);
+    } catch {
+      return fallback;
+    }
+  }
+
   /** The config in the file `path`, for child `name`. */
   childConfigAt(name: string, path: string): ChildConfig {
     try {

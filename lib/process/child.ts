@@ -148,6 +148,24 @@ export class Child {
     return this.#life.allows(op);
   }
 
+  /** Throws ALREADY_RUNNING or NOT_RUNNING when the child's state does not allow `op` now. */
+  assertAllows(op: ChildOp): void {
+    if (this.allows(op)) return;
+    if (op === "start") {
+      throw new SupervisorError(
+        "ALREADY_RUNNING",
+        `Cannot start child "${this.name}": it is already running (pid ${this.pid}); use restart or trystart`,
+        { child: this.name },
+      );
+    }
+    const hint = op === "restart" ? "; use start or trystart" : "";
+    throw new SupervisorError(
+      "NOT_RUNNING",
+      `Cannot ${op} child "${this.name}": it is not running (state ${this.state})${hint}`,
+      { child: this.name },
+    );
+  }
+
   get pid(): number | null {
     return this.#run?.proc.pid ?? null;
   }

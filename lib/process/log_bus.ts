@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { concat } from "./bytes.ts";
 
 /** One line of a child's output. */
 export interface LogLine {
@@ -77,13 +78,6 @@ const MAX_PARTIAL = 64 * 1024;
 
 const decoder = new TextDecoder();
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
 /**
  * The followers of one child. The bus always remembers the unterminated end of each stream
  * (cheap: no decoding while nobody follows), so a follower that joins mid-line gets that line
@@ -112,7 +106,7 @@ export class LogBus {
   publish(stream: "stdout" | "stderr", chunk: Uint8Array): void {
     const last = chunk.lastIndexOf(0x0a);
     if (last < 0) {
-      let partial = concat(this.#partial[stream], chunk);
+      let partial = concat([this.#partial[stream], chunk]);
       if (partial.length > MAX_PARTIAL) {
         // A line longer than a line may be: what followers get of it is cut here.
         if (this.active) this.#offer(stream, partial);
@@ -124,7 +118,7 @@ export class LogBus {
     if (this.active) {
       const head = this.#partial[stream].length === 0
         ? chunk.subarray(0, last)
-        : concat(this.#partial[stream], chunk.subarray(0, last));
+        : concat([this.#partial[stream], chunk.subarray(0, last)]);
       this.#offer(stream, head);
     }
     this.#partial[stream] = chunk.slice(last + 1);

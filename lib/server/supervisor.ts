@@ -17,7 +17,6 @@ import type { ConfigSnapshot, ConfigStore } from "../config/store.ts";
 import { describeError, SupervisorError } from "../errors.ts";
 import { Child } from "../process/child.ts";
 import type { ChildDeps } from "../process/child.ts";
-import type { ChildOp } from "../process/state.ts";
 import { HookRunner, posthookNotes } from "./hook_runner.ts";
 import { RepeatTimers } from "./repeat_timers.ts";
 import type { ChildReport, OpResult, Started, Stopped, StoppedAll } from "./results.ts";
@@ -56,13 +55,7 @@ export class Supervisor {
     this.#store = store;
     this.#deps = {
       ...deps,
-      configFor: deps.configFor ?? ((name) => {
-        try {
-          return store.childConfig(name);
-        } catch {
-          return undefined;
-        }
-      }),
+      configFor: deps.configFor ?? ((n) => store.childConfigOr(n, undefined)),
     };
     this.#repeats = new RepeatTimers(deps.clock);
     this.#hooks = new HookRunner((action, target, { snap, mode }) =>
@@ -198,10 +191,10 @@ export class Supervisor {
     return this.#queued(name, ctx, async (child): Promise<Started> => {
       // A restart of a child with nothing to restart is refused before its config is read; a
       // start reports a broken config before "already running".
-      if (op === "restart" && !child.allows(op)) throw refusal(child, op);
+      if (op === "restart") child.assertAllows(op);
       // Read the new config before stopping anything: a broken file must not take the child down.
       const config = ctx.snap.child(name);
-      if (!child.allows(op)) throw refusal(child, op);
+      child.assertAllows(op);
       const wasLive = child.isLive;
       if (wasLive) await child.terminate(ctx.snap.childOr(name, child.config));
       const pid = await child.spawn(config);
@@ -229,7 +222,7 @@ export class Supervisor {
   #stopBare(name: string, ctx: OpContext): Promise<Stopped> {
     return this.#queued(name, ctx, async (child): Promise<Stopped> => {
       this.#repeats.cancel(name);
-      if (!child.allows("stop")) throw refusal(child, "stop");
+      child.assertAllows("stop");
       const halt = await child.halt(ctx.snap.childOr(name, child.config));
       const exit = halt.kind === "stopped" ? halt.exit : null;
       const message = halt.kind === "cancelled"
@@ -294,27 +287,6 @@ export class Supervisor {
 
   /** The child's config as it is now, or that of its run when the file is gone or broken. */
   #configNow(child: Child): ChildConfig | undefined {
-    try {
-      return this.#store.childConfig(child.name);
-    } catch {
-      return child.config;
-    }
+    return this.#store.childConfigOr(child.name, child.config);
   }
-}
-
-/** Why `op` is not allowed in the child's state now. */
-function refusal(child: Child, op: ChildOp): SupervisorError {
-  if (op === "start") {
-    return new SupervisorError(
-      "ALREADY_RUNNING",
-      `Cannot start child "${child.name}": it is already running (pid ${child.pid}); use restart or trystart`,
-      { child: child.name },
-    );
-  }
-  const hint = op === "restart" ? "; use start or trystart" : "";
-  return new SupervisorError(
-    "NOT_RUNNING",
-    `Cannot ${op} child "${child.name}": it is not running (state ${child.state})${hint}`,
-    { child: child.name },
-  );
 }

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { errorMessage } from "../../lib/errors.ts";
+import { errorMessage, UsageError } from "../../lib/errors.ts";
 import { parseArgs } from "node:util";
 
 /** Every target a release ships, in the order they are built and listed in SHA256SUMS. */
@@ -199,16 +199,6 @@ export function sumsLine(hexDigest: string, fileName: string): string {
   return `${hexDigest}  ${fileName}\n`;
 }
 
-/** A usage error of the build script: printed with a pointer to `--help`, exit status 2. */
-export class BuildUsageError extends Error {
-  readonly exitCode = 2;
-
-  constructor(message: string) {
-    super(message);
-    this.name = "BuildUsageError";
-  }
-}
-
 /** What the build script was asked to do. */
 export type BuildCommand =
   | { readonly kind: "help" }
@@ -220,7 +210,7 @@ export type BuildCommand =
     readonly outDir: string | undefined;
   };
 
-/** Parses the build script's arguments; throws {@link BuildUsageError} on anything wrong. */
+/** Parses the build script's arguments; throws {@link UsageError} on anything wrong. */
 export function parseBuildArgs(args: readonly string[]): BuildCommand {
   let parsed;
   try {
@@ -236,21 +226,21 @@ export function parseBuildArgs(args: readonly string[]): BuildCommand {
       },
     });
   } catch (error) {
-    throw new BuildUsageError(errorMessage(error));
+    throw new UsageError(errorMessage(error));
   }
   const { values } = parsed;
   if (values.help) return { kind: "help" };
   const asked = values.target ?? [];
   const unknown = asked.filter((t) => !isTarget(t));
   if (unknown.length > 0) {
-    throw new BuildUsageError(
+    throw new UsageError(
       `unknown target ${unknown.map((t) => `"${t}"`).join(", ")}: expected one of ${
         TARGETS.join(", ")
       }`,
     );
   }
   if (values.out !== undefined && values.out.trim() === "") {
-    throw new BuildUsageError("--out needs a directory");
+    throw new UsageError("--out needs a directory");
   }
   return {
     kind: "build",

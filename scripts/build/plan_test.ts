@@ -6,13 +6,13 @@
  *
  * @module
  */
+import { UsageError } from "../../lib/errors.ts";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   BINARIES,
-  BuildUsageError,
   CLIENT_PERMISSIONS,
   commandLine,
   parseBuildArgs,
@@ -193,14 +193,14 @@ Deno.test("parseBuildArgs: targets, --out, --dry-run, help, and usage errors", (
   });
   assert.deepEqual(parseBuildArgs(["-h"]), { kind: "help" });
   assert.throws(() => parseBuildArgs(["--target", "x86_64-pc-windows-msvc"]), (e) => {
-    assert.ok(e instanceof BuildUsageError);
+    assert.ok(e instanceof UsageError);
     assert.equal(e.exitCode, 2);
     assert.match(e.message, /unknown target "x86_64-pc-windows-msvc": expected one of /);
     return true;
   });
-  assert.throws(() => parseBuildArgs(["--fast"]), BuildUsageError);
-  assert.throws(() => parseBuildArgs(["main_server.ts"]), BuildUsageError);
-  assert.throws(() => parseBuildArgs(["--out"]), BuildUsageError);
+  assert.throws(() => parseBuildArgs(["--fast"]), UsageError);
+  assert.throws(() => parseBuildArgs(["main_server.ts"]), UsageError);
+  assert.throws(() => parseBuildArgs(["--out"]), UsageError);
   assert.throws(() => parseBuildArgs(["--out", ""]), /--out needs a directory/);
 });
 
