@@ -8,53 +8,18 @@
  * @module
  */
 import { errorMessage, UsageError } from "./lib/errors.ts";
-import { DEFAULT_TIMEOUT_S, parseClientArgs } from "./lib/client/args.ts";
+import { parseClientArgs } from "./lib/client/args.ts";
 import type { ClientCommand } from "./lib/client/args.ts";
 import type { SigningKey } from "./lib/auth/signed_request.ts";
 import { colourWanted } from "./lib/client/colour.ts";
 import { childNamesOf, completionScript } from "./lib/client/completions.ts";
-import { DEFAULT_PARALLEL, fanOut, followAll } from "./lib/client/fanout.ts";
+import { fanOut, followAll } from "./lib/client/fanout.ts";
 import type { Followed } from "./lib/client/fanout.ts";
+import { helpText } from "./lib/client/help.ts";
 import { keyFileHint, withHint } from "./lib/client/hints.ts";
 import { errorLine, logLines, renderResults } from "./lib/client/render.ts";
 import { checkSshCommand } from "./lib/client/transport.ts";
 import { VERSION } from "./lib/version.ts";
-
-const HELP = `supervisor-ts-client ${VERSION}: drives supervisor-ts servers
-
-Usage: supervisor-ts-client <op> [child] [on HOST]... [with KEY.pem] [--json] [--timeout S]
-
-Operations:
-  start NAME       start a child that is not running
-  stop NAME|all    stop a running child (its whole process group), or every child
-  restart NAME     stop a running child and start it again
-  trystart NAME    start a child, restarting it if it runs (for deploy scripts)
-  check [NAME]     list every child with its state, or show one in detail
-  info             show the server's version, pid, config, address
-  kill             stop every child gracefully, then the server
-  log NAME         the last lines a child wrote: --stderr for stderr, --lines N (default 20),
-                   --follow (-f) to keep printing new lines until Ctrl-C
-  completions SHELL
-                   print a completion script for bash, zsh or fish; asks no server, e.g.
-                   source <(supervisor-ts-client completions bash)
-
-Hosts (default 127.0.0.1:33889; several are asked in parallel):
-  on 127.0.0.1   on localhost:4000   on ::1   on [::1]:4000   on "h1, h2"
-  on ssh://user@host[:SSHPORT][/PORT]   through the system's ssh (-W 127.0.0.1:PORT);
-                   ${"$"}SUPERVISOR_TS_SSH replaces the ssh command, e.g. "ssh -i key"
-
-Signing (servers with encrypt: on):
-  with KEY.pem     sign with this private key (Ed25519 or RSA PEM); the key's name is the
-                   file stem, and the server checks it against pub_keys_path/NAME.pem
-
-Options:
-  --json           print one JSON array, one object per host
-  --timeout S      seconds to wait for each host (default ${DEFAULT_TIMEOUT_S})
-  --parallel N     hosts asked at once, at most (default ${DEFAULT_PARALLEL})
-  -h, --help       print this help;  -V, --version  print the version
-
-Colour only on a terminal, and never with NO_COLOR set or with --json.
-Exit status: 0 every host succeeded, 1 any host failed, 2 usage error.`;
 
 /** Whether to colour what goes to `stream`: a terminal, no NO_COLOR, no --json. */
 function colourFor(stream: { isTerminal(): boolean }, json: boolean): boolean {
@@ -79,7 +44,7 @@ async function main(args: readonly string[]): Promise<number> {
     return error.exitCode;
   }
   if (command.kind === "help") {
-    console.log(HELP);
+    console.log(helpText());
     return 0;
   }
   if (command.kind === "version") {
@@ -107,8 +72,7 @@ async function main(args: readonly string[]): Promise<number> {
       signer = loadSigningKey(command.keyPath);
     } catch (error) {
       if (quiet) return 0;
-      const message = errorMessage(error);
-      console.error(errorLine(withHint(message, keyFileHint(message)), colourErr));
+      console.error(errorLine(withHint(errorMessage(error), keyFileHint(error)), colourErr));
       return 1;
     }
   }
@@ -169,11 +133,10 @@ async function follow(
   Deno.addSignalListener("SIGTERM", stop);
   await Promise.all(open.map(async ({ result, exchange }) => {
     for await (const event of exchange!.events()) {
-      const data = event.data as Record<string, unknown> | undefined;
-      if (event.event === "line") console.log(prefix(result.host) + String(data?.line ?? ""));
+      if (event.event === "line") console.log(prefix(result.host) + event.data.line);
       else if (event.event === "dropped") {
         console.error(
-          `${prefix(result.host)}(${data?.count} lines dropped: this client read too slowly)`,
+          `${prefix(result.host)}(${event.data.count} lines dropped: this client read too slowly)`,
         );
       }
     }

@@ -230,3 +230,17 @@ export class WireFormatError extends TypeError {
     this.path = path;
   }
 }
+
+/** Why a signing key file given to the client cannot be used. */
+export type KeyFileCode = "UNREADABLE" | "NOT_PEM" | "WRONG_TYPE";
+
+/** A signing key file that cannot be used, with the reason as a code. */
+export class KeyFileError extends Error {
+  readonly code: KeyFileCode;
+
+  constructor(code: KeyFileCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "KeyFileError";
+    this.code = code;
+  }
+}

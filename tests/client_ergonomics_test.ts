@@ -4,22 +4,20 @@
  */
 import assert from "node:assert/strict";
 import { cleanEnv, CLIENT_ENTRY, runClient, startServer } from "./harness.ts";
+import { requirePrograms } from "./requires.ts";
 
 const decoder = new TextDecoder();
 const ESC = "\x1b[";
 
-/** Whether util-linux `script` is here to give the client a terminal. */
-const HAVE_SCRIPT = await new Deno.Command("sh", {
-  args: ["-c", "command -v script"],
-  stdout: "null",
-  stderr: "null",
-}).output().then((o) => o.success, () => false);
+/** util-linux `script` gives the client a terminal. */
+const programs = requirePrograms(import.meta, ["script"]);
 
 /**
  * Runs the client on a pseudo-terminal (through `script`) with exactly the environment given
  * (NO_COLOR only when `env` has it); returns what the terminal showed.
  */
 async function runOnTerminal(args: readonly string[], env: Record<string, string>) {
+  programs.check("script");
   const quote = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`;
   const command = [Deno.execPath(), "run", "-A", "--quiet", CLIENT_ENTRY, ...args].map(quote)
     .join(" ");
@@ -39,7 +37,7 @@ async function runOnTerminal(args: readonly string[], env: Record<string, string
 
 Deno.test({
   name: "check on a terminal colours the states, and NO_COLOR or --json turn it off",
-  ignore: !HAVE_SCRIPT,
+  ignore: programs.skip("script"),
   async fn() {
     await using server = await startServer({ children: { web: "command: sleep 1000\n" } });
     await server.json("start", "web");
@@ -60,7 +58,7 @@ Deno.test({
 
 Deno.test({
   name: "a usage error on a terminal has a red error:, and none with NO_COLOR",
-  ignore: !HAVE_SCRIPT,
+  ignore: programs.skip("script"),
   async fn() {
     const coloured = await runOnTerminal(["frobnicate"], {});
     assert.equal(coloured.code, 2);

@@ -6,6 +6,15 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type {
+  CheckData,
+  ChildData,
+  InfoData,
+  LogData,
+  StartData,
+  StopAllData,
+  StopData,
+} from "../lib/protocol/payloads.ts";
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -132,7 +141,7 @@ export class TestServer {
   async child(name: string): Promise<ChildJson> {
     const result = await this.json("check", name);
     if (!result.ok) throw new Error(`check ${name} failed: ${result.message}`);
-    return (result.data!.children as ChildJson[])[0]!;
+    return result.data!.children![0]!;
   }
 
   /** Polls the child's status until `predicate` holds. */
@@ -178,25 +187,36 @@ export class TestServer {
   }
 }
 
+/**
+ * `T` as `JSON.parse` gives it: the declared fields and types, with lists and objects mutable,
+ * so a test may narrow a list to the few fields it reads (`as { state: string }[]`).
+ */
+export type Parsed<T> = T extends readonly (infer E)[] ? Parsed<E>[]
+  : T extends object ? { -readonly [K in keyof T]: Parsed<T[K]> }
+  : T;
+
+/**
+ * The data of any operation, every field optional with its declared type: a test knows which
+ * operation it ran and reads the fields of that one. Only `child` differs between operations
+ * (a child for start and stop, its name for log).
+ */
+export type AnyOpData = Parsed<
+  & Partial<Omit<StartData & StopData & StopAllData & CheckData & InfoData & LogData, "child">>
+  & { readonly child?: ChildData | string }
+>;
+
 /** Parsed `--json` output of one host. */
 export interface HostJson {
   host: string;
   ok: boolean;
   code?: string;
   message: string;
-  data?: Record<string, unknown>;
+  reason?: string;
+  data?: AnyOpData;
 }
 
-/** A child in `check --json`. */
-export interface ChildJson {
-  name: string;
-  state: string;
-  pid: number | null;
-  restarts: number;
-  last_exit: { code: number | null; signal: string | null; at: string; requested: boolean } | null;
-  history: unknown[];
-  [key: string]: unknown;
-}
+/** A child in `check --json`: the declared {@link ChildData}. */
+export type ChildJson = Parsed<ChildData>;
 
 /** Writes a server directory and starts a server on an ephemeral port. */
 export async function startServer(options: ServerOptions = {}): Promise<TestServer> {

@@ -13,11 +13,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseDocument } from "../lib/deps.ts";
 import { BINARIES, TARGETS } from "../scripts/build/plan.ts";
+import { requirePrograms } from "./requires.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CI = join(ROOT, ".github", "workflows", "ci.yml");
 const RELEASE = join(ROOT, ".github", "workflows", "release.yml");
 const decoder = new TextDecoder();
+const programs = requirePrograms(import.meta, ["bash", "openssl", "sleep", "seq"]);
 
 type Json = Record<string, unknown>;
 
@@ -85,13 +87,6 @@ async function bashParses(script: string): Promise<string | undefined> {
   return out.code === 0 ? undefined : decoder.decode(out.stderr);
 }
 
-async function have(...tools: string[]): Promise<boolean> {
-  const out = await new Deno.Command("sh", {
-    args: ["-c", 'for t in "$@"; do command -v "$t" >/dev/null || exit 1; done', "sh", ...tools],
-  }).output();
-  return out.code === 0;
-}
-
 Deno.test("ci.yml runs deno task check on push and pull requests, on Linux and macOS", async () => {
   const wf = await workflow(CI);
   const on = asObject(wf.on, "on");
@@ -141,8 +136,9 @@ Deno.test("release.yml builds exactly the build plan's targets on a v* tag and p
 
 Deno.test({
   name: "every run script of both workflows parses as bash",
-  ignore: !(await have("bash")),
+  ignore: programs.skip("bash"),
   async fn() {
+    programs.check("bash");
     for (const path of [CI, RELEASE]) {
       const wf = await workflow(path);
       for (const id of Object.keys(asObject(wf.jobs, "jobs"))) {
@@ -174,8 +170,9 @@ async function fakeDist(dir: string): Promise<void> {
 
 Deno.test({
   name: "the release smoke test passes with the server and client under the build's permissions",
-  ignore: !(await have("bash", "openssl", "sleep", "seq")),
+  ignore: programs.skip("bash", "openssl", "sleep", "seq"),
   async fn() {
+    programs.check("bash", "openssl", "sleep", "seq");
     const smoke = steps(await workflow(RELEASE), "release").find((s) =>
       s.name?.startsWith("Smoke-test")
     );

@@ -12,7 +12,7 @@
 import { constants, createPrivateKey, randomBytes, sign, verify } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { basename, extname } from "node:path";
-import { errorMessage, SupervisorError } from "../errors.ts";
+import { errorMessage, KeyFileError, SupervisorError } from "../errors.ts";
 import { PROTOCOL_VERSION } from "../version.ts";
 
 /** Signature algorithms. */
@@ -46,15 +46,16 @@ export function loadSigningKey(path: string): SigningKey {
   try {
     text = Deno.readTextFileSync(path);
   } catch (error) {
-    throw new Error(
-      `cannot read key file "${path}": ${errorMessage(error)}`,
-    );
+    throw new KeyFileError("UNREADABLE", `cannot read key file "${path}": ${errorMessage(error)}`, {
+      cause: error,
+    });
   }
   let key: KeyObject;
   try {
     key = createPrivateKey(text);
   } catch (error) {
-    throw new Error(
+    throw new KeyFileError(
+      "NOT_PEM",
       `"${path}" is not a PEM private key (make one with "openssl genpkey -algorithm ed25519 -out KEY.pem" or "openssl genrsa -out KEY.pem 4096"; OpenSSH-format keys are not supported): ${
         errorMessage(error)
       }`,
@@ -67,7 +68,10 @@ export function loadSigningKey(path: string): SigningKey {
     ? "rsa-sha256"
     : undefined;
   if (!alg) {
-    throw new Error(`key "${path}" is of type ${type}; expected an Ed25519 or RSA private key`);
+    throw new KeyFileError(
+      "WRONG_TYPE",
+      `key "${path}" is of type ${type}; expected an Ed25519 or RSA private key`,
+    );
   }
   return { name: basename(path, extname(path)), key, alg };
 }

@@ -91,6 +91,9 @@ export const COMPLETE_CHILDREN = "__complete-children";
 /** Time `__complete-children` allows a host, unless --timeout says otherwise: a TAB must be quick. */
 export const COMPLETE_TIMEOUT_S = 2;
 
+/** Lines `log` shows when `--lines` is not given. */
+export const DEFAULT_LOG_LINES = 20;
+
 /** An option: `--json`, `--timeout S`, `--lines=N`, `-f`. */
 export interface OptionSpec {
   readonly name: `--${string}`;
@@ -247,7 +250,7 @@ export function parseClientArgs(argv: readonly string[]): ClientCommand {
   let keyPath: string | undefined;
   let parallel = DEFAULT_PARALLEL;
   let stream: "stdout" | "stderr" = "stdout";
-  let lines = 20;
+  let lines = DEFAULT_LOG_LINES;
   let follow = false;
   /** Options and words given, as typed, for the operations that take none. */
   const given: string[] = [];

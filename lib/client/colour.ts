@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { ExitData } from "../protocol/payloads.ts";
 
 /** The colours the client uses. */
 export type Colour = "red" | "green" | "yellow";
@@ -40,19 +41,20 @@ export function paint(text: string, colour: Colour | undefined, on: boolean): st
   return `\x1b[${CODES[colour]}m${text}\x1b[39m`;
 }
 
-/** Whether a `last_exit` (as the server sends it) is a failure: not asked for, and not clean. */
-function failedExit(lastExit: unknown): boolean {
-  if (lastExit === null || typeof lastExit !== "object") return false;
-  const exit = lastExit as Record<string, unknown>;
-  if (exit.requested === true) return false;
-  return (exit.signal !== null && exit.signal !== undefined) || exit.code !== 0;
+/** How a run ended, as much of it as the colour depends on. */
+type ExitFacts = Pick<ExitData, "code" | "signal" | "requested">;
+
+/** Whether a last exit is a failure: not asked for, and not clean. */
+function failedExit(exit: ExitFacts | null): boolean {
+  if (exit === null || exit.requested) return false;
+  return exit.signal !== null || exit.code !== 0;
 }
 
 /**
  * The colour of a child's state: RUNNING green; FATAL, and EXITED after a failure, red; the
  * states on the way somewhere (STARTING, BACKOFF, STOPPING) yellow; the rest plain.
  */
-export function stateColour(state: unknown, lastExit: unknown): Colour | undefined {
+export function stateColour(state: string, lastExit: ExitFacts | null): Colour | undefined {
   switch (state) {
     case "RUNNING":
       return "green";

@@ -15,6 +15,7 @@
  */
 import { COMPLETE_CHILDREN, OPERATIONS, OPTIONS, WORDS } from "./args.ts";
 import type { OperationSpec, OptionSpec, Shell, WordSpec } from "./args.ts";
+import { checkDataOf } from "./fanout.ts";
 import type { HostResult } from "./fanout.ts";
 
 /** The name the client is installed as, and the scripts complete. */
@@ -91,11 +92,8 @@ export function completionScript(shell: Shell, program = PROGRAM): string {
 export function childNamesOf(results: readonly HostResult[]): string[] {
   const names = new Set<string>();
   for (const result of results) {
-    const children = result.ok ? result.data?.children : undefined;
-    if (!Array.isArray(children)) continue;
-    for (const child of children) {
-      const name = (child as Record<string, unknown> | null)?.name;
-      if (typeof name === "string" && name !== "" && !/\s/.test(name)) names.add(name);
+    for (const { name } of checkDataOf(result)?.children ?? []) {
+      if (name !== "" && !/\s/.test(name)) names.add(name);
     }
   }
   return [...names].sort();

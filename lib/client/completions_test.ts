@@ -2,9 +2,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { COMPLETE_CHILDREN, OPERATIONS, OPTIONS, SHELLS, WORDS } from "./args.ts";
 import { childNamesOf, completionScript, PROGRAM } from "./completions.ts";
+import { requirePrograms } from "../../tests/requires.ts";
 import type { HostResult } from "./fanout.ts";
+import { decodeChild } from "../protocol/payloads.ts";
 
 const decoder = new TextDecoder();
+const programs = requirePrograms(import.meta, ["zsh", "fish"]);
 
 /** Runs `program args…` with `stdin`; returns its exit code and output. */
 async function run(
@@ -23,11 +26,6 @@ async function run(
   await writer.close();
   const out = await child.output();
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
-
-/** Whether `name` is a command on PATH. */
-async function exists(name: string): Promise<boolean> {
-  return (await run("sh", ["-c", `command -v ${name}`])).code === 0;
 }
 
 /** How a script names a word: fish declares options as `--long-option NAME`. */
@@ -83,8 +81,9 @@ Deno.test("the bash script passes bash -n", async () => {
 
 Deno.test({
   name: "the zsh script passes zsh -n",
-  ignore: !(await exists("zsh")),
+  ignore: programs.skip("zsh"),
   async fn() {
+    programs.check("zsh");
     const result = await run("zsh", ["-n"], completionScript("zsh"));
     assert.equal(result.code, 0, result.stderr);
   },
@@ -92,8 +91,9 @@ Deno.test({
 
 Deno.test({
   name: "the fish script passes fish -n",
-  ignore: !(await exists("fish")),
+  ignore: programs.skip("fish"),
   async fn() {
+    programs.check("fish");
     const result = await run("fish", ["-n"], completionScript("fish"));
     assert.equal(result.code, 0, result.stderr);
   },
@@ -213,12 +213,44 @@ Deno.test("bash completes file paths after with", async () => {
   }
 });
 
+/** A successful `check` answer naming `names`, as the decoder gives it. */
+function checked(host: string, names: readonly string[]): HostResult {
+  const children = names.map((name) =>
+    decodeChild({
+      name,
+      state: "STOPPED",
+      since: "2026-01-01T00:00:00.000Z",
+      pid: null,
+      started_at: null,
+      uptime_ms: null,
+      restarts: 0,
+      last_exit: null,
+      history: [],
+      config_path: null,
+      command: null,
+      error: null,
+      failures: 0,
+      next_attempt_at: null,
+      repeat_at: null,
+    })
+  );
+  return { host, ok: true, message: "", data: { children, problems: [] } };
+}
+
 Deno.test("child names are taken from successful answers, each once, sorted", () => {
   const results: HostResult[] = [
-    { host: "a", ok: true, message: "", data: { children: [{ name: "web" }, { name: "api" }] } },
+    checked("a", ["web", "api"]),
     { host: "b", ok: false, code: "UNREACHABLE", message: "refused" },
-    { host: "c", ok: true, message: "", data: { children: [{ name: "web" }, { name: 3 }, null] } },
-    { host: "d", ok: true, message: "", data: { children: "nope" } },
+    checked("c", ["web"]),
+    // Malformed children (`{ name: 3 }`, null, a string for the list) never reach the names:
+    // the client reports such an answer as a failure.
+    {
+      host: "d",
+      ok: false,
+      code: "UNREACHABLE",
+      message: 'd gave a bad answer: data.children must be a list; found "nope"',
+      reason: 'bad answer: data.children must be a list; found "nope"',
+    },
   ];
   assert.deepEqual(childNamesOf(results), ["api", "web"]);
   assert.deepEqual(childNamesOf([]), []);

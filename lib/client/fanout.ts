@@ -2,6 +2,11 @@
  * One command to several servers at once: hosts asked in parallel (at most `parallel` at a
  * time), each within its own timeout, results kept in the order the hosts were given.
  *
+ * Owns: {@link HostResult}, a host's answer with its data decoded into the declared types of
+ * `lib/protocol/payloads.ts` (an answer whose data is not of that shape is a failure, like a
+ * host that could not be asked), and the narrowing of that data to one operation's shape
+ * ({@link checkDataOf}, …). Does not own: the wire (`transport.ts`) or the text (`render.ts`).
+ *
  * @module
  */
 import { errorMessage, TransportError } from "../errors.ts";
@@ -9,9 +14,11 @@ import type { SigningKey } from "../auth/signed_request.ts";
 import type { ErrorCode } from "../errors.ts";
 import { encodeRequest } from "../protocol/messages.ts";
 import type { Op, Response } from "../protocol/messages.ts";
+import { decodeData } from "../protocol/payloads.ts";
+import type { CheckData, InfoData, LogData, OpData } from "../protocol/payloads.ts";
 import { unreachableHint, withHint } from "./hints.ts";
 import type { HostTarget } from "./hosts.ts";
-import { openExchange, request } from "./transport.ts";
+import { badAnswer, openExchange, request } from "./transport.ts";
 import type { Exchange } from "./transport.ts";
 
 /** What one host answered, or why it could not. */
@@ -22,7 +29,35 @@ export interface HostResult {
   readonly message: string;
   /** For unreachable hosts: a few words (`connection refused`). */
   readonly reason?: string;
-  readonly data?: Record<string, unknown>;
+  /** The data of a successful answer; a failed one has none. */
+  readonly data?: OpData;
+}
+
+/**
+ * Whether decoded data is that of `info`. A predicate rather than an inline `in` check: to the
+ * compiler, KillData (`{ pid }`) absorbs InfoData in the OpData union, so `"version" in data`
+ * alone does not narrow.
+ */
+function isInfoData(data: OpData): data is InfoData {
+  return "version" in data;
+}
+
+/** The data of a successful answer when it is that of `check`: children and problems. */
+export function checkDataOf(result: HostResult): CheckData | undefined {
+  const data = result.ok ? result.data : undefined;
+  return data !== undefined && "children" in data ? data : undefined;
+}
+
+/** The data of a successful answer when it is that of `info`. */
+export function infoDataOf(result: HostResult): InfoData | undefined {
+  const data = result.ok ? result.data : undefined;
+  return data !== undefined && isInfoData(data) ? data : undefined;
+}
+
+/** The data of a successful answer when it is that of `log`. */
+export function logDataOf(result: HostResult): LogData | undefined {
+  const data = result.ok ? result.data : undefined;
+  return data !== undefined && "lines" in data ? data : undefined;
 }
 
 /** How to ask. */
@@ -91,7 +126,13 @@ export function followAll(
         await requestLine("log", child, options),
         options.timeoutMs,
       );
-      const result = fromResponse(host.label, exchange.response);
+      let result: HostResult;
+      try {
+        result = fromResponse(host.label, "log", child, exchange.response);
+      } catch (error) {
+        exchange.close();
+        throw error;
+      }
       if (!result.ok) exchange.close();
       return { result, exchange: result.ok ? exchange : undefined };
     } catch (error) {
@@ -122,21 +163,30 @@ async function ask(
 ): Promise<HostResult> {
   const line = await requestLine(op, child, options);
   try {
-    return fromResponse(host.label, await request(host, line, options.timeoutMs));
+    return fromResponse(host.label, op, child, await request(host, line, options.timeoutMs));
   } catch (error) {
     return unreachable(host, error);
   }
 }
 
-function fromResponse(host: string, response: Response): HostResult {
-  const result: {
-    host: string;
-    ok: boolean;
-    message: string;
-    code?: ErrorCode;
-    data?: Record<string, unknown>;
-  } = { host, ok: response.ok, message: response.message };
-  if (response.code !== undefined) result.code = response.code;
-  if (response.data !== undefined) result.data = response.data;
-  return result;
+/**
+ * A host's result from its response to `op` on `child`: a success with its data decoded, or a
+ * failure as the server said it. Throws a TransportError (BAD_ANSWER) when a success's data is
+ * not of the declared shape.
+ */
+function fromResponse(
+  host: string,
+  op: Op,
+  child: string | undefined,
+  response: Response,
+): HostResult {
+  const code = response.code === undefined ? {} : { code: response.code };
+  if (!response.ok) return { host, ok: false, ...code, message: response.message };
+  let data: OpData;
+  try {
+    data = decodeData(op, child, response.data);
+  } catch (error) {
+    throw badAnswer(host, error);
+  }
+  return { host, ok: true, ...code, message: response.message, data };
 }

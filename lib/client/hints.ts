@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { KeyFileError } from "../errors.ts";
 import type { ErrorCode, TransportCode } from "../errors.ts";
 import type { HostTarget } from "./hosts.ts";
 import { SSH_COMMAND_ENV } from "./transport.ts";
@@ -120,8 +121,8 @@ const SERVER_HINTS: Readonly<Record<ErrorCode, Hint | null>> = {
   RESERVED_NAME: null,
   NOT_FOUND: () => `"check" lists the children this server knows`,
   ALREADY_RUNNING: null,
-  NOT_RUNNING: (r) =>
-    /; use /.test(r.message) ? undefined : `${childCheck(r)} shows how it last exited`,
+  // A refused restart names start and trystart already; a refused stop says nothing more.
+  NOT_RUNNING: (r) => r.op === "restart" ? undefined : `${childCheck(r)} shows how it last exited`,
   CONFIG_INVALID: () => "fix the config file named above, then try again",
   SPAWN_FAILED: (r) => `fix the command in the child's config (${childCheck(r)} shows the file)`,
   HOOK_CYCLE: () => "remove one of the prehooks named above to break the cycle",
@@ -145,6 +146,8 @@ export function refusalHint(refusal: Refusal): string | undefined {
 }
 
 /** The next step when the key file given with `with` cannot be used. */
-export function keyFileHint(message: string): string | undefined {
-  return /^cannot read key file/.test(message) ? `check the path given after "with"` : undefined;
+export function keyFileHint(error: unknown): string | undefined {
+  return error instanceof KeyFileError && error.code === "UNREADABLE"
+    ? `check the path given after "with"`
+    : undefined;
 }

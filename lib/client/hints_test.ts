@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { KeyFileError } from "../errors.ts";
 import { keyFileHint, refusalHint, unreachableHint, withHint } from "./hints.ts";
 import { parseHost } from "./hosts.ts";
 import { ERROR_CODES } from "../errors.ts";
@@ -115,7 +116,12 @@ Deno.test("NOT_RUNNING gets a hint unless the server already suggested an operat
     '"check web" shows how it last exited',
   );
   assert.equal(
-    refusalHint({ ...refusal, message: "it is not running (state EXITED); use start or trystart" }),
+    refusalHint({
+      ...refusal,
+      op: "restart",
+      message:
+        'Cannot restart child "web": it is not running (state EXITED); use start or trystart',
+    }),
     undefined,
   );
 });
@@ -133,8 +139,13 @@ Deno.test("every error code has a decision on hints, and the hints are one line"
 
 Deno.test("an unreadable key file points to the path given after with", () => {
   assert.equal(
-    keyFileHint('cannot read key file "k.pem": No such file or directory'),
+    keyFileHint(
+      new KeyFileError("UNREADABLE", 'cannot read key file "k.pem": No such file or directory'),
+    ),
     'check the path given after "with"',
   );
-  assert.equal(keyFileHint('"k.pem" is not a PEM private key (make one with …)'), undefined);
+  assert.equal(
+    keyFileHint(new KeyFileError("NOT_PEM", '"k.pem" is not a PEM private key (make one with …)')),
+    undefined,
+  );
 });

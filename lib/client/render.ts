@@ -2,14 +2,16 @@
  * Turning host results into what a person reads: the seed's `Server HOST response:` blocks,
  * a table for `check`, details for `check NAME` and `info`, and a summary line for fleets.
  *
- * Pure functions from data to text; printing is the entry point's job, and so is deciding
- * whether to colour: every function that may colour takes a `colour` flag, off by default.
+ * Pure functions from the declared data (`lib/protocol/payloads.ts`) to text; printing is the
+ * entry point's job, and so is deciding whether to colour: every function that may colour takes
+ * a `colour` flag, off by default.
  *
  * @module
  */
-import { isErrorCode } from "../errors.ts";
+import type { ChildData, ExitData, InfoData } from "../protocol/payloads.ts";
 import { paint, stateColour } from "./colour.ts";
 import type { Colour } from "./colour.ts";
+import { checkDataOf, infoDataOf, logDataOf } from "./fanout.ts";
 import type { HostResult } from "./fanout.ts";
 import { refusalHint } from "./hints.ts";
 
@@ -25,19 +27,22 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, "0")}h`;
 }
 
-type Json = Record<string, unknown>;
-
-function isJson(value: unknown): value is Json {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
+/** A value of the data, or `-` when there is none. */
+function orDash(value: string | number | null): string {
+  return value === null ? "-" : String(value);
 }
 
-function text(value: unknown): string {
-  return value === null || value === undefined ? "-" : String(value);
+/** A duration of the data, or `-` when there is none. */
+function durationOrDash(ms: number | null): string {
+  return ms === null ? "-" : formatDuration(ms);
 }
 
-/** `exit code 1`, `signal SIGKILL`, with `(stopped)` when we asked for it. */
-export function describeExitJson(exit: unknown): string {
-  if (!isJson(exit)) return "-";
+/**
+ * `exit code 1`, `signal SIGKILL`, with `(stopped)` when we asked for it; `-` for no exit (and
+ * for anything that is not an exit, should a caller's JSON bypass the decoder).
+ */
+export function describeExitJson(exit: ExitData | null): string {
+  if (exit === null || typeof exit !== "object") return "-";
   const what = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
   return exit.requested ? `${what} (stopped)` : what;
 }
@@ -62,43 +67,41 @@ function table(rows: readonly (readonly Cell[])[], colour = false): string {
     .join("\n");
 }
 
-function renderChildren(children: readonly Json[], colour: boolean): string {
+function renderChildren(children: readonly ChildData[], colour: boolean): string {
   const rows: Cell[][] = [["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT"]];
   for (const c of children) {
     rows.push([
-      text(c.name),
-      { text: text(c.state), colour: stateColour(c.state, c.last_exit) },
-      text(c.pid),
-      typeof c.uptime_ms === "number" ? formatDuration(c.uptime_ms) : "-",
-      text(c.restarts),
+      c.name,
+      { text: c.state, colour: stateColour(c.state, c.last_exit) },
+      orDash(c.pid),
+      durationOrDash(c.uptime_ms),
+      String(c.restarts),
       describeExitJson(c.last_exit),
     ]);
   }
   return table(rows, colour);
 }
 
-function renderChildDetail(c: Json, colour: boolean): string {
-  const state = paint(text(c.state), stateColour(c.state, c.last_exit), colour);
+function renderChildDetail(c: ChildData, colour: boolean): string {
+  const state = paint(c.state, stateColour(c.state, c.last_exit), colour);
   const lines = [
-    ["name", text(c.name)],
-    ["state", `${state} since ${text(c.since)}`],
-    ["pid", text(c.pid)],
-    ["uptime", typeof c.uptime_ms === "number" ? formatDuration(c.uptime_ms) : "-"],
-    ["restarts", text(c.restarts)],
-    ["command", Array.isArray(c.command) ? c.command.map((w) => JSON.stringify(w)).join(" ") : "-"],
-    ["config", text(c.config_path)],
+    ["name", c.name],
+    ["state", `${state} since ${c.since}`],
+    ["pid", orDash(c.pid)],
+    ["uptime", durationOrDash(c.uptime_ms)],
+    ["restarts", String(c.restarts)],
+    ["command", c.command === null ? "-" : c.command.map((w) => JSON.stringify(w)).join(" ")],
+    ["config", orDash(c.config_path)],
     ["last exit", describeExitJson(c.last_exit)],
   ];
-  if (c.error) lines.push(["error", String(c.error)]);
+  if (c.error) lines.push(["error", c.error]);
   let out = table(lines.map(([k, v]) => [`${k}:`, v!]));
-  const history = Array.isArray(c.history) ? c.history.filter(isJson) : [];
-  const last = isJson(c.last_exit) ? c.last_exit : undefined;
-  const context = last && Array.isArray(last.stderr_tail) ? last.stderr_tail.map(String) : [];
-  if (history.length > 0) {
-    out += "\nrecent exits (oldest first):\n" + table(history.map((h) => [
-      `  ${text(h.at)}`,
+  const context = c.last_exit?.stderr_tail ?? [];
+  if (c.history.length > 0) {
+    out += "\nrecent exits (oldest first):\n" + table(c.history.map((h) => [
+      `  ${h.at}`,
       describeExitJson(h),
-      typeof h.ran_ms === "number" ? `ran ${formatDuration(h.ran_ms)}` : "",
+      `ran ${formatDuration(h.ran_ms)}`,
     ]));
   }
   if (context.length > 0) {
@@ -107,25 +110,26 @@ function renderChildDetail(c: Json, colour: boolean): string {
   return out;
 }
 
-function renderInfo(d: Json): string {
+function renderInfo(d: InfoData): string {
   const rows = [
-    ["version", text(d.version)],
-    ["pid", text(d.pid)],
-    ["config path", text(d.config_path)],
-    ["listen", text(d.listen)],
-    ["encrypt", text(d.encrypt)],
-    ["mode", text(d.mode)],
-    ["loadpaths", Array.isArray(d.loadpaths) ? d.loadpaths.join(", ") || "(none)" : "-"],
-    ["uptime", typeof d.uptime_ms === "number" ? formatDuration(d.uptime_ms) : "-"],
-    ["running", Array.isArray(d.running) ? d.running.join(" ") || "(none)" : "-"],
+    ["version", d.version],
+    ["pid", String(d.pid)],
+    ["config path", d.config_path],
+    ["listen", d.listen],
+    ["encrypt", d.encrypt],
+    ["mode", d.mode],
+    ["loadpaths", d.loadpaths.join(", ") || "(none)"],
+    ["uptime", formatDuration(d.uptime_ms)],
+    ["running", d.running.join(" ") || "(none)"],
   ];
   return table(rows.map(([k, v]) => [`${k}:`, v!]));
 }
 
-function problemsOf(data: Json | undefined, colour: boolean): string[] {
-  const problems = data?.problems;
+/** The problems a successful answer reports (check and info carry them). */
+function problemsOf(result: HostResult, colour: boolean): string[] {
+  const problems = checkDataOf(result)?.problems ?? infoDataOf(result)?.problems ?? [];
   const label = paint("problem:", "yellow", colour);
-  return Array.isArray(problems) ? problems.map((p) => `${label} ${String(p)}`) : [];
+  return problems.map((p) => `${label} ${p}`);
 }
 
 /** `error: MESSAGE`, with `error:` in red when colour is on. */
@@ -142,16 +146,15 @@ function renderFailure(
 ): string {
   const line = errorLine(`${result.message}${result.code ? ` [${result.code}]` : ""}`, colour);
   const code = result.code;
-  const hint = isErrorCode(code)
-    ? refusalHint({ op, child, code, message: result.message })
-    : undefined;
+  const hint = code === undefined || code === "UNREACHABLE"
+    ? undefined
+    : refusalHint({ op, child, code, message: result.message });
   return hint === undefined ? line : `${line}\nhint: ${hint}`;
 }
 
 /** The lines of a successful `log` answer. */
-export function logLines(result: HostResult): string[] {
-  const lines = result.data?.lines;
-  return Array.isArray(lines) ? lines.map(String) : [];
+export function logLines(result: HostResult): readonly string[] {
+  return logDataOf(result)?.lines ?? [];
 }
 
 /** The body of one host's block. */
@@ -162,24 +165,27 @@ export function renderBody(
   colour = false,
 ): string {
   if (!result.ok) return renderFailure(op, child, result, colour);
-  const data = result.data;
   const parts: string[] = [];
-  if (op === "check" && data && Array.isArray(data.children)) {
-    const children = data.children.filter(isJson);
+  const checked = op === "check" ? checkDataOf(result) : undefined;
+  const info = op === "info" ? infoDataOf(result) : undefined;
+  if (checked !== undefined) {
+    const only = child !== undefined && checked.children.length === 1
+      ? checked.children[0]
+      : undefined;
     parts.push(
-      child !== undefined && children.length === 1
-        ? renderChildDetail(children[0]!, colour)
-        : renderChildren(children, colour),
+      only !== undefined
+        ? renderChildDetail(only, colour)
+        : renderChildren(checked.children, colour),
     );
     if (child === undefined) parts.push(result.message);
-  } else if (op === "info" && data) {
-    parts.push(renderInfo(data));
+  } else if (info !== undefined) {
+    parts.push(renderInfo(info));
   } else if (op === "log") {
     parts.push(...logLines(result));
   } else {
     parts.push(result.message);
   }
-  parts.push(...problemsOf(data, colour));
+  parts.push(...problemsOf(result, colour));
   return parts.join("\n");
 }
 

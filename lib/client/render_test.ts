@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { CheckData, ChildData, ExitData } from "../protocol/payloads.ts";
 import type { HostResult } from "./fanout.ts";
 import {
   describeExitJson,
@@ -8,6 +9,44 @@ import {
   renderResults,
   summaryLine,
 } from "./render.ts";
+
+/** An exit with the declared shape: `fields` over plausible values that render as nothing. */
+function exit(fields: Partial<ExitData>): ExitData {
+  const base = {
+    code: 0,
+    signal: null,
+    at: "2026-01-01T00:00:00.000Z",
+    ran_ms: 1000,
+    requested: false,
+    stderr_tail: [],
+  };
+  const merged = { ...base, ...fields };
+  return {
+    ...merged,
+    description: merged.signal ? `signal ${merged.signal}` : `exit code ${merged.code}`,
+  };
+}
+
+/** A child with the declared shape: `fields` over plausible values of a stopped child. */
+function child(fields: Partial<ChildData> & { name: string }): ChildData {
+  return {
+    state: "STOPPED",
+    since: "2026-01-01T00:00:00.000Z",
+    pid: null,
+    started_at: null,
+    uptime_ms: null,
+    restarts: 0,
+    last_exit: null,
+    history: [],
+    config_path: null,
+    command: null,
+    error: null,
+    failures: 0,
+    next_attempt_at: null,
+    repeat_at: null,
+    ...fields,
+  };
+}
 
 Deno.test("durations under a second are shown in whole milliseconds", () => {
   assert.equal(formatDuration(0), "0ms");
@@ -43,14 +82,14 @@ Deno.test("durations of a day or more are days and two-digit hours", () => {
 });
 
 Deno.test("an exit is described by code or signal, marked when it was asked for", () => {
-  assert.equal(describeExitJson({ code: 1, signal: null, requested: false }), "exit code 1");
-  assert.equal(describeExitJson({ code: null, signal: "SIGKILL" }), "signal SIGKILL");
+  assert.equal(describeExitJson(exit({ code: 1, signal: null, requested: false })), "exit code 1");
+  assert.equal(describeExitJson(exit({ code: null, signal: "SIGKILL" })), "signal SIGKILL");
   assert.equal(
-    describeExitJson({ code: null, signal: "SIGTERM", requested: true }),
+    describeExitJson(exit({ code: null, signal: "SIGTERM", requested: true })),
     "signal SIGTERM (stopped)",
   );
   assert.equal(describeExitJson(null), "-");
-  assert.equal(describeExitJson("exit"), "-");
+  assert.equal(describeExitJson("exit" as unknown as ExitData), "-");
 });
 
 Deno.test("one host gives one Server HOST response block and no summary", () => {
@@ -144,23 +183,24 @@ Deno.test("check without a child renders a table with aligned columns, then the 
     message: "2 children",
     data: {
       children: [
-        {
+        child({
           name: "web",
           state: "RUNNING",
           pid: 123,
           uptime_ms: 192_000,
           restarts: 2,
-          last_exit: { code: 1, signal: null, requested: false },
-        },
-        {
+          last_exit: exit({ code: 1, signal: null, requested: false }),
+        }),
+        child({
           name: "db-long-name",
           state: "STOPPED",
           pid: null,
           uptime_ms: null,
           restarts: 0,
-          last_exit: { code: null, signal: "SIGTERM", requested: true },
-        },
+          last_exit: exit({ code: null, signal: "SIGTERM", requested: true }),
+        }),
       ],
+      problems: [],
     },
   };
   assert.equal(
@@ -180,7 +220,7 @@ Deno.test("check of one child renders its details and recent exits", () => {
     ok: true,
     message: "web",
     data: {
-      children: [{
+      children: [child({
         name: "web",
         state: "EXITED",
         since: "2026-01-01T00:00:00.000Z",
@@ -189,12 +229,19 @@ Deno.test("check of one child renders its details and recent exits", () => {
         restarts: 1,
         command: ["sleep", "a b"],
         config_path: "/srv/web.yml",
-        last_exit: { code: 3, signal: null, requested: false },
+        last_exit: exit({ code: 3, signal: null, requested: false }),
         error: null,
         history: [
-          { at: "2026-01-01T00:00:00.000Z", code: 3, signal: null, requested: false, ran_ms: 1500 },
+          exit({
+            at: "2026-01-01T00:00:00.000Z",
+            code: 3,
+            signal: null,
+            requested: false,
+            ran_ms: 1500,
+          }),
         ],
-      }],
+      })],
+      problems: [],
     },
   };
   assert.equal(
@@ -227,8 +274,12 @@ Deno.test("info renders the server's facts as aligned lines", () => {
       encrypt: "off",
       mode: "quiet",
       loadpaths: [],
+      started_at: "2026-01-01T00:00:00.000Z",
       uptime_ms: 3_600_000,
       running: ["api", "web"],
+      counts: { RUNNING: 2 },
+      repeat_timers: 0,
+      problems: [],
     },
   };
   assert.equal(
@@ -252,7 +303,7 @@ Deno.test("problems the server reports are listed after the body", () => {
     host: "h",
     ok: true,
     message: "stopped web",
-    data: { problems: ['loadpath "/x" cannot be read: does not exist'] },
+    data: { children: [], problems: ['loadpath "/x" cannot be read: does not exist'] },
   };
   assert.equal(
     renderBody("stop", "web", result),
@@ -260,32 +311,30 @@ Deno.test("problems the server reports are listed after the body", () => {
   );
 });
 
-const CHECK: HostResult = {
-  host: "h",
-  ok: true,
-  message: "3 children",
-  data: {
-    children: [
-      { name: "web", state: "RUNNING", pid: 1, uptime_ms: 1000, restarts: 0, last_exit: null },
-      {
-        name: "db",
-        state: "FATAL",
-        pid: null,
-        uptime_ms: null,
-        restarts: 3,
-        last_exit: { code: 1, signal: null, requested: false },
-      },
-      {
-        name: "job",
-        state: "BACKOFF",
-        pid: null,
-        uptime_ms: null,
-        restarts: 1,
-        last_exit: { code: 2, signal: null, requested: false },
-      },
-    ],
-  },
+const CHECK_DATA: CheckData = {
+  children: [
+    child({ name: "web", state: "RUNNING", pid: 1, uptime_ms: 1000, restarts: 0, last_exit: null }),
+    child({
+      name: "db",
+      state: "FATAL",
+      pid: null,
+      uptime_ms: null,
+      restarts: 3,
+      last_exit: exit({ code: 1, signal: null, requested: false }),
+    }),
+    child({
+      name: "job",
+      state: "BACKOFF",
+      pid: null,
+      uptime_ms: null,
+      restarts: 1,
+      last_exit: exit({ code: 2, signal: null, requested: false }),
+    }),
+  ],
+  problems: [],
 };
+
+const CHECK: HostResult = { host: "h", ok: true, message: "3 children", data: CHECK_DATA };
 
 /** `text` as paint() colours it: 31 red, 32 green, 33 yellow. */
 const painted = (text: string, code: number) => `\x1b[${code}m${text}\x1b[39m`;
@@ -312,7 +361,7 @@ Deno.test("with colour on, check paints states and keeps the columns aligned", (
 Deno.test("with colour on, check of one child paints its state", () => {
   const one: HostResult = {
     ...CHECK,
-    data: { children: [{ ...(CHECK.data!.children as object[])[1]!, since: "t" }] },
+    data: { children: [{ ...CHECK_DATA.children[1]!, since: "t" }], problems: [] },
   };
   const text = renderBody("check", "db", one, true);
   assert.ok(text.includes(`state:      ${painted("FATAL", 31)} since t\n`), text);

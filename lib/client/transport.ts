@@ -14,6 +14,8 @@ import { splitCommand } from "../config/command_split.ts";
 import { LineReader } from "../protocol/line_reader.ts";
 import { parseResponse } from "../protocol/messages.ts";
 import type { Response as V2Response } from "../protocol/messages.ts";
+import { decodeFollowEvent } from "../protocol/payloads.ts";
+import type { FollowEvent } from "../protocol/payloads.ts";
 import type { HostTarget, SshRoute } from "./hosts.ts";
 
 /** Largest response line accepted (a `check` of a big fleet is large). */
@@ -59,6 +61,12 @@ function unreachable(
     `cannot reach ${host.label}: ${failure.reason}`,
     cause === undefined ? undefined : { cause },
   );
+}
+
+/** A TransportError saying that `host` answered with something that is not the declared shape. */
+export function badAnswer(host: string, error: unknown): TransportError {
+  const why = `bad answer: ${errorMessage(error)}`;
+  return new TransportError(host, "BAD_ANSWER", why, `${host} gave a ${why}`, { cause: error });
 }
 
 /** The ssh command and arguments for a route: `ssh -o BatchMode=yes [-p P] -W 127.0.0.1:PORT -- DEST`. */
@@ -176,8 +184,11 @@ export function checkSshCommand(command = Deno.env.get(SSH_COMMAND_ENV)): string
 /** An answered request whose connection stays open for the events that follow it. */
 export interface Exchange {
   readonly response: V2Response;
-  /** The event lines after the response (`log --follow`), until the server or `close` ends them. */
-  events(): AsyncGenerator<Record<string, unknown>>;
+  /**
+   * The events after the response (`log --follow`), until the server or `close` ends them; an
+   * event that is not the declared shape ends them too.
+   */
+  events(): AsyncGenerator<FollowEvent>;
   close(): void;
 }
 
@@ -251,8 +262,7 @@ export async function openExchange(
     try {
       response = parseResponse(value);
     } catch (error) {
-      const why = `bad answer: ${errorMessage(error)}`;
-      throw new TransportError(host.label, "BAD_ANSWER", why, `${host.label} gave a ${why}`);
+      throw badAnswer(host.label, error);
     }
     const open = stream;
     stream = undefined; // handed over: the caller closes it
@@ -268,12 +278,13 @@ export async function openExchange(
             return;
           }
           if (next === null) return;
+          let event: FollowEvent;
           try {
-            const event = JSON.parse(new TextDecoder().decode(next)) as unknown;
-            if (event !== null && typeof event === "object") yield event as Record<string, unknown>;
+            event = decodeFollowEvent(JSON.parse(new TextDecoder().decode(next)));
           } catch {
             return;
           }
+          yield event;
         }
       },
     };

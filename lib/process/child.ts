@@ -9,6 +9,8 @@
  *
  * @module
  */
+import type { ExitRecord } from "./exit_record.ts";
+import { describeExit } from "./exit_record.ts";
 import type { ChildConfig } from "../config/child_config.ts";
 import { errorMessage, SupervisorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -36,21 +38,6 @@ export interface ChildDeps {
   readonly random?: () => number;
   /** The child's config as it is now, for automatic restarts; the last run's config otherwise. */
   readonly configFor?: (name: string) => ChildConfig | undefined;
-}
-
-/** One ended run of a child. */
-export interface ExitRecord {
-  /** Exit code, or null when a signal ended it. */
-  readonly code: number | null;
-  readonly signal: Deno.Signal | null;
-  /** When it ended (ms since the epoch). */
-  readonly at: number;
-  /** How long it ran, in ms. */
-  readonly ranMs: number;
-  /** Whether the supervisor asked it to stop. */
-  readonly requested: boolean;
-  /** The last lines of its stderr when it ended (crash context). */
-  readonly stderrTail: readonly string[];
 }
 
 /** Lines of stderr kept with each exit. */
@@ -102,11 +89,6 @@ interface Run {
   readonly drained: Promise<void>;
   /** Aborted when the run ends or is being stopped: cancels its timers. */
   readonly timers: AbortController;
-}
-
-/** Short description of how a run ended: `exit code 3`, `signal SIGKILL`. */
-export function describeExit(exit: Pick<ExitRecord, "code" | "signal">): string {
-  return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
 }
 
 /** A supervised child. */

@@ -8,8 +8,8 @@
  *
  * @module
  */
-import type { ExitRecord } from "../process/child.ts";
-import { describeExit } from "../process/child.ts";
+import type { ExitRecord } from "../process/exit_record.ts";
+import { describeExit } from "../process/exit_record.ts";
 import { CHILD_STATES } from "../process/state.ts";
 import type { ChildState } from "../process/state.ts";
 import type { ChildReport, HookReport, OpResult, ServerInfo } from "../server/results.ts";

@@ -9,7 +9,8 @@
  * @module
  */
 import type { ErrorCode } from "../errors.ts";
-import type { ChildStatus, ExitRecord } from "../process/child.ts";
+import type { ChildStatus } from "../process/child.ts";
+import type { ExitRecord } from "../process/exit_record.ts";
 import type { Follower } from "../process/log_bus.ts";
 import type { ChildState } from "../process/state.ts";
 

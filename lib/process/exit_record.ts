@@ -1,0 +1,27 @@
+/**
+ * How one run of a child ended, as a record: kept in the child's history, reported by `check`.
+ *
+ * Has no dependencies, so the client can describe exits without loading the process layer.
+ *
+ * @module
+ */
+
+/** One ended run of a child. */
+export interface ExitRecord {
+  /** Exit code, or null when a signal ended it. */
+  readonly code: number | null;
+  readonly signal: Deno.Signal | null;
+  /** When it ended (ms since the epoch). */
+  readonly at: number;
+  /** How long it ran, in ms. */
+  readonly ranMs: number;
+  /** Whether the supervisor asked it to stop. */
+  readonly requested: boolean;
+  /** The last lines of its stderr when it ended (crash context). */
+  readonly stderrTail: readonly string[];
+}
+
+/** Short description of how a run ended: `exit code 3`, `signal SIGKILL`. */
+export function describeExit(exit: Pick<ExitRecord, "code" | "signal">): string {
+  return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+}
