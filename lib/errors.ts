@@ -206,16 +206,15 @@ export class TransportError extends Error {
 
   constructor(
     host: string,
-    code: TransportCode,
-    reason: string,
+    failure: { readonly code: TransportCode; readonly reason: string },
     message: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);
     this.name = "TransportError";
     this.host = host;
-    this.code = code;
-    this.reason = reason;
+    this.code = failure.code;
+    this.reason = failure.reason;
   }
 }
 

@@ -56,8 +56,7 @@ function unreachable(
 ): TransportError {
   return new TransportError(
     host.label,
-    failure.code,
-    failure.reason,
+    failure,
     `cannot reach ${host.label}: ${failure.reason}`,
     cause === undefined ? undefined : { cause },
   );
@@ -66,7 +65,9 @@ function unreachable(
 /** A TransportError saying that `host` answered with something that is not the declared shape. */
 export function badAnswer(host: string, error: unknown): TransportError {
   const why = `bad answer: ${errorMessage(error)}`;
-  return new TransportError(host, "BAD_ANSWER", why, `${host} gave a ${why}`, { cause: error });
+  return new TransportError(host, { code: "BAD_ANSWER", reason: why }, `${host} gave a ${why}`, {
+    cause: error,
+  });
 }
 
 /** The ssh command and arguments for a route: `ssh -o BatchMode=yes [-p P] -W 127.0.0.1:PORT -- DEST`. */
@@ -253,8 +254,7 @@ export async function openExchange(
     } catch {
       throw new TransportError(
         host.label,
-        "NOT_V2",
-        "answer that is not protocol v2 JSON",
+        { code: "NOT_V2", reason: "answer that is not protocol v2 JSON" },
         `${host.label} gave an answer that is not protocol v2 JSON`,
       );
     }
@@ -293,8 +293,7 @@ export async function openExchange(
     if (timedOut) {
       throw new TransportError(
         host.label,
-        "TIMED_OUT",
-        "timed out",
+        { code: "TIMED_OUT", reason: "timed out" },
         `no answer from ${host.label} within ${timeoutMs / 1000}s`,
         { cause: error },
       );
