@@ -53,6 +53,8 @@ async function main(args: readonly string[]): Promise<number> {
     complain(`error: cannot start the server: ${describeError(error)}`);
     return 1;
   }
+  // Handlers go in before the first child is spawned: a SIGTERM during startup stops what was
+  // started instead of killing the server by the default action and orphaning children.
   const stopOn = (signal: Deno.Signal) => {
     Deno.addSignalListener(signal, () => void server.shutdown(`received ${signal}`));
   };
@@ -74,7 +76,13 @@ async function main(args: readonly string[]): Promise<number> {
       );
     }
   });
+  await server.startChildren();
+  if (server.shuttingDown) {
+    await server.serve();
+    return 0;
+  }
   say(`listening on ${server.address}`);
+  if (server.localAddress !== undefined) say(`listening on ${server.localAddress}`);
   await server.serve();
   return 0;
 }

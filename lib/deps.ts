@@ -7,5 +7,5 @@
  *
  * @module
  */
-export { isMap, isScalar, isSeq, LineCounter, parseDocument } from "npm:yaml@2.9.1";
+export { isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from "npm:yaml@2.9.1";
 export type { Document, Pair, YAMLMap } from "npm:yaml@2.9.1";

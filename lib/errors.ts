@@ -187,6 +187,7 @@ export class UsageError extends Error {
 /** Why a host could not be asked; the client's hints and summaries decide by this code. */
 export type TransportCode =
   | "REFUSED"
+  | "PERMISSION_DENIED"
   | "RESET"
   | "TIMED_OUT"
   | "HOST_NOT_FOUND"

@@ -44,6 +44,8 @@ export class Authenticator {
   readonly #clock: Clock;
   readonly #keys: KeyStore;
   readonly #nonces: NonceCache;
+  /** The largest time window in force for any signed request so far: how long nonces live. */
+  #nonceLifetimeMs = 0;
 
   constructor(options: AuthenticatorOptions) {
     this.#encrypt = options.encrypt;
@@ -52,13 +54,20 @@ export class Authenticator {
     this.#nonces = new NonceCache(options.maxNonces);
   }
 
-  /** Admits a decoded v2 line, or throws a SupervisorError saying why not. */
-  admit(value: unknown, settings: ServerConfig): Admitted {
+  /**
+   * Admits a decoded v2 line, or throws a SupervisorError saying why not. An unsigned line from
+   * the local control socket is admitted even with encrypt on (the socket's mode guards it).
+   */
+  async admit(
+    value: unknown,
+    settings: ServerConfig,
+    origin: { readonly local: boolean } = { local: false },
+  ): Promise<Admitted> {
     const record = value !== null && typeof value === "object" && !Array.isArray(value)
       ? value as Record<string, unknown>
       : undefined;
     if (!record || !("signed" in record)) {
-      if (this.#encrypt) {
+      if (this.#encrypt && !origin.local) {
         throw new SupervisorError(
           "SIGNATURE_REQUIRED",
           'Refused: this server runs with encrypt on and accepts only signed requests (use the client with "with KEY.pem")',
@@ -66,7 +75,7 @@ export class Authenticator {
       }
       return { request: parseRequest(value), key: null };
     }
-    return this.#admitSigned(record, settings);
+    return await this.#admitSigned(record, settings);
   }
 
   /** Checks that `key` may run `op` (per-key permissions in server.yml); throws FORBIDDEN. */
@@ -81,9 +90,9 @@ export class Authenticator {
     }
   }
 
-  #admitSigned(record: Record<string, unknown>, settings: ServerConfig): Admitted {
+  async #admitSigned(record: Record<string, unknown>, settings: ServerConfig): Promise<Admitted> {
     const envelope = parseEnvelope(record);
-    const publicKey = this.#keys.find(envelope.key, settings.pubKeysPath);
+    const publicKey = await this.#keys.find(envelope.key, settings.pubKeysPath);
     const data = new TextEncoder().encode(envelope.signed);
     const sig = decodeBase64(envelope.sig);
     if (!sig || !verifySignature(publicKey, { alg: envelope.alg, data, sig })) {
@@ -127,9 +136,13 @@ export class Authenticator {
       );
     }
     const request = parseRequest(rest);
+    // A window raised while running must not accept again a request whose nonce expired under
+    // the old one: nonces live for the largest window ever in force.
+    this.#nonceLifetimeMs = Math.max(this.#nonceLifetimeMs, settings.signWindowMs);
     const seen = this.#nonces.remember(
       `${envelope.key}\u0000${nonce}`,
-      ts + settings.signWindowMs,
+      ts,
+      this.#nonceLifetimeMs,
       now,
     );
     if (seen === "replayed") {
@@ -138,6 +151,12 @@ export class Authenticator {
         `Refused: this signed request was already received (nonce ${
           JSON.stringify(nonce)
         }); a captured request cannot be replayed`,
+      );
+    }
+    if (seen === "forgotten") {
+      throw new SupervisorError(
+        "STALE_REQUEST",
+        `Refused: the request's timestamp is older than the requests this server can still recognise as replays (the time window was raised since); sign it again`,
       );
     }
     if (seen === "full") {

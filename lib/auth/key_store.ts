@@ -18,26 +18,28 @@ export class KeyStore {
   /**
    * The public key `name` from the first directory that has `<name>.pem`. Throws BAD_KEY_NAME
    * for a name with path characters, UNKNOWN_KEY when no directory has it or it is unreadable.
+   * The messages go to unauthenticated clients, so they name no server path; the directories
+   * and the file, for the server's own log, are in the error's `cause`.
    */
-  find(name: string, dirs: readonly string[]): KeyObject {
+  async find(name: string, dirs: readonly string[]): Promise<KeyObject> {
     const problem = keyNameProblem(name);
     if (problem) throw new SupervisorError("BAD_KEY_NAME", `Refused: ${problem}`);
     for (const dir of dirs) {
       const path = join(dir, `${name}.pem`);
       try {
-        return this.#keys.read(path);
+        return await this.#keys.read(path);
       } catch (error) {
         if (error instanceof Deno.errors.NotFound) continue;
-        throw new SupervisorError(
-          "UNKNOWN_KEY",
-          `Refused: public key "${path}" cannot be used: ${errorMessage(error)}`,
-          { cause: error },
-        );
+        // The client is not told where the server keeps its keys; the server's log may be.
+        throw new SupervisorError("UNKNOWN_KEY", `Refused: public key "${name}" cannot be used`, {
+          cause: new Error(`"${path}": ${errorMessage(error)}`, { cause: error }),
+        });
       }
     }
     throw new SupervisorError(
       "UNKNOWN_KEY",
-      `Refused: no public key "${name}.pem" in pub_keys_path (${dirs.join(", ") || "none"})`,
+      `Refused: no public key "${name}.pem" is known to this server`,
+      { cause: new Error(`not in pub_keys_path (${dirs.join(", ") || "none"})`) },
     );
   }
 }

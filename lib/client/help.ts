@@ -58,6 +58,8 @@ const WORD_SECTIONS: Readonly<
       "on ssh://user@host[:SSHPORT][/PORT]   through the system's ssh",
       `(-W 127.0.0.1:PORT); $${SSH_COMMAND_ENV} replaces the ssh command,`,
       `e.g. "ssh -i key"`,
+      "on unix:/run/supervisor-ts.sock   the server's control_socket on",
+      "this machine (a relative path starts from the current directory)",
     ].join("\n"),
   },
   with: {

@@ -3,6 +3,7 @@ import { OPERATIONS, OPTIONS, parseClientArgs, WORDS } from "./args.ts";
 import type { OperationSpec } from "./args.ts";
 import { helpText, OPERATION_NOTES, synopsis } from "./help.ts";
 import { DEFAULT_LOG_LINES } from "./args.ts";
+import { parseHostList } from "./hosts.ts";
 
 const HELP = helpText();
 
@@ -89,5 +90,16 @@ Deno.test("help starts with the usage line and keeps every line within 100 chara
   for (const line of HELP.split("\n")) {
     assert.ok(line.length <= 100, line);
     assert.equal(line, line.trimEnd(), "no trailing spaces");
+  }
+});
+
+Deno.test("help shows the unix:PATH host form, and every host it shows parses", () => {
+  const hosts = section("Hosts").join("\n");
+  const shown = [...hosts.matchAll(/\bon ("[^"]+"|\S+)/g)].map((m) => m[1]!.replaceAll('"', ""))
+    .filter((h) => h !== "HOST");
+  assert.ok(shown.includes("unix:/run/supervisor-ts.sock"), shown.join(" "));
+  for (const host of shown) {
+    const forms = host.replace("[:SSHPORT][/PORT]", "");
+    assert.doesNotThrow(() => parseHostList(forms), host);
   }
 });

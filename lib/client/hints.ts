@@ -11,18 +11,18 @@
  */
 import { KeyFileError } from "../errors.ts";
 import type { ErrorCode, TransportCode } from "../errors.ts";
-import type { HostTarget } from "./hosts.ts";
+import type { HostTarget, NetworkHost } from "./hosts.ts";
 import { SSH_COMMAND_ENV } from "./transport.ts";
 
 /** The command a person would run to log in where `host` goes through ssh. */
-function sshCommand(host: HostTarget): string {
+function sshCommand(host: NetworkHost): string {
   const route = host.ssh;
   if (route === undefined) return "ssh";
   return `ssh${route.sshPort === undefined ? "" : ` -p ${route.sshPort}`} ${route.destination}`;
 }
 
 /** Hints for what ssh said, first match wins; the forwarding failures come before the rest. */
-const SSH_HINTS: readonly (readonly [RegExp, (host: HostTarget) => string])[] = [
+const SSH_HINTS: readonly (readonly [RegExp, (host: NetworkHost) => string])[] = [
   [
     /open failed|stdio forwarding failed|connect failed/i,
     (h) => `is the server running on port ${h.port} of ${h.hostname}?`,
@@ -57,6 +57,7 @@ export function unreachableHint(
   failure: { readonly code: TransportCode; readonly reason: string },
   host: HostTarget,
 ): string | undefined {
+  if (host.unix !== undefined) return controlSocketHint(failure, host.unix.path);
   switch (failure.code) {
     case "REFUSED":
       return "is the server running on that port?";
@@ -79,7 +80,36 @@ export function unreachableHint(
       const found = SSH_HINTS.find(([pattern]) => pattern.test(failure.reason));
       return found ? found[1](host) : `run "${sshCommand(host)}" by hand to see why it fails`;
     }
+    case "PERMISSION_DENIED":
     case "OTHER":
+      return undefined;
+  }
+}
+
+/** The next step for a control socket (`unix:PATH`) that could not be asked. */
+function controlSocketHint(
+  failure: { readonly code: TransportCode; readonly reason: string },
+  path: string,
+): string | undefined {
+  switch (failure.code) {
+    case "REFUSED":
+      return `is the server running with control_socket: ${path}?`;
+    case "RESET":
+      return "the server dropped the connection: check its log, then try again";
+    case "TIMED_OUT":
+      return "the server did not answer in time: if it is just slow, raise --timeout";
+    case "CLOSED":
+      return `is ${path} the control_socket of a supervisor-ts server? Check the server's log`;
+    case "NOT_V2":
+    case "BAD_ANSWER":
+      return `compare the server's version with "supervisor-ts-client --version"`;
+    case "PERMISSION_DENIED":
+      return "the control socket has mode 0600: run the client as the user the server runs as";
+    case "OTHER":
+      return undefined;
+    case "HOST_NOT_FOUND":
+    case "SSH_NOT_FOUND":
+    case "SSH_FAILED":
       return undefined;
   }
 }

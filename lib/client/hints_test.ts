@@ -7,6 +7,7 @@ import type { ErrorCode } from "../errors.ts";
 
 const TCP = parseHost("10.0.0.5:4000");
 const SSH = parseHost("ssh://ops@web1:2222/4000");
+const UNIX = parseHost("unix:/run/supervisor-ts.sock");
 
 Deno.test("a refused connection asks whether the server runs on that port", () => {
   assert.equal(
@@ -147,5 +148,33 @@ Deno.test("an unreadable key file points to the path given after with", () => {
   assert.equal(
     keyFileHint(new KeyFileError("NOT_PEM", '"k.pem" is not a PEM private key (make one with …)')),
     undefined,
+  );
+});
+
+Deno.test("a refused or missing control socket asks whether the server runs with that control_socket", () => {
+  for (const reason of ["connection refused", "no socket at /run/supervisor-ts.sock"]) {
+    assert.equal(
+      unreachableHint({ code: "REFUSED", reason }, UNIX),
+      "is the server running with control_socket: /run/supervisor-ts.sock?",
+    );
+  }
+});
+
+Deno.test("a control socket the client may not open suggests running as the server's user", () => {
+  assert.equal(
+    unreachableHint({ code: "PERMISSION_DENIED", reason: "permission denied" }, UNIX),
+    "the control socket has mode 0600: run the client as the user the server runs as",
+  );
+  assert.equal(unreachableHint({ code: "OTHER", reason: "something else" }, UNIX), undefined);
+});
+
+Deno.test("hints for a control socket speak of the socket, not of a port or a host name", () => {
+  for (const code of ["RESET", "TIMED_OUT", "CLOSED", "NOT_V2", "BAD_ANSWER"] as const) {
+    const hint = unreachableHint({ code, reason: "x" }, UNIX) ?? "";
+    assert.doesNotMatch(hint, /\bport\b|host|spelling/, code);
+  }
+  assert.match(
+    unreachableHint({ code: "CLOSED", reason: "closed without answering" }, UNIX)!,
+    /\/run\/supervisor-ts\.sock/,
   );
 });

@@ -1,14 +1,19 @@
 /**
  * The hosts a client command goes to: `127.0.0.1`, `localhost`, `host:port`, `::1`,
- * `[::1]:port`, and comma-separated lists of them (`"h1, h2"`).
+ * `[::1]:port`, `ssh://[user@]host[:sshport][/port]`, `unix:PATH` (the server's control
+ * socket on this machine), and comma-separated lists of them (`"h1, h2"`).
  *
  * @module
  */
+import { resolve } from "node:path";
 import { HostSyntaxError } from "../errors.ts";
 import { DEFAULT_PORT } from "../version.ts";
 
-/** One server to talk to. */
-export interface HostTarget {
+/** One server to talk to: over the network (TCP or ssh), or through a Unix socket. */
+export type HostTarget = NetworkHost | UnixHost;
+
+/** A server reached by TCP, directly or through `ssh -W`. */
+export interface NetworkHost {
   /** As the user wrote it, normalised to `host:port` (`[v6]:port`, `ssh://…`); used in output. */
   readonly label: string;
   readonly hostname: string;
@@ -16,7 +21,27 @@ export interface HostTarget {
   readonly port: number;
   /** Set when the server is reached through `ssh -W`. */
   readonly ssh?: SshRoute;
+  readonly unix?: never;
 }
+
+/** A server reached through its control socket on this machine. */
+export interface UnixHost {
+  /** `unix:` and the socket's absolute path; used in output. */
+  readonly label: string;
+  readonly unix: UnixRoute;
+  readonly hostname?: never;
+  readonly port?: never;
+  readonly ssh?: never;
+}
+
+/** Where a server's control socket is. */
+export interface UnixRoute {
+  /** Absolute. */
+  readonly path: string;
+}
+
+/** The prefix of a Unix socket host. */
+const UNIX_PREFIX = "unix:";
 
 /** How to reach a server through ssh. */
 export interface SshRoute {
@@ -51,15 +76,23 @@ function splitBracketed(
   };
 }
 
-/** Parses one host (no commas). */
-export function parseHost(text: string, defaultPort = DEFAULT_PORT): HostTarget {
+/**
+ * Parses one host (no commas). A relative `unix:` path is resolved against `cwd` (default: the
+ * current directory).
+ */
+export function parseHost(
+  text: string,
+  defaultPort = DEFAULT_PORT,
+  cwd?: string,
+): HostTarget {
   const host = text.trim();
   if (host === "") throw new HostSyntaxError("Empty host name");
   if (host.startsWith("ssh://")) return parseSshHost(host, defaultPort);
+  if (host.startsWith(UNIX_PREFIX)) return parseUnixHost(host, cwd);
   if (host.includes("://")) {
     const scheme = host.slice(0, host.indexOf("://"));
     throw new HostSyntaxError(
-      `Unsupported host "${host}": the ${scheme}:// transport does not exist; use HOST, HOST:PORT or ssh://USER@HOST[:SSHPORT][/PORT]`,
+      `Unsupported host "${host}": the ${scheme}:// transport does not exist; use HOST, HOST:PORT, ssh://USER@HOST[:SSHPORT][/PORT] or unix:PATH`,
     );
   }
   let hostname: string;
@@ -85,7 +118,7 @@ export function parseHost(text: string, defaultPort = DEFAULT_PORT): HostTarget 
 }
 
 /** Parses `ssh://[user@]host[:sshport][/port]`. */
-function parseSshHost(text: string, defaultPort: number): HostTarget {
+function parseSshHost(text: string, defaultPort: number): NetworkHost {
   const rest = text.slice("ssh://".length);
   const slash = rest.indexOf("/");
   const authority = slash < 0 ? rest : rest.slice(0, slash);
@@ -117,11 +150,33 @@ function parseSshHost(text: string, defaultPort: number): HostTarget {
   return { label, hostname, port, ssh: { destination, sshPort } };
 }
 
-/** Parses a host argument that may list several hosts separated by commas. */
-export function parseHostList(text: string, defaultPort = DEFAULT_PORT): HostTarget[] {
+/** Parses `unix:PATH`; a relative PATH is resolved against `cwd`. */
+function parseUnixHost(text: string, cwd: string | undefined): UnixHost {
+  const path = text.slice(UNIX_PREFIX.length);
+  if (path.startsWith("//")) {
+    throw new HostSyntaxError(`Invalid host "${text}": write unix:PATH, e.g. unix:/run/s.sock`);
+  }
+  if (path === "" || path.includes("\0")) {
+    throw new HostSyntaxError(
+      `Invalid host "${text}": expected unix:PATH, the path of the server's control_socket`,
+    );
+  }
+  const absolute = cwd === undefined ? resolve(path) : resolve(cwd, path);
+  return { label: `${UNIX_PREFIX}${absolute}`, unix: { path: absolute } };
+}
+
+/**
+ * Parses a host argument that may list several hosts separated by commas (so a `unix:` path in
+ * a list cannot hold a comma).
+ */
+export function parseHostList(
+  text: string,
+  defaultPort = DEFAULT_PORT,
+  cwd?: string,
+): HostTarget[] {
   const parts = text.split(",").map((p) => p.trim());
   if (parts.some((p) => p === "")) {
     throw new HostSyntaxError(`Invalid host list "${text}": empty entry`);
   }
-  return parts.map((p) => parseHost(p, defaultPort));
+  return parts.map((p) => parseHost(p, defaultPort, cwd));
 }

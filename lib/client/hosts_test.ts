@@ -143,3 +143,40 @@ Deno.test("a list with one bad host is refused with that host's problem", () => 
     'Invalid port "99999" in host "h2:99999": expected 1 to 65535',
   );
 });
+
+Deno.test("unix:PATH is the server's control socket at an absolute path", () => {
+  assert.deepEqual(parseHost("unix:/run/supervisor-ts.sock"), {
+    label: "unix:/run/supervisor-ts.sock",
+    unix: { path: "/run/supervisor-ts.sock" },
+  });
+  assert.equal(parseHost(" unix:/tmp/a b.sock ").label, "unix:/tmp/a b.sock");
+});
+
+Deno.test("unix:relative/path is resolved against the client's current directory", () => {
+  assert.deepEqual(parseHost("unix:run/s.sock", undefined, "/home/ops"), {
+    label: "unix:/home/ops/run/s.sock",
+    unix: { path: "/home/ops/run/s.sock" },
+  });
+  assert.deepEqual(parseHost("unix:../s.sock", undefined, "/home/ops").unix, {
+    path: "/home/s.sock",
+  });
+  assert.equal(parseHost("unix:s.sock").label, `unix:${Deno.cwd()}/s.sock`);
+});
+
+Deno.test("unix: without a path, or written as a URL, is refused with the expected form", () => {
+  assertHostError(
+    () => parseHost("unix:"),
+    'Invalid host "unix:": expected unix:PATH, the path of the server\'s control_socket',
+  );
+  assertHostError(
+    () => parseHost("unix:///run/s.sock"),
+    'Invalid host "unix:///run/s.sock": write unix:PATH, e.g. unix:/run/s.sock',
+  );
+});
+
+Deno.test("a list may mix unix: sockets with TCP and ssh hosts", () => {
+  assert.deepEqual(
+    parseHostList("unix:/run/a.sock, h1:4000, ssh://web1").map((h) => h.label),
+    ["unix:/run/a.sock", "h1:4000", "ssh://web1/33889"],
+  );
+});

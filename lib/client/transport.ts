@@ -1,7 +1,8 @@
 /**
  * Sending one v2 request to one server and reading its response, within a time limit: over
- * TCP, or through the system's ssh (`ssh -W 127.0.0.1:PORT`, so ssh-agent, ~/.ssh/config and
- * known_hosts apply and nothing extra runs on the remote host).
+ * TCP, through the system's ssh (`ssh -W 127.0.0.1:PORT`, so ssh-agent, ~/.ssh/config and
+ * known_hosts apply and nothing extra runs on the remote host), or through the server's control
+ * socket on this machine (`unix:PATH`).
  *
  * Reports what happened (`TransportError` with a short `reason`); the hint on what to do next is
  * added by `hints.ts`.
@@ -16,7 +17,7 @@ import { parseResponse } from "../protocol/messages.ts";
 import type { Response as V2Response } from "../protocol/messages.ts";
 import { decodeFollowEvent } from "../protocol/payloads.ts";
 import type { FollowEvent } from "../protocol/payloads.ts";
-import type { HostTarget, SshRoute } from "./hosts.ts";
+import type { HostTarget, NetworkHost, SshRoute, UnixRoute } from "./hosts.ts";
 
 /** Largest response line accepted (a `check` of a big fleet is large). */
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
@@ -46,6 +47,17 @@ function tcpFailure(error: unknown): { code: TransportCode; reason: string } {
     return { code: "HOST_NOT_FOUND", reason: "host name not found" };
   }
   return { code: "OTHER", reason: errorMessage(error) };
+}
+
+/** What a failed connect to the Unix socket at `path` means, as a code and a few words. */
+export function unixFailure(error: unknown, path: string): { code: TransportCode; reason: string } {
+  if (error instanceof Deno.errors.NotFound) {
+    return { code: "REFUSED", reason: `no socket at ${path}` };
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return { code: "PERMISSION_DENIED", reason: "permission denied" };
+  }
+  return tcpFailure(error);
 }
 
 /** A TransportError saying that `host` cannot be reached, and why. */
@@ -89,13 +101,27 @@ export function sshArgv(
   ];
 }
 
+/** A TCP connection to `host`. */
+async function openTcp(host: NetworkHost): Promise<Duplex> {
+  const conn = await Deno.connect({ hostname: host.hostname, port: host.port, transport: "tcp" });
+  return closeOnce(conn);
+}
+
+/** A connection to a server's control socket; a failure to connect says why in its words. */
+async function openUnix(host: HostTarget, route: UnixRoute): Promise<Duplex> {
+  try {
+    return closeOnce(await Deno.connect({ transport: "unix", path: route.path }));
+  } catch (error) {
+    throw unreachable(host, unixFailure(error, route.path), error);
+  }
+}
+
 /**
- * A TCP connection whose `close` may be called twice: the timer closes it when the time is up,
+ * `conn` as a Duplex whose `close` may be called twice: the timer closes it when the time is up,
  * and the request's own cleanup closes it again (a second `Deno.Conn.close` throws "Bad
  * resource ID", which used to replace the "no answer within" message).
  */
-async function openTcp(host: HostTarget): Promise<Duplex> {
-  const conn = await Deno.connect({ hostname: host.hostname, port: host.port, transport: "tcp" });
+function closeOnce(conn: Deno.Conn): Duplex {
   let closed = false;
   return {
     read: (buffer) => conn.read(buffer),
@@ -108,7 +134,7 @@ async function openTcp(host: HostTarget): Promise<Duplex> {
   };
 }
 
-function openSsh(host: HostTarget, route: SshRoute): Duplex {
+function openSsh(host: NetworkHost, route: SshRoute): Duplex {
   const [program, ...args] = sshArgv(route, host.port);
   let child: Deno.ChildProcess;
   try {
@@ -224,7 +250,11 @@ export async function openExchange(
     stream?.close();
   }, timeoutMs);
   try {
-    const opening = host.ssh ? Promise.resolve(openSsh(host, host.ssh)) : openTcp(host);
+    const opening = host.unix !== undefined
+      ? openUnix(host, host.unix)
+      : host.ssh
+      ? Promise.resolve(openSsh(host, host.ssh))
+      : openTcp(host);
     opening.then((s) => timedOut && s.close(), () => {});
     stream = await Promise.race([opening, expired]);
     const bytes = new TextEncoder().encode(line);

@@ -70,6 +70,11 @@ export interface ChildConfig {
   readonly repeat: Repeat | undefined;
   readonly prehooks: readonly Hook[];
   readonly posthooks: readonly Hook[];
+  /**
+   * Whether a server started after this one was killed takes over a run of this child it finds
+   * still alive (default), or stops that run and starts the child afresh.
+   */
+  readonly adopt: boolean;
 }
 
 const KEYS = [
@@ -86,6 +91,7 @@ const KEYS = [
   "max_restarts",
   "repeat",
   "hooks",
+  "adopt",
 ] as const;
 
 /** Signals a child may be asked to stop with. */
@@ -174,6 +180,7 @@ export function parseChildConfig(path: string, text: string): ChildConfig {
     });
   const repeat = parseRepeat(check, map.repeat);
   const { prehooks, posthooks } = parseHooks(check, map.hooks);
+  const adopt = map.adopt === undefined ? true : check.flag(map.adopt, ["adopt"], "adopt") ?? true;
   check.throwIfProblems();
   return {
     name,
@@ -193,6 +200,7 @@ export function parseChildConfig(path: string, text: string): ChildConfig {
     repeat,
     prehooks,
     posthooks,
+    adopt,
   };
 }
 

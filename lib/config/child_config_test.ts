@@ -46,6 +46,7 @@ Deno.test("a child config with only a command gets every default", () => {
     repeat: undefined,
     prehooks: [],
     posthooks: [],
+    adopt: true,
   });
   assert.equal(CHILD_DEFAULTS.stopTimeoutMs, 10_000);
 });
@@ -167,7 +168,7 @@ Deno.test("an unknown key names file, line and column and suggests the close key
     col: 1,
     message: 'unknown key "comand" in child config (did you mean "command"?); expected one of: ' +
       "command, args, cwd, env, output, stop_signal, stop_timeout, start_seconds, restart, " +
-      "backoff, max_restarts, repeat, hooks",
+      "backoff, max_restarts, repeat, hooks, adopt",
   });
   // Without "command" the file also lacks the one field it needs.
   assert.equal(

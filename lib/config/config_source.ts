@@ -1,11 +1,17 @@
 /**
  * Where configuration files come from: the file system for the server, memory for unit tests.
  *
- * Owns: the few questions the config layer asks of files and directories. Does not own: what
- * the files mean.
+ * Every call is asynchronous, so a slow or hung file system delays only the requests that need
+ * a file, never the control port; and a file is never read past {@link MAX_CONFIG_BYTES}.
+ *
+ * Owns: the few questions the config layer asks of files and directories, and the size limit.
+ * Does not own: what the files mean.
  *
  * @module
  */
+
+/** The largest config file (server.yml, a child file, a public key) the server reads. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /** A directory entry, as a loadpath scan needs it. */
 export interface SourceEntry {
@@ -13,33 +19,62 @@ export interface SourceEntry {
   readonly isDirectory: boolean;
 }
 
+/** A file too large to be a config file. */
+export interface Oversized {
+  readonly oversized: number;
+}
+
 /** The file system as the config layer sees it. */
 export interface ConfigSource {
-  /** The text of `path`; throws Deno.errors.NotFound when it does not exist. */
-  readText(path: string): string;
+  /**
+   * The text of `path`, or its size when that is over `maxBytes` (it is not read then); throws
+   * Deno.errors.NotFound when it does not exist.
+   */
+  readText(path: string, maxBytes: number): Promise<string | Oversized>;
   /** Whether `path` is a regular file. */
-  isFile(path: string): boolean;
+  isFile(path: string): Promise<boolean>;
   /** The entries of directory `dir`; throws Deno.errors.NotFound when it does not exist. */
-  list(dir: string): SourceEntry[];
+  list(dir: string): Promise<SourceEntry[]>;
   /** When directory `dir` last changed (ms since the epoch), or undefined when it is missing. */
-  modifiedAt(dir: string): number | undefined;
+  modifiedAt(dir: string): Promise<number | undefined>;
 }
+
+const decoder = new TextDecoder();
 
 /** The real file system. */
 export const fileSource: ConfigSource = {
-  readText: (path) => Deno.readTextFileSync(path),
-  isFile(path) {
+  async readText(path, maxBytes) {
+    using file = await Deno.open(path, { read: true });
+    const size = (await file.stat()).size;
+    if (size > maxBytes) return { oversized: size };
+    // Read at most one byte past the limit: a file that grew since the stat is caught too.
+    const buffer = new Uint8Array(Math.min(size, maxBytes) + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const n = await file.read(buffer.subarray(length));
+      if (n === null) break;
+      length += n;
+    }
+    if (length > maxBytes) return { oversized: length };
+    return decoder.decode(buffer.subarray(0, length));
+  },
+  async isFile(path) {
     try {
-      return Deno.statSync(path).isFile;
+      return (await Deno.stat(path)).isFile;
     } catch {
       return false;
     }
   },
-  list: (dir) =>
-    [...Deno.readDirSync(dir)].map((e) => ({ name: e.name, isDirectory: e.isDirectory })),
-  modifiedAt(dir) {
+  async list(dir) {
+    const entries: SourceEntry[] = [];
+    for await (const e of Deno.readDir(dir)) {
+      entries.push({ name: e.name, isDirectory: e.isDirectory });
+    }
+    return entries;
+  },
+  async modifiedAt(dir) {
     try {
-      return Deno.statSync(dir).mtime?.getTime() ?? Date.now();
+      return (await Deno.stat(dir)).mtime?.getTime() ?? Date.now();
     } catch {
       return undefined;
     }

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { fileSource } from "./config_source.ts";
+import { ConfigError } from "../errors.ts";
+import { fileSource, MAX_CONFIG_BYTES } from "./config_source.ts";
 import type { ConfigSource } from "./config_source.ts";
 
 interface Entry<T> {
@@ -32,9 +33,17 @@ export class ParsedFileCache<T> {
     this.#source = options.source ?? fileSource;
   }
 
-  /** The parsed content of `path`, parsed again only when its text changed. */
-  read(path: string): T {
-    const text = this.#source.readText(path);
+  /**
+   * The parsed content of `path`, parsed again only when its text changed. A file over
+   * {@link MAX_CONFIG_BYTES} is a ConfigError naming the file and the limit (it is not read).
+   */
+  async read(path: string): Promise<T> {
+    const text = await this.#source.readText(path, MAX_CONFIG_BYTES);
+    if (typeof text !== "string") throw oversized(path, text.oversized);
+    return this.#remember(path, text);
+  }
+
+  #remember(path: string, text: string): T {
     const cached = this.#entries.get(path);
     if (cached && cached.text === text) {
       if (cached.result.ok) return cached.result.value;
@@ -51,4 +60,15 @@ export class ParsedFileCache<T> {
     if (entry.result.ok) return entry.result.value;
     throw entry.result.error;
   }
+}
+
+function oversized(path: string, size: number): ConfigError {
+  return new ConfigError([{
+    file: path,
+    line: undefined,
+    col: undefined,
+    message: `the file is ${size} bytes, over the limit of ${MAX_CONFIG_BYTES} bytes (${
+      MAX_CONFIG_BYTES / 1024 / 1024
+    } MiB) for a config file; it was not read`,
+  }]);
 }

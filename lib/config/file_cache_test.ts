@@ -32,71 +32,71 @@ function touchLater(path: string, seconds: number): void {
 }
 
 Deno.test("an unchanged file is parsed once however often it is read", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     const path = join(dir, "web.yml");
     Deno.writeTextFileSync(path, "command: a\n");
     const { parse, calls } = countingParser();
     const cache = new ParsedFileCache(parse);
-    for (let i = 0; i < 5; i++) assert.equal(cache.read(path), "COMMAND: A\n");
+    for (let i = 0; i < 5; i++) assert.equal(await cache.read(path), "COMMAND: A\n");
     assert.equal(calls.length, 1);
   });
 });
 
 Deno.test("each file is cached on its own", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     const a = join(dir, "a.yml");
     const b = join(dir, "b.yml");
     Deno.writeTextFileSync(a, "a");
     Deno.writeTextFileSync(b, "b");
     const { parse, calls } = countingParser();
     const cache = new ParsedFileCache(parse);
-    assert.equal(cache.read(a), "A");
-    assert.equal(cache.read(b), "B");
-    assert.equal(cache.read(a), "A");
-    assert.equal(cache.read(b), "B");
+    assert.equal(await cache.read(a), "A");
+    assert.equal(await cache.read(b), "B");
+    assert.equal(await cache.read(a), "A");
+    assert.equal(await cache.read(b), "B");
     assert.deepEqual(calls, [a, b]);
   });
 });
 
 Deno.test("a rewrite of a different size is parsed again", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     const path = join(dir, "web.yml");
     Deno.writeTextFileSync(path, "command: a\n");
     const { parse, calls } = countingParser();
     const cache = new ParsedFileCache(parse);
-    assert.equal(cache.read(path), "COMMAND: A\n");
+    assert.equal(await cache.read(path), "COMMAND: A\n");
     Deno.writeTextFileSync(path, "command: longer\n");
-    assert.equal(cache.read(path), "COMMAND: LONGER\n");
-    assert.equal(cache.read(path), "COMMAND: LONGER\n");
+    assert.equal(await cache.read(path), "COMMAND: LONGER\n");
+    assert.equal(await cache.read(path), "COMMAND: LONGER\n");
     assert.equal(calls.length, 2);
   });
 });
 
 Deno.test("a rewrite of the same size with a later modification time is parsed again", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     const path = join(dir, "web.yml");
     Deno.writeTextFileSync(path, "command: a\n");
     const { parse, calls } = countingParser();
     const cache = new ParsedFileCache(parse);
-    assert.equal(cache.read(path), "COMMAND: A\n");
+    assert.equal(await cache.read(path), "COMMAND: A\n");
     Deno.writeTextFileSync(path, "command: b\n");
     touchLater(path, 5);
-    assert.equal(cache.read(path), "COMMAND: B\n");
+    assert.equal(await cache.read(path), "COMMAND: B\n");
     assert.equal(calls.length, 2);
   });
 });
 
 Deno.test("a file replaced by another (new inode) is parsed again", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     const path = join(dir, "web.yml");
     const next = join(dir, "web.yml.new");
     Deno.writeTextFileSync(path, "command: a\n");
     const { parse, calls } = countingParser();
     const cache = new ParsedFileCache(parse);
-    cache.read(path);
+    await cache.read(path);
     Deno.writeTextFileSync(next, "command: b\n");
     Deno.renameSync(next, path);
-    assert.equal(cache.read(path), "COMMAND: B\n");
+    assert.equal(await cache.read(path), "COMMAND: B\n");
     assert.equal(calls.length, 2);
   });
 });
@@ -104,71 +104,71 @@ Deno.test("a file replaced by another (new inode) is parsed again", async () => 
 Deno.test("a same-size rewrite right after a read is seen, however fast it comes", async () => {
   // An editor saving within the file system's timestamp granularity leaves size, mtime, ctime
   // and inode as they were; the cache must still not serve the old content.
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     const path = join(dir, "web.yml");
     const stale: number[] = [];
     for (let round = 0; round < 20; round++) {
       const cache = new ParsedFileCache((_path, text) => text);
       Deno.writeTextFileSync(path, "restart: never \n");
-      assert.equal(cache.read(path), "restart: never \n");
+      assert.equal(await cache.read(path), "restart: never \n");
       Deno.writeTextFileSync(path, "restart: always\n");
-      if (cache.read(path) !== "restart: always\n") stale.push(round);
+      if (await cache.read(path) !== "restart: always\n") stale.push(round);
     }
     assert.deepEqual(stale, [], `stale content served in rounds ${stale.join(", ")}`);
   });
 });
 
 Deno.test("a failure is cached and rethrown without parsing again", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     const path = join(dir, "web.yml");
     Deno.writeTextFileSync(path, "bad yaml");
     const { parse, calls } = countingParser();
     const cache = new ParsedFileCache(parse);
     let first: unknown;
-    assert.throws(() => cache.read(path), (error: unknown) => {
+    await assert.rejects(() => cache.read(path), (error: unknown) => {
       first = error;
       return error instanceof SyntaxError && error.message === "cannot parse bad yaml";
     });
-    assert.throws(() => cache.read(path), (error: unknown) => error === first);
+    await assert.rejects(() => cache.read(path), (error: unknown) => error === first);
     assert.equal(calls.length, 1);
   });
 });
 
 Deno.test("a broken file that gets fixed is parsed again and succeeds", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     const path = join(dir, "web.yml");
     Deno.writeTextFileSync(path, "bad yaml");
     const { parse, calls } = countingParser();
     const cache = new ParsedFileCache(parse);
-    assert.throws(() => cache.read(path), SyntaxError);
+    await assert.rejects(() => cache.read(path), SyntaxError);
     Deno.writeTextFileSync(path, "command: fixed\n");
-    assert.equal(cache.read(path), "COMMAND: FIXED\n");
+    assert.equal(await cache.read(path), "COMMAND: FIXED\n");
     assert.equal(calls.length, 2);
   });
 });
 
 Deno.test("a missing file throws NotFound and is not cached", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     const path = join(dir, "web.yml");
     const { parse, calls } = countingParser();
     const cache = new ParsedFileCache(parse);
-    assert.throws(() => cache.read(path), Deno.errors.NotFound);
+    await assert.rejects(() => cache.read(path), Deno.errors.NotFound);
     Deno.writeTextFileSync(path, "x");
-    assert.equal(cache.read(path), "X");
+    assert.equal(await cache.read(path), "X");
     assert.equal(calls.length, 1);
   });
 });
 
 Deno.test("the cache stays within its limit and still answers correctly", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     const { parse, calls } = countingParser();
     const cache = new ParsedFileCache(parse, { limit: 2 });
     const paths = ["a", "b", "c"].map((n) => join(dir, `${n}.yml`));
     for (const path of paths) Deno.writeTextFileSync(path, path);
-    for (const path of paths) assert.equal(cache.read(path), path.toUpperCase());
-    assert.equal(cache.read(paths[2]!), paths[2]!.toUpperCase());
+    for (const path of paths) assert.equal(await cache.read(path), path.toUpperCase());
+    assert.equal(await cache.read(paths[2]!), paths[2]!.toUpperCase());
     assert.equal(calls.length, 3);
-    assert.equal(cache.read(paths[0]!), paths[0]!.toUpperCase());
+    assert.equal(await cache.read(paths[0]!), paths[0]!.toUpperCase());
     assert.equal(calls.length, 4);
   });
 });

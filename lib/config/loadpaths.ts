@@ -51,16 +51,16 @@ export function duplicateMessage(name: string, paths: readonly string[]): string
 }
 
 /** Lists every child file of the loadpaths, sorted by name. */
-export function scanLoadpaths(
+export async function scanLoadpaths(
   loadpaths: readonly string[],
   source: ConfigSource = fileSource,
-): Catalog {
+): Promise<Catalog> {
   const found = new Map<string, string[]>();
   const problems: CatalogProblem[] = [];
   for (const dir of loadpaths) {
     let entries: SourceEntry[];
     try {
-      entries = source.list(dir);
+      entries = await source.list(dir);
     } catch (error) {
       const reason = error instanceof Deno.errors.NotFound ? "does not exist" : errorMessage(error);
       problems.push({ kind: "loadpath", message: `loadpath "${dir}" cannot be read: ${reason}` });
@@ -93,16 +93,16 @@ export function scanLoadpaths(
  * The one file defining child `name`. Throws NOT_FOUND when no loadpath has it and
  * CONFIG_INVALID when several do.
  */
-export function findChildFile(
+export async function findChildFile(
   loadpaths: readonly string[],
   name: string,
   source: ConfigSource = fileSource,
-): string {
+): Promise<string> {
   const paths: string[] = [];
   for (const dir of loadpaths) {
     for (const ext of CHILD_EXTENSIONS) {
       const path = join(dir, name + ext);
-      if (source.isFile(path)) paths.push(path);
+      if (await source.isFile(path)) paths.push(path);
     }
   }
   if (paths.length === 0) {

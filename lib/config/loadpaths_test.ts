@@ -25,8 +25,12 @@ function populate(dir: string, files: readonly string[]): void {
   for (const file of files) Deno.writeTextFileSync(join(dir, file), "command: sleep 1\n");
 }
 
-function assertSupervisorError(fn: () => unknown, code: string, message: string): void {
-  assert.throws(fn, (error: unknown) => {
+async function assertSupervisorError(
+  fn: () => Promise<unknown>,
+  code: string,
+  message: string,
+): Promise<void> {
+  await assert.rejects(fn, (error: unknown) => {
     assert.ok(error instanceof SupervisorError, `expected SupervisorError, got ${error}`);
     assert.equal(error.code, code);
     assert.equal(error.message, message);
@@ -35,9 +39,9 @@ function assertSupervisorError(fn: () => unknown, code: string, message: string)
 }
 
 Deno.test("scanning finds .yml and .yaml files, sorted by name", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     populate(dir, ["web.yml", "api.yaml", "worker.yml"]);
-    const catalog = scanLoadpaths([dir]);
+    const catalog = await scanLoadpaths([dir]);
     assert.deepEqual([...catalog.files.entries()], [
       ["api", { name: "api", path: join(dir, "api.yaml") }],
       ["web", { name: "web", path: join(dir, "web.yml") }],
@@ -48,37 +52,37 @@ Deno.test("scanning finds .yml and .yaml files, sorted by name", async () => {
 });
 
 Deno.test("scanning ignores other files, dotfiles, bare extensions and directories", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     populate(dir, ["web.yml", "notes.txt", "web.yml.bak", ".hidden.yml", ".yml", "README"]);
     Deno.mkdirSync(join(dir, "sub.yml"));
     populate(join(dir, "nested"), ["deep.yml"]);
-    const catalog = scanLoadpaths([dir]);
+    const catalog = await scanLoadpaths([dir]);
     assert.deepEqual([...catalog.files.keys()], ["web"]);
     assert.deepEqual(messagesOf(catalog), []);
   });
 });
 
 Deno.test("children from several loadpaths are listed together", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     const a = join(dir, "a");
     const b = join(dir, "b");
     populate(a, ["web.yml"]);
     populate(b, ["db.yml"]);
-    const catalog = scanLoadpaths([a, b]);
+    const catalog = await scanLoadpaths([a, b]);
     assert.deepEqual([...catalog.files.keys()], ["db", "web"]);
     assert.equal(catalog.files.get("db")?.path, join(b, "db.yml"));
   });
 });
 
 Deno.test("the same stem in two loadpaths is a problem naming both paths", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     const a = join(dir, "a");
     const b = join(dir, "b");
     populate(a, ["web.yml"]);
     populate(b, ["web.yaml"]);
     const first = join(a, "web.yml");
     const second = join(b, "web.yaml");
-    const catalog = scanLoadpaths([a, b]);
+    const catalog = await scanLoadpaths([a, b]);
     assert.deepEqual(messagesOf(catalog), [
       `child "web" is defined more than once: "${first}" and "${second}"; rename or remove all but one`,
     ]);
@@ -87,14 +91,14 @@ Deno.test("the same stem in two loadpaths is a problem naming both paths", async
 });
 
 Deno.test("findChildFile refuses a name defined in two loadpaths with CONFIG_INVALID naming both", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     const a = join(dir, "a");
     const b = join(dir, "b");
     populate(a, ["web.yml"]);
     populate(b, ["web.yml"]);
     const first = join(a, "web.yml");
     const second = join(b, "web.yml");
-    assertSupervisorError(
+    await assertSupervisorError(
       () => findChildFile([a, b], "web"),
       "CONFIG_INVALID",
       `child "web" is defined more than once: "${first}" and "${second}"; rename or remove all but one`,
@@ -103,10 +107,10 @@ Deno.test("findChildFile refuses a name defined in two loadpaths with CONFIG_INV
 });
 
 Deno.test("a .yml and a .yaml with the same stem in one loadpath are also a duplicate", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     populate(dir, ["web.yml", "web.yaml"]);
-    assert.equal(messagesOf(scanLoadpaths([dir])).length, 1);
-    assert.throws(
+    assert.equal(messagesOf(await scanLoadpaths([dir])).length, 1);
+    await assert.rejects(
       () => findChildFile([dir], "web"),
       (error: unknown) => error instanceof SupervisorError && error.code === "CONFIG_INVALID",
     );
@@ -114,19 +118,19 @@ Deno.test("a .yml and a .yaml with the same stem in one loadpath are also a dupl
 });
 
 Deno.test("a missing loadpath is a problem and the others are still scanned", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     const missing = join(dir, "nowhere");
     populate(join(dir, "ok"), ["web.yml"]);
-    const catalog = scanLoadpaths([missing, join(dir, "ok")]);
+    const catalog = await scanLoadpaths([missing, join(dir, "ok")]);
     assert.deepEqual(messagesOf(catalog), [`loadpath "${missing}" cannot be read: does not exist`]);
     assert.deepEqual([...catalog.files.keys()], ["web"]);
   });
 });
 
 Deno.test("a file whose stem is not a valid name is ignored with a problem", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     populate(dir, ["bad name.yml", "good.yml", "all.yml"]);
-    const catalog = scanLoadpaths([dir]);
+    const catalog = await scanLoadpaths([dir]);
     assert.deepEqual([...catalog.files.keys()], ["good"]);
     assert.equal(messagesOf(catalog).length, 2);
     const bad = messagesOf(catalog).find((p) => p.includes("bad name"));
@@ -142,20 +146,20 @@ Deno.test("a file whose stem is not a valid name is ignored with a problem", asy
 });
 
 Deno.test("findChildFile returns the one file defining a child, .yml or .yaml", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     const a = join(dir, "a");
     const b = join(dir, "b");
     populate(a, ["web.yml"]);
     populate(b, ["db.yaml"]);
-    assert.equal(findChildFile([a, b], "web"), join(a, "web.yml"));
-    assert.equal(findChildFile([a, b], "db"), join(b, "db.yaml"));
+    assert.equal(await findChildFile([a, b], "web"), join(a, "web.yml"));
+    assert.equal(await findChildFile([a, b], "db"), join(b, "db.yaml"));
   });
 });
 
 Deno.test("findChildFile throws NOT_FOUND naming the loadpaths for a missing child", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     populate(dir, ["web.yml"]);
-    assert.throws(() => findChildFile([dir], "ghost"), (error: unknown) => {
+    await assert.rejects(() => findChildFile([dir], "ghost"), (error: unknown) => {
       assert.ok(error instanceof SupervisorError);
       assert.equal(error.code, "NOT_FOUND");
       assert.equal(error.child, "ghost");
@@ -168,8 +172,8 @@ Deno.test("findChildFile throws NOT_FOUND naming the loadpaths for a missing chi
   });
 });
 
-Deno.test("findChildFile with no loadpaths says none are configured", () => {
-  assertSupervisorError(
+Deno.test("findChildFile with no loadpaths says none are configured", async () => {
+  await assertSupervisorError(
     () => findChildFile([], "web"),
     "NOT_FOUND",
     'Cannot find child "web": no web.yml or web.yaml in loadpaths (none configured)',
@@ -177,9 +181,9 @@ Deno.test("findChildFile with no loadpaths says none are configured", () => {
 });
 
 Deno.test("findChildFile does not take a directory named like a child file", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     Deno.mkdirSync(join(dir, "web.yml"));
-    assert.throws(
+    await assert.rejects(
       () => findChildFile([dir], "web"),
       (error: unknown) => error instanceof SupervisorError && error.code === "NOT_FOUND",
     );

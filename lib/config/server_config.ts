@@ -32,6 +32,8 @@ export interface ServerLimits {
   readonly maxConnections: number;
   /** Nonces of signed requests remembered at once (replay protection); more are told BUSY. */
   readonly maxNonces: number;
+  /** `log --follow` streams served at once per listener, beside the connections. */
+  readonly maxFollows: number;
 }
 
 /** A validated server.yml. */
@@ -57,6 +59,13 @@ export interface ServerConfig {
   readonly permissions: ReadonlyMap<string, readonly string[]>;
   /** Append-only JSON lines of every request, when set. */
   readonly auditLog: string | undefined;
+  /** The local control socket (a Unix socket, mode 0600), when set. */
+  readonly controlSocket: string | undefined;
+  /**
+   * Where the server records its children, so that a server started after it was killed adopts
+   * them: a path, `undefined` for the default place, or `false` (`state_file: off`) for none.
+   */
+  readonly stateFile: string | false | undefined;
 }
 
 const KEYS = [
@@ -73,6 +82,8 @@ const KEYS = [
   "sign_window",
   "permissions",
   "audit_log",
+  "control_socket",
+  "state_file",
 ] as const;
 
 /** Operations a permission list may name. */
@@ -83,6 +94,7 @@ const LIMIT_KEYS = [
   "read_timeout",
   "max_connections",
   "max_nonces",
+  "max_follows",
 ] as const;
 
 /** Defaults of {@link ServerLimits}. */
@@ -91,6 +103,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   readTimeoutMs: 30_000,
   maxConnections: 1024,
   maxNonces: 100_000,
+  maxFollows: 256,
 };
 
 /** Default of sign_window, in seconds. */
@@ -148,6 +161,15 @@ export function parseServerConfig(path: string, text: string): ServerConfig {
     const path = check.string(map.audit_log, ["audit_log"], "audit_log");
     return path === undefined ? undefined : within(path);
   })();
+  const optionalPath = (key: "control_socket" | "state_file"): string | undefined => {
+    const value = map[key];
+    if (value === undefined || value === null) return undefined;
+    const path = check.string(value, [key], key);
+    return path === undefined ? undefined : within(path);
+  };
+  const controlSocket = optionalPath("control_socket");
+  const stateOff = map.state_file === false || map.state_file === "off";
+  const stateFile = stateOff ? false : optionalPath("state_file");
   if (encrypt && pubKeysPath.length === 0) {
     check.fail(["encrypt"], "encrypt is on but pub_keys_path lists no directory of public keys");
   }
@@ -169,6 +191,8 @@ export function parseServerConfig(path: string, text: string): ServerConfig {
     signWindowMs: signWindow * 1000,
     permissions,
     auditLog,
+    controlSocket,
+    stateFile,
   };
 }
 
@@ -227,11 +251,18 @@ function parseLimits(check: Checker, value: unknown): ServerLimits {
     "limits.max_connections",
     { min: 1, max: 1_000_000, integer: true },
   );
+  const follows = map.max_follows === undefined ? undefined : check.number(
+    map.max_follows,
+    ["limits", "max_follows"],
+    "limits.max_follows",
+    { min: 1, max: 100_000, integer: true },
+  );
   return {
     maxRequestBytes: bytes ?? DEFAULT_LIMITS.maxRequestBytes,
     readTimeoutMs: timeout === undefined ? DEFAULT_LIMITS.readTimeoutMs : timeout * 1000,
     maxConnections: connections ?? DEFAULT_LIMITS.maxConnections,
     maxNonces: nonces ?? DEFAULT_LIMITS.maxNonces,
+    maxFollows: follows ?? DEFAULT_LIMITS.maxFollows,
   };
 }
 

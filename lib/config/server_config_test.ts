@@ -34,12 +34,15 @@ Deno.test("an empty server.yml gives every default", () => {
       readTimeoutMs: 30_000,
       maxConnections: 1024,
       maxNonces: 100_000,
+      maxFollows: 256,
     },
     legacy: true,
     legacySetting: undefined,
     signWindowMs: 30_000,
     permissions: new Map(),
     auditLog: undefined,
+    controlSocket: undefined,
+    stateFile: undefined,
   });
   assert.equal(DEFAULT_PORT, 33889);
 });
@@ -165,7 +168,7 @@ Deno.test("an unknown key is rejected with its position and a suggestion", () =>
     col: 1,
     message: 'unknown key "loadpath" in server config (did you mean "loadpaths"?); expected one ' +
       "of: loadpaths, mode, startup, encrypt, pub_keys_path, listener_addr, ipv6, " +
-      "listener_port, limits, legacy, sign_window, permissions, audit_log",
+      "listener_port, limits, legacy, sign_window, permissions, audit_log, control_socket, state_file",
   }]);
 });
 
@@ -186,6 +189,7 @@ Deno.test("the limits block gives read_timeout in seconds and keeps it in millis
     readTimeoutMs: 2500,
     maxConnections: 10,
     maxNonces: 100_000,
+    maxFollows: 256,
   });
 });
 
@@ -200,7 +204,7 @@ Deno.test("a limits key typo is rejected with a suggestion", () => {
     line: 2,
     col: 3,
     message: 'unknown key "read_timout" in limits (did you mean "read_timeout"?); expected one ' +
-      "of: max_request_bytes, read_timeout, max_connections, max_nonces",
+      "of: max_request_bytes, read_timeout, max_connections, max_nonces, max_follows",
   }]);
 });
 

@@ -56,10 +56,10 @@ export class ConfigStore {
   }
 
   /** server.yml as it is now; a ConfigError when it cannot be read or is invalid. */
-  serverConfig(): ServerConfig {
+  async serverConfig(): Promise<ServerConfig> {
     let config: ServerConfig;
     try {
-      config = this.#servers.read(this.serverPath);
+      config = await this.#servers.read(this.serverPath);
     } catch (error) {
       if (error instanceof ConfigError) throw error;
       throw unreadable(this.serverPath, error);
@@ -69,9 +69,9 @@ export class ConfigStore {
   }
 
   /** server.yml as it is now, or the last good reading when it is broken now. */
-  settings(): ServerConfig | undefined {
+  async settings(): Promise<ServerConfig | undefined> {
     try {
-      return this.serverConfig();
+      return await this.serverConfig();
     } catch {
       return this.#lastGood;
     }
@@ -82,19 +82,19 @@ export class ConfigStore {
    * directory has changed: each directory's modification time is compared, and a directory
    * changed less than {@link SETTLE_MS} ago is always listed again (timestamps are coarse).
    */
-  catalog(server: ServerConfig = this.#server()): Catalog {
-    const loadpaths = server.loadpaths;
+  async catalog(server?: ServerConfig): Promise<Catalog> {
+    const loadpaths = (server ?? await this.serverOrInvalid()).loadpaths;
     const now = this.#clock.now();
-    const stamps = loadpaths.map((dir) => {
-      const mtime = this.#source.modifiedAt(dir);
+    const stamps = await Promise.all(loadpaths.map(async (dir) => {
+      const mtime = await this.#source.modifiedAt(dir);
       if (mtime === undefined) return `${dir}@missing`;
       return now - mtime < SETTLE_MS ? "unsettled" : `${dir}@${mtime}`;
-    });
+    }));
     const key = stamps.join("\n");
     if (this.#catalog && this.#catalog.key === key && !stamps.includes("unsettled")) {
       return this.#catalog.value;
     }
-    const value = scanLoadpaths(loadpaths, this.#source);
+    const value = await scanLoadpaths(loadpaths, this.#source);
     this.#catalog = { key, value };
     return value;
   }
@@ -103,25 +103,29 @@ export class ConfigStore {
    * The config of child `name` as it is now. Throws SupervisorError: BAD_NAME or
    * RESERVED_NAME for a name no child can have, NOT_FOUND, or CONFIG_INVALID.
    */
-  childConfig(name: string, server: ServerConfig = this.#server()): ChildConfig {
+  async childConfig(name: string, server?: ServerConfig): Promise<ChildConfig> {
     assertChildName(name);
-    const path = findChildFile(server.loadpaths, name, this.#source);
-    return this.childConfigAt(name, path);
+    const loadpaths = (server ?? await this.serverOrInvalid()).loadpaths;
+    const path = await findChildFile(loadpaths, name, this.#source);
+    return await this.childConfigAt(name, path);
   }
 
   /** The config of child `name` as it is now, or `fallback` when it cannot be read now. */
-  childConfigOr(name: string, fallback: ChildConfig | undefined): ChildConfig | undefined {
+  async childConfigOr(
+    name: string,
+    fallback: ChildConfig | undefined,
+  ): Promise<ChildConfig | undefined> {
     try {
-      return this.childConfig(name);
+      return await this.childConfig(name);
     } catch {
       return fallback;
     }
   }
 
   /** The config in the file `path`, for child `name`. */
-  childConfigAt(name: string, path: string): ChildConfig {
+  async childConfigAt(name: string, path: string): Promise<ChildConfig> {
     try {
-      return this.#children.read(path);
+      return await this.#children.read(path);
     } catch (error) {
       const config = error instanceof ConfigError ? error : unreadable(path, error);
       throw new SupervisorError(
@@ -133,9 +137,9 @@ export class ConfigStore {
   }
 
   /** server.yml, or CONFIG_INVALID. */
-  serverOrInvalid(): ServerConfig {
+  async serverOrInvalid(): Promise<ServerConfig> {
     try {
-      return this.serverConfig();
+      return await this.serverConfig();
     } catch (error) {
       throw new SupervisorError(
         "CONFIG_INVALID",
@@ -146,28 +150,6 @@ export class ConfigStore {
       );
     }
   }
-
-  #server(): ServerConfig {
-    return this.serverOrInvalid();
-  }
-}
-
-type Memo<T> = { readonly ok: true; readonly value: T } | {
-  readonly ok: false;
-  readonly error: unknown;
-};
-
-function remember<T>(read: () => T): Memo<T> {
-  try {
-    return { ok: true, value: read() };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
-
-function recall<T>(memo: Memo<T>): T {
-  if (memo.ok) return memo.value;
-  throw memo.error;
 }
 
 /**
@@ -177,10 +159,10 @@ function recall<T>(memo: Memo<T>): T {
  */
 export class ConfigSnapshot {
   readonly #store: ConfigStore;
-  #server: Memo<ServerConfig> | undefined;
-  #settings: { value: ServerConfig | undefined } | undefined;
-  #catalog: Memo<Catalog> | undefined;
-  readonly #children = new Map<string, Memo<ChildConfig>>();
+  #server: Promise<ServerConfig> | undefined;
+  #settings: Promise<ServerConfig> | undefined;
+  #catalog: Promise<Catalog> | undefined;
+  readonly #children = new Map<string, Promise<ChildConfig>>();
 
   constructor(store: ConfigStore) {
     this.#store = store;
@@ -192,46 +174,55 @@ export class ConfigSnapshot {
   }
 
   /** server.yml; CONFIG_INVALID when it is broken. */
-  server(): ServerConfig {
-    this.#server ??= remember(() => this.#store.serverOrInvalid());
-    return recall(this.#server);
+  server(): Promise<ServerConfig> {
+    this.#server ??= quiet(this.#store.serverOrInvalid());
+    return this.#server;
   }
 
   /**
    * server.yml, or its last good reading when it is broken now (keys, permissions, audit);
    * CONFIG_INVALID only when it was never read well.
    */
-  settings(): ServerConfig {
-    if (this.#settings === undefined) {
-      const now = this.#server ?? remember(() => this.#store.serverOrInvalid());
-      this.#server = now;
-      this.#settings = { value: now.ok ? now.value : this.#store.settings() };
-    }
-    return this.#settings.value ?? this.server();
+  settings(): Promise<ServerConfig> {
+    this.#settings ??= quiet(
+      this.server().catch(async (error) => (await this.#store.settings()) ?? Promise.reject(error)),
+    );
+    return this.#settings;
   }
 
   /** Every child file in the loadpaths. */
-  catalog(): Catalog {
-    this.#catalog ??= remember(() => this.#store.catalog(this.server()));
-    return recall(this.#catalog);
+  catalog(): Promise<Catalog> {
+    this.#catalog ??= quiet(this.server().then((server) => this.#store.catalog(server)));
+    return this.#catalog;
   }
 
   /** The config of child `name`; throws as {@link ConfigStore.childConfig} does. */
-  child(name: string): ChildConfig {
-    let memo = this.#children.get(name);
-    if (memo === undefined) {
-      memo = remember(() => this.#store.childConfig(name, this.server()));
-      this.#children.set(name, memo);
+  child(name: string): Promise<ChildConfig> {
+    let config = this.#children.get(name);
+    if (config === undefined) {
+      config = quiet(
+        (async () => this.#store.childConfig(name, await this.server()))(),
+      );
+      this.#children.set(name, config);
     }
-    return recall(memo);
+    return config;
   }
 
   /** The config of child `name`, or `fallback` when it cannot be read now. */
-  childOr(name: string, fallback: ChildConfig | undefined): ChildConfig | undefined {
+  async childOr(
+    name: string,
+    fallback: ChildConfig | undefined,
+  ): Promise<ChildConfig | undefined> {
     try {
-      return this.child(name);
+      return await this.child(name);
     } catch {
       return fallback;
     }
   }
+}
+
+/** `promise`, marked as handled: a memo that nobody awaits must not be an unhandled rejection. */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
 }

@@ -3,9 +3,10 @@
  * operation is made of (spawn, terminate), serialised by the child's own queue.
  *
  * Owns: spawning with output wired before the process starts, observing exit the moment it
- * happens, the stop sequence (stop signal to the group, wait, SIGKILL to the group, then make
- * sure no member of the group is left), and the status snapshot. Does not own: which operation
- * is allowed when, or reading config (see `lib/server/supervisor.ts`).
+ * happens, the stop sequence (stop signal to the group and to the rest of the session, wait,
+ * SIGKILL to the group, then make sure no member of the group or session is left), and the
+ * status snapshot. Does not own: which operation is allowed when, or reading config (see
+ * `lib/server/supervisor.ts`), or watching what a stop leaves behind (see `group_reaper.ts`).
  *
  * @module
  */
@@ -17,9 +18,11 @@ import type { Logger } from "../log.ts";
 import { ChildOutputs } from "./child_outputs.ts";
 import type { Terminal } from "./child_outputs.ts";
 import type { Clock } from "./clock.ts";
+import { GroupReaper, KILL_GRACE_MS } from "./group_reaper.ts";
 import type { Follower } from "./log_bus.ts";
 import { newTaps } from "./output_taps.ts";
 import type { OutputTaps } from "./output_taps.ts";
+import { probeProcessTable } from "./process_group.ts";
 import type { GroupProbe } from "./process_group.ts";
 import { backoffDelay, shouldRestart } from "./restart_policy.ts";
 import { SerialQueue } from "./serial_queue.ts";
@@ -27,18 +30,26 @@ import type { ExitStatus, SpawnedProcess, Spawner } from "./spawner.ts";
 import { Lifecycle } from "./state.ts";
 import type { ChildOp, ChildState, StateEvent } from "./state.ts";
 
-/** What a child needs from the world. */
-export interface ChildDeps {
+/** What a child needs from the world, besides what clears its group (see {@link ChildDeps}). */
+export interface ChildWorld {
   readonly spawner: Spawner;
   readonly clock: Clock;
   readonly terminal: Terminal;
   readonly logger: Logger;
-  readonly groupProbe: GroupProbe;
   /** Numbers in [0, 1) for backoff jitter; Math.random by default. */
   readonly random?: () => number;
   /** The child's config as it is now, for automatic restarts; the last run's config otherwise. */
-  readonly configFor?: (name: string) => ChildConfig | undefined;
+  readonly configFor?: (name: string) => Promise<ChildConfig | undefined>;
 }
+
+/**
+ * What a child needs from the world: a reaper shared by every child of the server, or (unit
+ * tests with fake processes) a probe alone, which counts group members and never lists or
+ * signals a real process.
+ */
+export type ChildDeps =
+  & ChildWorld
+  & ({ readonly reaper: GroupReaper } | { readonly groupProbe: GroupProbe });
 
 /** Lines of stderr kept with each exit. */
 export const CRASH_CONTEXT_LINES = 20;
@@ -75,9 +86,6 @@ export type Halt =
 /** Exits kept per child. */
 export const HISTORY_LENGTH = 10;
 
-/** How often the remains of a process group are looked for during a stop. */
-const GROUP_POLL_MS = 20;
-
 interface Run {
   readonly proc: SpawnedProcess;
   readonly outputs: ChildOutputs;
@@ -95,6 +103,7 @@ interface Run {
 export class Child {
   readonly name: string;
   readonly #deps: ChildDeps;
+  readonly #reaper: GroupReaper;
   readonly #life: Lifecycle;
   readonly #queue = new SerialQueue();
   #run: Run | undefined;
@@ -112,6 +121,9 @@ export class Child {
   constructor(name: string, deps: ChildDeps) {
     this.name = name;
     this.#deps = deps;
+    this.#reaper = "reaper" in deps
+      ? deps.reaper
+      : new GroupReaper(probeProcessTable(deps.groupProbe), deps.clock);
     this.#life = new Lifecycle(deps.clock.now());
     this.#life.onTransition((event) => this.#logTransition(event));
   }
@@ -236,7 +248,7 @@ export class Child {
     let proc: SpawnedProcess;
     try {
       checkDirectory(config.cwd);
-      outputs = await ChildOutputs.open(config, terminal, logger, this.#taps);
+      outputs = await ChildOutputs.open(config, terminal, logger, this.#taps, clock);
       proc = spawner.spawn({ argv: config.argv, cwd: config.cwd, env: config.env });
     } catch (error) {
       outputs?.discard();
@@ -289,7 +301,7 @@ export class Child {
   async #retry(timer: AbortController): Promise<void> {
     if (this.#backoff?.timer !== timer || this.#life.state !== "BACKOFF") return;
     this.#backoff = undefined;
-    const config = this.#deps.configFor?.(this.name) ?? this.#config;
+    const config = (await this.#deps.configFor?.(this.name)) ?? this.#config;
     if (!config) return;
     try {
       await this.#launch(config);
@@ -305,9 +317,10 @@ export class Child {
   }
 
   /**
-   * Stops the current run: the stop signal to the whole group, SIGKILL to the group after
-   * `stop_timeout`, then any member of the group still alive is given what is left of the
-   * timeout and killed. Call only from inside the queue, when the child is live.
+   * Stops the current run: the stop signal to the whole group and to the rest of the session,
+   * SIGKILL to the group after `stop_timeout`, then any member of the group or session still
+   * alive is given what is left of the timeout and killed. Call only from inside the queue,
+   * when the child is live.
    */
   async terminate(config: ChildConfig | undefined = this.#run?.config): Promise<ExitRecord> {
     const run = this.#run;
@@ -317,6 +330,7 @@ export class Child {
     this.#life.apply("stop", clock.now());
     run.timers.abort();
     run.proc.signalGroup(config.stopSignal);
+    void this.#reaper.signalSession(run.proc.pid, config.stopSignal);
     let exit = await this.#within(run.exited, config.stopTimeoutMs);
     if (!exit) {
       logger.warn(
@@ -401,11 +415,11 @@ export class Child {
       logger.info(`child "${this.name}" (pid ${run.proc.pid}) exited: ${describeExit(exit)}`);
       if (shouldRestart(run.config.restart, exit)) this.#scheduleRestart(run.config, at);
       else this.#life.apply("exited", at);
-      // What the leader left behind in its group is stopped like the child would have been.
-      if (this.#deps.groupProbe(run.proc.pid) > 0) {
-        run.proc.signalGroup(run.config.stopSignal);
-        void this.#clearGroup(run.proc, at + run.config.stopTimeoutMs);
-      }
+      // What the leader left behind in its group and session is stopped like the child would
+      // have been.
+      if (this.#reaper.groupAlive(run.proc.pid)) run.proc.signalGroup(run.config.stopSignal);
+      void this.#reaper.signalSession(run.proc.pid, run.config.stopSignal);
+      void this.#clearGroup(run.proc, at + run.config.stopTimeoutMs);
     }
     return exit;
   }
@@ -423,16 +437,30 @@ export class Child {
     clock.sleep(run.config.startSeconds * 1000, run.timers.signal).then(promote, () => {});
   }
 
-  /** Waits until no live process is left in the group of `proc`, killing it at `deadline`. */
+  /**
+   * Waits until no live process is left in the group or session of `proc` (which has exited),
+   * killing what is left at `deadline`.
+   */
   async #clearGroup(proc: SpawnedProcess, deadline: number): Promise<void> {
-    const { clock, groupProbe, logger } = this.#deps;
-    while (groupProbe(proc.pid) > 0 && clock.now() < deadline) {
-      await clock.sleep(Math.min(GROUP_POLL_MS, Math.max(1, deadline - clock.now())));
+    const { logger } = this.#deps;
+    const reaped = await this.#reaper.clear({
+      leader: proc.pid,
+      deadline,
+      killGroup: () => {
+        logger.warn(
+          `child "${this.name}": processes left in its group or session ${proc.pid}; sending SIGKILL`,
+        );
+        // The leader is gone: its pid alone may be another process's by now.
+        if (this.#reaper.groupAlive(proc.pid)) proc.signalGroup("SIGKILL");
+      },
+    });
+    if (reaped.left > 0) {
+      logger.error(
+        `child "${this.name}": SIGKILL did not end every process of its group or session ${proc.pid} within ${
+          KILL_GRACE_MS / 1000
+        }s (${reaped.left} left)`,
+      );
     }
-    if (groupProbe(proc.pid) === 0) return;
-    logger.warn(`child "${this.name}": processes left in its group ${proc.pid}; sending SIGKILL`);
-    proc.signalGroup("SIGKILL");
-    for (let i = 0; i < 50 && groupProbe(proc.pid) > 0; i++) await clock.sleep(GROUP_POLL_MS);
   }
 
   /** The value of `promise` if it settles within `ms`, else undefined. */

@@ -3,9 +3,10 @@
  * and stderr with every line prefixed by the child's name.
  *
  * Owns: opening output files (`create` truncates at each start, `append` keeps), sharing one
- * handle when both streams name the same file, choosing each stream's line shaping, and
- * pumping each pipe to its sink with backpressure (a chunk is written before the next is
- * read), then to the taps. Does not own: when a child starts or stops (see `child.ts`), line
+ * handle when both streams name the same file, choosing each stream's line shaping, pumping
+ * each pipe to its sink with backpressure (a chunk is written before the next is read), then
+ * to the taps, and riding out a sink that fails (a full disk): its chunks are dropped, not
+ * waited for, and writing is tried again after {@link OUTPUT_RETRY_MS} or at a reopen. Does not own: when a child starts or stops (see `child.ts`), line
  * shaping itself (see `line_prefixer.ts`, `line_aligner.ts`), reading pipes (see
  * `pipe_chunks.ts`) or the files (see `log_file.ts`).
  *
@@ -14,6 +15,8 @@
 import type { ChildConfig } from "../config/child_config.ts";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { realClock } from "./clock.ts";
+import type { Clock } from "./clock.ts";
 import { LineAligner } from "./line_aligner.ts";
 import { LinePrefixer } from "./line_prefixer.ts";
 import { LogFile } from "./log_file.ts";
@@ -21,6 +24,15 @@ import { newTaps } from "./output_taps.ts";
 import type { OutputTaps } from "./output_taps.ts";
 import { readChunks } from "./pipe_chunks.ts";
 import type { ByteSink } from "./sinks.ts";
+
+/** How long a stream whose sink failed drops its output before writing is tried again. */
+export const OUTPUT_RETRY_MS = 5000;
+
+/** A stream whose sink failed: what was dropped since, and when to try again. */
+interface Failing {
+  retryAt: number;
+  dropped: number;
+}
 
 /** The server's own stdout and stderr, where children without an output file write. */
 export interface Terminal {
@@ -35,6 +47,11 @@ export class ChildOutputs {
   readonly #logger: Logger;
   readonly #taps: OutputTaps;
   readonly #files: { stdout: LogFile | undefined; stderr: LogFile | undefined };
+  readonly #clock: Clock;
+  readonly #failing: { stdout: Failing | undefined; stderr: Failing | undefined } = {
+    stdout: undefined,
+    stderr: undefined,
+  };
 
   private constructor(
     name: string,
@@ -42,12 +59,14 @@ export class ChildOutputs {
     logger: Logger,
     taps: OutputTaps,
     files: { stdout: LogFile | undefined; stderr: LogFile | undefined },
+    clock: Clock,
   ) {
     this.#name = name;
     this.#terminal = terminal;
     this.#logger = logger;
     this.#taps = taps;
     this.#files = files;
+    this.#clock = clock;
   }
 
   /**
@@ -59,6 +78,7 @@ export class ChildOutputs {
     terminal: Terminal,
     logger: Logger,
     taps: OutputTaps = newTaps(),
+    clock: Clock = realClock,
   ): Promise<ChildOutputs> {
     const files: { stdout: LogFile | undefined; stderr: LogFile | undefined } = {
       stdout: undefined,
@@ -88,7 +108,7 @@ export class ChildOutputs {
     }
     taps.published.stdout = files.stdout?.size;
     taps.published.stderr = files.stderr?.size;
-    return new ChildOutputs(config.name, terminal, logger, taps, files);
+    return new ChildOutputs(config.name, terminal, logger, taps, files, clock);
   }
 
   /** Closes the files without pumping anything (the process could not be spawned). */
@@ -97,8 +117,14 @@ export class ChildOutputs {
     this.#files.stderr?.release();
   }
 
-  /** Reopens the output files at their paths (SIGHUP, after an external logrotate). */
+  /**
+   * Reopens the output files at their paths (SIGHUP, after an external logrotate); a stream
+   * whose sink failed tries writing again at its next chunk.
+   */
   async reopen(): Promise<void> {
+    for (const failing of Object.values(this.#failing)) {
+      if (failing) failing.retryAt = -Infinity;
+    }
     const files = new Set([this.#files.stdout, this.#files.stderr].filter((f) => f !== undefined));
     for (const file of files) {
       await file.reopen().catch((error) => {
@@ -129,17 +155,36 @@ export class ChildOutputs {
       : new LinePrefixer(`${this.#name} | `);
     const tail = this.#taps[stream];
     const bus = this.#taps.bus;
-    let failed = false;
     const put = async (bytes: Uint8Array | null) => {
-      if (!bytes || failed) return;
+      if (!bytes || bytes.length === 0) return;
+      const failing = this.#failing[stream];
+      // While the sink fails, chunks are dropped at once: the pipe keeps draining, so the
+      // child never blocks on a sink that broke.
+      if (failing && this.#clock.now() < failing.retryAt) {
+        failing.dropped += bytes.length;
+        return;
+      }
       try {
         await sink.write(bytes);
       } catch (error) {
-        // Keep draining the pipe so the child never blocks on a sink that broke.
-        failed = true;
-        const reason = errorMessage(error);
+        const retryAt = this.#clock.now() + OUTPUT_RETRY_MS;
+        if (failing) {
+          failing.dropped += bytes.length;
+          failing.retryAt = retryAt;
+          return;
+        }
+        this.#failing[stream] = { retryAt, dropped: bytes.length };
         this.#logger.error(
-          `child "${this.#name}": cannot write ${stream}, dropping it from now on: ${reason}`,
+          `child "${this.#name}": cannot write ${stream}, dropping its output until writing works again (tried every ${
+            OUTPUT_RETRY_MS / 1000
+          } s): ${errorMessage(error)}`,
+        );
+        return;
+      }
+      if (failing) {
+        this.#failing[stream] = undefined;
+        this.#logger.info(
+          `child "${this.#name}": writing ${stream} again; ${failing.dropped} bytes were dropped`,
         );
       }
     };
@@ -159,6 +204,12 @@ export class ChildOutputs {
       }
       await writing;
       await put(shaper?.end() ?? null);
+      const failing = this.#failing[stream];
+      if (failing) {
+        this.#logger.error(
+          `child "${this.#name}": ${stream} ended while its sink was failing; ${failing.dropped} bytes were dropped`,
+        );
+      }
     } catch (error) {
       const reason = errorMessage(error);
       this.#logger.error(`child "${this.#name}": reading ${stream} failed: ${reason}`);

@@ -29,7 +29,7 @@ function setup(yaml: string) {
     terminal: { stdout: sink, stderr: sink },
     groupProbe: () => 0,
     random: () => 0.5,
-    configFor: () => cfg,
+    configFor: () => Promise.resolve(cfg),
   });
   const start = () => child.enqueue(() => child.spawn(cfg));
   const crash = async (code = 1) => {

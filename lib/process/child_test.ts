@@ -4,9 +4,11 @@ import { parseChildConfig } from "../config/child_config.ts";
 import type { ChildConfig } from "../config/child_config.ts";
 import { SupervisorError } from "../errors.ts";
 import { FakeClock } from "../testing/fake_clock.ts";
+import { FakeProcessTable } from "../testing/fake_process_table.ts";
 import { MemoryLogger } from "../testing/memory_logger.ts";
 import { Child, HISTORY_LENGTH } from "./child.ts";
 import { describeExit } from "./exit_record.ts";
+import { GroupReaper } from "./group_reaper.ts";
 import type { ChildDeps } from "./child.ts";
 import type { Terminal } from "./child_outputs.ts";
 import type { ByteSink } from "./sinks.ts";
@@ -154,6 +156,34 @@ async function withWorld(body: (world: World) => Promise<void>): Promise<void> {
 /** Lets pending promise callbacks (exit handling, pumping) run. */
 function settle(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/**
+ * The world's deps with a reaper over `table` instead of the probe, and the group signals of
+ * every process spawned from now on delivered to the table's members of that group too.
+ */
+function withTable(w: World, table: FakeProcessTable): ChildDeps {
+  const spawn = w.spawner.spawn.bind(w.spawner);
+  w.spawner.spawn = (spec) => {
+    const proc = spawn(spec);
+    const signalGroup = proc.signalGroup.bind(proc);
+    proc.signalGroup = (signal) => {
+      const members = table.signalGroup(proc.pid, signal);
+      return signalGroup(signal) || members;
+    };
+    return proc;
+  };
+  const { spawner, clock, logger } = w;
+  const terminal = { stdout: w.stdout, stderr: w.stderr };
+  return { spawner, clock, terminal, logger, reaper: new GroupReaper(table, clock) };
+}
+
+/** Moves the fake clock `ms` forward in steps, letting the reaper act between them. */
+async function advanceInSteps(w: World, ms: number, step = 5): Promise<void> {
+  for (let done = 0; done < ms; done += step) {
+    await w.clock.advance(Math.min(step, ms - done));
+    await settle();
+  }
 }
 
 Deno.test("spawn starts the process in STARTING and it becomes RUNNING after start_seconds", async () => {
@@ -368,26 +398,72 @@ Deno.test("terminate without a run is refused", async () => {
 
 Deno.test("group members left after the leader exits are stopped, then killed at the timeout", async () => {
   await withWorld(async (w) => {
-    const child = new Child("web", w.deps);
+    const table = new FakeProcessTable();
+    const child = new Child("web", withTable(w, table));
     await child.spawn(w.config("command: server\nstop_timeout: 1\n"));
     const proc = w.spawner.last;
     proc.exitOn.clear();
-    const originalSignal = proc.signalGroup.bind(proc);
-    proc.signalGroup = (signal) => {
-      if (signal === "SIGKILL") w.groupMembers = 0;
-      return originalSignal(signal);
-    };
-    w.groupMembers = 1;
+    table.add(proc.pid + 1, { pgid: proc.pid, sid: proc.pid, diesOn: [] });
     proc.exit({ code: 0, signal: null });
     await settle();
     assert.equal(child.state, "EXITED");
     assert.deepEqual(proc.signals, ["SIGTERM"]);
-    await w.clock.advance(1000);
+    await advanceInSteps(w, 995);
+    assert.deepEqual(proc.signals, ["SIGTERM"]);
+    await advanceInSteps(w, 10);
     assert.deepEqual(proc.signals, ["SIGTERM", "SIGKILL"]);
-    assert.equal(w.groupMembers, 0);
+    assert.deepEqual(table.live(proc.pid), []);
     assert.ok(
       w.logger.lines.includes(
-        `warn: child "web": processes left in its group ${proc.pid}; sending SIGKILL`,
+        `warn: child "web": processes left in its group or session ${proc.pid}; sending SIGKILL`,
+      ),
+      w.logger.lines.join("\n"),
+    );
+  });
+});
+
+Deno.test("a group of zombies left by the leader is not waited for until the timeout", async () => {
+  await withWorld(async (w) => {
+    const table = new FakeProcessTable();
+    const child = new Child("web", withTable(w, table));
+    await child.spawn(w.config("command: server\nstop_timeout: 30\n"));
+    const proc = w.spawner.last;
+    table.add(proc.pid + 1, { pgid: proc.pid, sid: proc.pid });
+    table.processes.get(proc.pid + 1)!.zombie = true;
+    const stopping = child.terminate();
+    await advanceInSteps(w, 2000, 50);
+    await stopping;
+    assert.equal(child.state, "STOPPED");
+    assert.deepEqual(proc.signals, ["SIGTERM"]);
+  });
+});
+
+Deno.test("stop signals the session's processes in groups of their own, and kills them at stop_timeout", async () => {
+  await withWorld(async (w) => {
+    const table = new FakeProcessTable();
+    const child = new Child("web", withTable(w, table));
+    await child.spawn(w.config("command: server\nstop_timeout: 2\n"));
+    const proc = w.spawner.last;
+    // Jobs of a shell with job control (`set -m`): same session, groups of their own.
+    table.add(proc.pid + 1, { pgid: proc.pid + 1, sid: proc.pid, diesOn: [] });
+    table.add(proc.pid + 2, { pgid: proc.pid + 2, sid: proc.pid });
+    const stopping = child.terminate();
+    await advanceInSteps(w, 20);
+    assert.deepEqual(table.signals, [
+      { pid: proc.pid + 1, signal: "SIGTERM" },
+      { pid: proc.pid + 2, signal: "SIGTERM" },
+    ]);
+    assert.deepEqual(table.live(proc.pid), [proc.pid + 1], "the job that ignores SIGTERM");
+    assert.equal(child.state, "STOPPING");
+    await advanceInSteps(w, 2000);
+    await stopping;
+    assert.equal(child.state, "STOPPED");
+    assert.deepEqual(table.signals.slice(2), [{ pid: proc.pid + 1, signal: "SIGKILL" }]);
+    assert.deepEqual(table.live(proc.pid), []);
+    assert.deepEqual(proc.signals, ["SIGTERM"], "the empty group itself gets no SIGKILL");
+    assert.ok(
+      w.logger.lines.includes(
+        `warn: child "web": processes left in its group or session ${proc.pid}; sending SIGKILL`,
       ),
       w.logger.lines.join("\n"),
     );

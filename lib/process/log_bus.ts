@@ -1,11 +1,17 @@
 /**
  * Live lines of a child for `log --follow`: followers subscribe, the output pump publishes.
  *
- * A follower never slows the child: each has a bounded queue, and lines beyond it are dropped
- * and counted, so a stalled follower costs memory up to its bound and nothing else.
+ * A follower never slows the child: each has a queue bounded in lines and in bytes, and when it
+ * is full the oldest lines are dropped and counted, so a stalled follower costs at most
+ * {@link FOLLOW_QUEUE_BYTES} of line text and nothing else. How many may follow is bounded too:
+ * {@link MAX_FOLLOWERS_PER_CHILD} per child, {@link MAX_FOLLOWERS} in the whole server.
+ *
+ * Does not own: writing the lines to the client, or the per-listener limit on follow streams
+ * (see `lib/server/connection.ts` and `lib/server/listener.ts`).
  *
  * @module
  */
+import { SupervisorError } from "../errors.ts";
 import { concat } from "./bytes.ts";
 
 /** One line of a child's output. */
@@ -14,13 +20,41 @@ export interface LogLine {
   readonly line: string;
 }
 
-/** Lines a follower may have queued before new ones are dropped. */
+/** Lines a follower may have queued before the oldest are dropped. */
 export const FOLLOW_QUEUE = 10_000;
 
-/** A subscription: an async stream of lines, ended by `close()`. */
+/** Bytes of line text (UTF-8) a follower may have queued before the oldest lines are dropped. */
+export const FOLLOW_QUEUE_BYTES = 1024 * 1024;
+
+/** Followers one child may have at once. */
+export const MAX_FOLLOWERS_PER_CHILD = 64;
+
+/** Followers all the children of one server may have at once. */
+export const MAX_FOLLOWERS = 256;
+
+/** The bounds of one follower's queue. */
+export interface FollowerLimits {
+  /** Lines queued at most (default {@link FOLLOW_QUEUE}). */
+  readonly maxLines?: number;
+  /** Bytes of line text queued at most (default {@link FOLLOW_QUEUE_BYTES}); one line always fits. */
+  readonly maxBytes?: number;
+}
+
+interface Queued {
+  readonly line: LogLine;
+  readonly bytes: number;
+}
+
+/**
+ * A subscription: an async stream of lines, ended by `close()`. When lines had to be dropped,
+ * one `{ dropped: N }` comes before the next line delivered.
+ */
 export class Follower implements AsyncIterable<LogLine | { dropped: number }> {
-  readonly #queue: (LogLine | { dropped: number })[] = [];
-  readonly #limit: number;
+  #queue: Queued[] = [];
+  #head = 0;
+  #bytes = 0;
+  readonly #maxLines: number;
+  readonly #maxBytes: number;
   readonly #streams: readonly ("stdout" | "stderr")[];
   #dropped = 0;
   #wake: (() => void) | undefined;
@@ -30,25 +64,39 @@ export class Follower implements AsyncIterable<LogLine | { dropped: number }> {
   constructor(
     streams: readonly ("stdout" | "stderr")[],
     onClose: () => void,
-    limit = FOLLOW_QUEUE,
+    limits: FollowerLimits = {},
   ) {
     this.#streams = streams;
     this.#onClose = onClose;
-    this.#limit = limit;
+    this.#maxLines = Math.max(1, limits.maxLines ?? FOLLOW_QUEUE);
+    this.#maxBytes = limits.maxBytes ?? FOLLOW_QUEUE_BYTES;
   }
 
-  /** Queues a line (or counts it as dropped when the queue is full). */
-  offer(line: LogLine): void {
+  /** Lines waiting to be read. */
+  get queuedLines(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /** Bytes of line text (UTF-8) waiting to be read. */
+  get queuedBytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * Queues a line; when the queue is then over its bounds, drops the oldest lines and counts
+   * them. `bytes` is the line's UTF-8 size, when the caller already knows it.
+   */
+  offer(line: LogLine, bytes: number = utf8Length(line.line)): void {
     if (this.#closed || !this.#streams.includes(line.stream)) return;
-    if (this.#queue.length >= this.#limit) {
+    this.#queue.push({ line, bytes });
+    this.#bytes += bytes;
+    while (
+      this.queuedLines > 1 &&
+      (this.queuedLines > this.#maxLines || this.#bytes > this.#maxBytes)
+    ) {
+      this.#bytes -= this.#shift()!.bytes;
       this.#dropped++;
-      return;
     }
-    if (this.#dropped > 0) {
-      this.#queue.push({ dropped: this.#dropped });
-      this.#dropped = 0;
-    }
-    this.#queue.push(line);
     this.#wake?.();
   }
 
@@ -61,9 +109,16 @@ export class Follower implements AsyncIterable<LogLine | { dropped: number }> {
 
   async *[Symbol.asyncIterator](): AsyncIterator<LogLine | { dropped: number }> {
     while (true) {
-      const next = this.#queue.shift();
-      if (next) {
-        yield next;
+      if (this.queuedLines > 0) {
+        if (this.#dropped > 0) {
+          const dropped = this.#dropped;
+          this.#dropped = 0;
+          yield { dropped };
+          continue;
+        }
+        const next = this.#shift()!;
+        this.#bytes -= next.bytes;
+        yield next.line;
         continue;
       }
       if (this.#closed) return;
@@ -71,6 +126,81 @@ export class Follower implements AsyncIterable<LogLine | { dropped: number }> {
       this.#wake = undefined;
     }
   }
+
+  /** Takes the oldest queued line off (the array is compacted now and then, not at each shift). */
+  #shift(): Queued | undefined {
+    if (this.#head >= this.#queue.length) return undefined;
+    const item = this.#queue[this.#head++];
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+}
+
+/** The UTF-8 size of `text`, without encoding it. */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const low = text.charCodeAt(i + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/**
+ * How many follow all the children of one server, against a limit. Every {@link LogBus} shares
+ * one unless given its own (unit tests do).
+ */
+export class FollowerCount {
+  readonly limit: number;
+  #count = 0;
+
+  constructor(limit = MAX_FOLLOWERS) {
+    this.limit = limit;
+  }
+
+  /** Followers now. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Takes a place, or says there is none. */
+  take(): boolean {
+    if (this.#count >= this.limit) return false;
+    this.#count++;
+    return true;
+  }
+
+  /** Gives a place back. */
+  release(): void {
+    this.#count = Math.max(0, this.#count - 1);
+  }
+}
+
+/** The count shared by every bus of this server. */
+const SERVER_FOLLOWERS = new FollowerCount();
+
+/** The bounds of one bus. */
+export interface LogBusLimits {
+  /** Followers of this child at most (default {@link MAX_FOLLOWERS_PER_CHILD}). */
+  readonly perChild?: number;
+  /** The count across children this bus takes its places from (default: the server's). */
+  readonly all?: FollowerCount;
+  /** The bounds of each follower's queue. */
+  readonly queue?: FollowerLimits;
 }
 
 /** Longest unterminated line kept for a follower that joins mid-line. */
@@ -85,19 +215,48 @@ const decoder = new TextDecoder();
  */
 export class LogBus {
   readonly #followers = new Set<Follower>();
+  readonly #perChild: number;
+  readonly #all: FollowerCount;
+  readonly #queue: FollowerLimits;
   readonly #partial: Record<"stdout" | "stderr", Uint8Array> = {
     stdout: new Uint8Array(0),
     stderr: new Uint8Array(0),
   };
+
+  constructor(limits: LogBusLimits = {}) {
+    this.#perChild = limits.perChild ?? MAX_FOLLOWERS_PER_CHILD;
+    this.#all = limits.all ?? SERVER_FOLLOWERS;
+    this.#queue = limits.queue ?? {};
+  }
 
   /** Whether anyone follows. */
   get active(): boolean {
     return this.#followers.size > 0;
   }
 
-  /** A new follower of `streams`: it gets every line completed from now on. */
+  /**
+   * A new follower of `streams`: it gets every line completed from now on.
+   *
+   * @throws {SupervisorError} `BUSY` when this child, or the server, has as many followers as
+   * it may have.
+   */
   follow(streams: readonly ("stdout" | "stderr")[]): Follower {
-    const follower: Follower = new Follower(streams, () => this.#followers.delete(follower));
+    if (this.#followers.size >= this.#perChild) {
+      throw new SupervisorError(
+        "BUSY",
+        `Cannot follow: this child has as many followers as it may have (limit ${this.#perChild}); stop one, or try again later`,
+      );
+    }
+    if (!this.#all.take()) {
+      throw new SupervisorError(
+        "BUSY",
+        `Cannot follow: the server has as many followers as it may have (limit ${this.#all.limit}); stop one, or try again later`,
+      );
+    }
+    const follower: Follower = new Follower(streams, () => {
+      this.#followers.delete(follower);
+      this.#all.release();
+    }, this.#queue);
     this.#followers.add(follower);
     return follower;
   }
@@ -132,7 +291,9 @@ export class LogBus {
   /** Offers complete lines (without the final newline) to the followers. */
   #offer(stream: "stdout" | "stderr", bytes: Uint8Array): void {
     for (const line of decoder.decode(bytes).split("\n")) {
-      for (const f of this.#followers) f.offer({ stream, line });
+      const item = { stream, line };
+      const size = utf8Length(line);
+      for (const f of this.#followers) f.offer(item, size);
     }
   }
 }

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { FOLLOW_QUEUE, Follower, LogBus } from "./log_bus.ts";
+import { SupervisorError } from "../errors.ts";
+import {
+  FOLLOW_QUEUE,
+  FOLLOW_QUEUE_BYTES,
+  Follower,
+  FollowerCount,
+  LogBus,
+  MAX_FOLLOWERS_PER_CHILD,
+} from "./log_bus.ts";
 import type { LogLine } from "./log_bus.ts";
 
 const encoder = new TextEncoder();
@@ -89,38 +97,94 @@ Deno.test("a follower only gets the streams it subscribed to", async () => {
   ]);
 });
 
-Deno.test("a full queue drops new lines and reports how many before the next line", async () => {
-  const follower = new Follower(["stdout"], () => {}, 3);
+Deno.test("a full queue drops the oldest lines and reports how many before the lines kept", async () => {
+  const follower = new Follower(["stdout"], () => {}, { maxLines: 3 });
   for (let i = 1; i <= 8; i++) follower.offer(line("stdout", `l${i}`));
   const iterator = follower[Symbol.asyncIterator]();
-  // The first three were queued; five were dropped.
-  assert.deepEqual(await take(iterator, 3), [
-    line("stdout", "l1"),
-    line("stdout", "l2"),
-    line("stdout", "l3"),
+  // The last three were kept; the five before them were dropped.
+  assert.deepEqual(await take(iterator, 4), [
+    { dropped: 5 },
+    line("stdout", "l6"),
+    line("stdout", "l7"),
+    line("stdout", "l8"),
   ]);
   follower.offer(line("stdout", "l9"));
-  assert.deepEqual(await take(iterator, 2), [{ dropped: 5 }, line("stdout", "l9")]);
-  follower.offer(line("stdout", "l10"));
-  assert.deepEqual(await take(iterator, 1), [line("stdout", "l10")]);
+  assert.deepEqual(await take(iterator, 1), [line("stdout", "l9")]);
   follower.close();
   assert.deepEqual((await iterator.next()).done, true);
 });
 
+Deno.test("a follower that lags again after catching up gets a new dropped count, then continues", async () => {
+  const follower = new Follower(["stdout"], () => {}, { maxLines: 2 });
+  const iterator = follower[Symbol.asyncIterator]();
+  follower.offer(line("stdout", "a"));
+  assert.deepEqual(await take(iterator, 1), [line("stdout", "a")]);
+  for (const text of ["b", "c", "d", "e"]) follower.offer(line("stdout", text));
+  assert.deepEqual(await take(iterator, 3), [
+    { dropped: 2 },
+    line("stdout", "d"),
+    line("stdout", "e"),
+  ]);
+  follower.close();
+});
+
 Deno.test("the queue never holds more than its limit, however many lines are offered", async () => {
-  const follower = new Follower(["stdout"], () => {}, 100);
+  const follower = new Follower(["stdout"], () => {}, { maxLines: 100 });
   for (let i = 0; i < 100_000; i++) follower.offer(line("stdout", `l${i}`));
+  assert.equal(follower.queuedLines, 100);
   follower.close();
   const items = await drain(follower);
-  // The drops are reported only in front of a later line that was kept: none here.
-  assert.deepEqual(items, Array.from({ length: 100 }, (_, i) => line("stdout", `l${i}`)));
+  assert.deepEqual(items, [
+    { dropped: 99_900 },
+    ...Array.from({ length: 100 }, (_, i) => line("stdout", `l${99_900 + i}`)),
+  ]);
 });
 
 Deno.test("the default queue bound is FOLLOW_QUEUE lines", async () => {
   const follower = new Follower(["stdout"], () => {});
   for (let i = 0; i < FOLLOW_QUEUE + 50; i++) follower.offer(line("stdout", `l${i}`));
   follower.close();
-  assert.equal((await drain(follower)).length, FOLLOW_QUEUE);
+  const items = await drain(follower);
+  assert.deepEqual(items[0], { dropped: 50 });
+  assert.equal(items.length, FOLLOW_QUEUE + 1);
+});
+
+Deno.test("a follower that never reads holds at most FOLLOW_QUEUE_BYTES of 60 KB lines, then the newest", async () => {
+  const follower = new Follower(["stdout"], () => {});
+  const big = (i: number) => `${String(i).padStart(3, "0")}${"x".repeat(60_000 - 3)}`;
+  for (let i = 0; i < 100; i++) {
+    follower.offer(line("stdout", big(i)));
+    assert.ok(
+      follower.queuedBytes <= FOLLOW_QUEUE_BYTES,
+      `${follower.queuedBytes} bytes queued after line ${i}, above ${FOLLOW_QUEUE_BYTES}`,
+    );
+  }
+  const kept = Math.floor(FOLLOW_QUEUE_BYTES / 60_000);
+  assert.equal(follower.queuedBytes, kept * 60_000);
+  follower.close();
+  const items = await drain(follower);
+  assert.deepEqual(items, [
+    { dropped: 100 - kept },
+    ...Array.from({ length: kept }, (_, i) => line("stdout", big(100 - kept + i))),
+  ]);
+});
+
+Deno.test("queued bytes count the UTF-8 size of a line, not its length in characters", () => {
+  const follower = new Follower(["stdout"], () => {});
+  follower.offer(line("stdout", "é✓😀a"));
+  assert.equal(follower.queuedBytes, 2 + 3 + 4 + 1);
+  follower.close();
+});
+
+Deno.test("a line larger than the byte bound is still delivered to a follower that keeps up", async () => {
+  const follower = new Follower(["stdout"], () => {}, { maxBytes: 10 });
+  const iterator = follower[Symbol.asyncIterator]();
+  follower.offer(line("stdout", "x".repeat(50)));
+  assert.deepEqual(await take(iterator, 1), [line("stdout", "x".repeat(50))]);
+  follower.offer(line("stdout", "y".repeat(50)));
+  follower.offer(line("stdout", "z".repeat(50)));
+  assert.deepEqual(await take(iterator, 2), [{ dropped: 1 }, line("stdout", "z".repeat(50))]);
+  follower.close();
 });
 
 Deno.test("the bus publishes complete lines to each follower and keeps partial ones", async () => {
@@ -166,7 +230,8 @@ Deno.test("a stalled follower does not hold back another one", async () => {
   }
   stalled.close();
   const items = await drain(stalled);
-  assert.equal(items.length, FOLLOW_QUEUE);
+  assert.deepEqual(items[0], { dropped: 10 });
+  assert.equal(items.length, FOLLOW_QUEUE + 1);
   live.close();
 });
 
@@ -180,4 +245,52 @@ Deno.test("a multi-byte character split between two chunks reaches the follower 
   bus.publish("stdout", data.subarray(7));
   f.close();
   assert.deepEqual(await drain(f), [line("stdout", "café ✓")]);
+});
+
+Deno.test("a child refuses a follower beyond MAX_FOLLOWERS_PER_CHILD with BUSY, and takes one again when one leaves", () => {
+  const bus = new LogBus({ all: new FollowerCount(1000) });
+  const followers = Array.from(
+    { length: MAX_FOLLOWERS_PER_CHILD },
+    () => bus.follow(["stdout"]),
+  );
+  assert.throws(() => bus.follow(["stdout"]), (error: unknown) => {
+    assert.ok(error instanceof SupervisorError);
+    assert.equal(error.code, "BUSY");
+    assert.match(error.message, new RegExp(`limit ${MAX_FOLLOWERS_PER_CHILD}\\b`));
+    return true;
+  });
+  followers[0]!.close();
+  bus.follow(["stdout"]).close();
+  bus.closeAll();
+});
+
+Deno.test("followers are capped across every child of the server, and a closed one frees its place", () => {
+  const all = new FollowerCount(3);
+  const web = new LogBus({ all });
+  const db = new LogBus({ all });
+  const a = web.follow(["stdout"]);
+  web.follow(["stderr"]);
+  db.follow(["stdout"]);
+  assert.equal(all.count, 3);
+  assert.throws(
+    () => db.follow(["stdout"]),
+    (error: unknown) =>
+      error instanceof SupervisorError && error.code === "BUSY" && /limit 3\b/.test(error.message),
+  );
+  a.close();
+  a.close();
+  assert.equal(all.count, 2);
+  db.follow(["stdout"]);
+  web.closeAll();
+  db.closeAll();
+  assert.equal(all.count, 0);
+});
+
+Deno.test("the bus offers a line to each follower by its UTF-8 size", () => {
+  const bus = new LogBus({ all: new FollowerCount(10) });
+  const f = bus.follow(["stdout"]);
+  bus.publish("stdout", encoder.encode("café\nok\n"));
+  assert.equal(f.queuedBytes, 5 + 2);
+  assert.equal(f.queuedLines, 2);
+  bus.closeAll();
 });

@@ -4,19 +4,21 @@
  *
  * Rotation renames `name` to `name.1`, `name.1` to `name.2` … up to `name.<backups>` (the
  * oldest is dropped), then starts a new `name`. Writes must be whole lines when the file
- * rotates; the pump sees to that.
+ * rotates; the pump sees to that. A write that fails (a full disk) counts what it did write;
+ * when a rotation or a reopen could not open the file again, the next write tries, so the file
+ * comes back once the cause is gone.
  *
  * @module
  */
 import type { OutputTarget } from "../config/child_config.ts";
-import { writeAll } from "./sinks.ts";
 
 const NEWLINE = 0x0a;
 
 /** One open output file, shared by the streams that name it. */
 export class LogFile {
   readonly target: OutputTarget;
-  #file: Deno.FsFile;
+  /** Undefined after a rotation or reopen could not open the path: the next write tries. */
+  #file: Deno.FsFile | undefined;
   #size: number;
   #users = 0;
   #tail: Promise<void> = Promise.resolve();
@@ -67,9 +69,8 @@ export class LogFile {
   reopen(): Promise<void> {
     const done = this.#tail.then(async () => {
       if (this.#closed) return;
-      this.#file.close();
-      this.#file = await Deno.open(this.target.path, { write: true, create: true, append: true });
-      this.#size = (await this.#file.stat()).size;
+      this.#close();
+      await this.#openAgain();
     });
     this.#tail = done.catch(() => undefined);
     return done;
@@ -80,29 +81,51 @@ export class LogFile {
     if (--this.#users > 0) return;
     this.#tail = this.#tail.then(() => {
       this.#closed = true;
-      try {
-        this.#file.close();
-      } catch {
-        // closed already
-      }
+      this.#close();
     });
   }
 
-  async #write(bytes: Uint8Array): Promise<void> {
-    const max = this.target.maxBytes;
-    if (max === undefined) {
-      await writeAll(this.#file, bytes);
-      this.#size += bytes.length;
-      return;
+  #close(): void {
+    try {
+      this.#file?.close();
+    } catch {
+      // closed already
     }
+    this.#file = undefined;
+  }
+
+  /** Opens the path in append mode and takes the size of what is there. */
+  async #openAgain(): Promise<Deno.FsFile> {
+    const file = await Deno.open(this.target.path, { write: true, create: true, append: true });
+    try {
+      this.#size = (await file.stat()).size;
+    } catch (error) {
+      file.close();
+      throw error;
+    }
+    this.#file = file;
+    return file;
+  }
+
+  /** Writes all of `bytes`, counting every part written, even when a later part fails. */
+  async #put(bytes: Uint8Array): Promise<void> {
+    const file = this.#file ?? await this.#openAgain();
+    let offset = 0;
+    while (offset < bytes.length) {
+      const n = await file.write(bytes.subarray(offset));
+      offset += n;
+      this.#size += n;
+    }
+  }
+
+  async #write(bytes: Uint8Array): Promise<void> {
+    if (this.#file === undefined) await this.#openAgain();
+    const max = this.target.maxBytes;
+    if (max === undefined) return await this.#put(bytes);
     let data = bytes;
     while (data.length > 0) {
       const room = max - this.#size;
-      if (data.length <= room) {
-        await writeAll(this.#file, data);
-        this.#size += data.length;
-        return;
-      }
+      if (data.length <= room) return await this.#put(data);
       // The whole lines that fit; a line longer than the limit goes alone into a fresh file.
       let cut = room > 0 ? data.lastIndexOf(NEWLINE, room - 1) + 1 : 0;
       if (cut === 0 && this.#size === 0) {
@@ -110,8 +133,7 @@ export class LogFile {
         cut = end < 0 ? data.length : end + 1;
       }
       if (cut > 0) {
-        await writeAll(this.#file, data.subarray(0, cut));
-        this.#size += cut;
+        await this.#put(data.subarray(0, cut));
         data = data.subarray(cut);
       }
       if (data.length > 0) await this.#rotate();
@@ -120,7 +142,7 @@ export class LogFile {
 
   async #rotate(): Promise<void> {
     const { path, backups } = this.target;
-    this.#file.close();
+    this.#close();
     if (backups > 0) {
       // Only the backups that exist are shifted (found once, then counted).
       if (this.#backupsOnDisk === undefined) {

@@ -291,3 +291,37 @@ Deno.test("a file shared by two users closes only when both released it", async 
     assert.equal(decoder.decode(Deno.readFileSync(path)), "one\ntwo\n");
   });
 });
+
+Deno.test("a rotation that could not open the new file is retried at a later write", async () => {
+  await withDir(async (dir) => {
+    const sub = join(dir, "logs");
+    await Deno.mkdir(sub);
+    const path = join(sub, "out.log");
+    const file = (await LogFile.open(target(path, { maxBytes: 1024, backups: 1 }))).use();
+    await file.write(encoder.encode("a".repeat(1000) + "\n"));
+    await Deno.remove(sub, { recursive: true });
+    await assert.rejects(file.write(encoder.encode("b".repeat(100) + "\n")), Deno.errors.NotFound);
+    await Deno.mkdir(sub);
+    await file.write(encoder.encode("after\n"));
+    await finish(file);
+    assert.equal(Deno.readTextFileSync(path), "after\n");
+    assert.equal(file.size, 6);
+  });
+});
+
+Deno.test("a reopen that failed is retried at a later write", async () => {
+  await withDir(async (dir) => {
+    const sub = join(dir, "logs");
+    await Deno.mkdir(sub);
+    const path = join(sub, "out.log");
+    const file = (await LogFile.open(target(path))).use();
+    await file.write(encoder.encode("before\n"));
+    await Deno.remove(sub, { recursive: true });
+    await assert.rejects(file.reopen(), Deno.errors.NotFound);
+    await assert.rejects(file.write(encoder.encode("lost\n")), Deno.errors.NotFound);
+    await Deno.mkdir(sub);
+    await file.write(encoder.encode("after\n"));
+    await finish(file);
+    assert.equal(Deno.readTextFileSync(path), "after\n");
+  });
+});

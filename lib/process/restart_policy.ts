@@ -35,10 +35,33 @@ export const JITTER = 0.2;
  * Delay before restart number `failures` (1 for the first failure in a row):
  * `initial * multiplier^(failures-1)`, capped at `max`, then spread by ±{@link JITTER} (still
  * never above `max`). `random` returns a number in [0, 1).
+ *
+ * Always a finite whole number of milliseconds in [0, max], whatever the failure count: a zero
+ * `initial` stays 0 (where `0 × 2^1024` would be NaN), growth past `max` stops at `max`, and a
+ * multiplier of 1 never grows (where `1^Infinity` would be NaN).
  */
 export function backoffDelay(backoff: Backoff, failures: number, random: () => number): number {
-  const exponent = Math.max(0, failures - 1);
-  const base = Math.min(backoff.maxMs, backoff.initialMs * Math.pow(backoff.multiplier, exponent));
-  const spread = base * JITTER * (2 * random() - 1);
-  return Math.max(0, Math.min(backoff.maxMs, Math.round(base + spread)));
+  const max = nonNegative(backoff.maxMs);
+  const base = Math.min(max, backoffBase(backoff, failures));
+  const spread = base * JITTER * (2 * unit(random()) - 1);
+  return Math.max(0, Math.min(max, Math.round(base + spread)));
+}
+
+/** The delay before jitter, possibly above `max`; never NaN, at most Infinity. */
+function backoffBase(backoff: Backoff, failures: number): number {
+  const initial = nonNegative(backoff.initialMs);
+  const grows = initial > 0 && backoff.multiplier > 1 && failures > 1;
+  if (!grows) return initial;
+  const grown = initial * Math.pow(backoff.multiplier, failures - 1);
+  return Number.isNaN(grown) ? Infinity : grown;
+}
+
+/** A finite number ≥ 0 (anything else, NaN included, counts as 0). */
+function nonNegative(value: number): number {
+  return Number.isFinite(value) && value > 0 ? value : 0;
+}
+
+/** A number in [0, 1) from a random source (anything else counts as the middle, 0.5). */
+function unit(value: number): number {
+  return value >= 0 && value < 1 ? value : 0.5;
 }

@@ -1,6 +1,6 @@
 /**
  * The one seam over the OS for running children: spawn a program as the leader of its own
- * process group, observe its exit, signal its whole group.
+ * session and process group, observe its exit, signal its whole group (or one process).
  *
  * @module
  */
@@ -40,6 +40,16 @@ export interface Spawner {
 export function signalProcessGroup(pgid: number, signal: Deno.Signal): boolean {
   try {
     Deno.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Sends `signal` to one process; false when it is gone. */
+export function signalProcess(pid: number, signal: Deno.Signal): boolean {
+  try {
+    Deno.kill(pid, signal);
     return true;
   } catch {
     return false;
@@ -125,13 +135,3 @@ export const denoSpawner: Spawner = {
     };
   },
 };
-
-/** Sends `signal` to one process; false when it is gone. */
-function signalProcess(pid: number, signal: Deno.Signal): boolean {
-  try {
-    Deno.kill(pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}

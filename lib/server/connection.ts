@@ -32,7 +32,7 @@ export interface Socket {
 /** How requests are served, by dialect, and what happens once an outcome was delivered. */
 export interface Handlers {
   /** Runs one decoded v2 line (any JSON value); never throws. */
-  v2(value: unknown, peer: string): Promise<Outcome>;
+  v2(value: unknown, from: { readonly peer: string; readonly local: boolean }): Promise<Outcome>;
   /** Serves a legacy connection whose first bytes were `first`; returns its outcome. */
   legacy(first: Uint8Array, socket: Socket, peer: string): Promise<Outcome | undefined>;
   /** Called once the response of `outcome` has been sent (a `kill` shuts the server down). */
@@ -43,14 +43,27 @@ export interface Handlers {
 export interface ConnectionLimits {
   readonly maxRequestBytes: number;
   readonly readTimeoutMs: number;
+  /** Follow streams served at once by the connection's listener. */
+  readonly maxFollows: number;
+}
+
+/** The connection's place in its listener's pool. */
+export interface Slot {
+  /** An admitted request was answered: the connection is a real client, not to be evicted. */
+  admittedAnswered(): void;
+  /** The connection turns into a follow stream; false when the follow pool is full. */
+  startStreaming(): boolean;
 }
 
 /** What serving one connection needs. */
 export interface ConnectionContext {
   readonly peer: string;
+  /** Whether it came through the local control socket (trusted by its file mode). */
+  readonly local: boolean;
   readonly handlers: Handlers;
   readonly limits: ConnectionLimits;
   readonly logger: Logger;
+  readonly slot: Slot;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -95,7 +108,7 @@ export function decodeLine(line: Uint8Array): { value: unknown } | { error: Supe
  * outcome to `handlers.delivered` once its response is sent. Always closes the socket.
  */
 export async function serveConnection(socket: Socket, ctx: ConnectionContext): Promise<void> {
-  const { peer, handlers, limits, logger } = ctx;
+  const { peer, handlers, limits, logger, slot } = ctx;
   const send = (id: RequestId, response: Response) =>
     writeWithin(socket, encodeResponse({ ...response, id }), limits.readTimeoutMs);
   try {
@@ -138,9 +151,15 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
         await send(null, errorResponse(null, decoded.error));
         continue;
       }
-      const outcome = await handlers.v2(decoded.value, peer);
+      const outcome = await handlers.v2(decoded.value, { peer, local: ctx.local });
       const id = outcome.response.id ?? requestIdOf(decoded.value);
+      if (outcome.kind === "stream" && !slot.startStreaming()) {
+        outcome.follow.close();
+        await send(id, errorResponse(id, tooManyFollows(limits)));
+        continue;
+      }
       await send(id, outcome.response);
+      if (!(outcome.kind === "reply" && outcome.refused)) slot.admittedAnswered();
       switch (outcome.kind) {
         case "stream":
           await streamFollow(socket, { reader, id, follower: outcome.follow, limits })
@@ -196,6 +215,13 @@ async function streamFollow(
     );
   }
   await emit({ id, event: "end", data: {} }).catch(() => {});
+}
+
+function tooManyFollows(limits: ConnectionLimits): SupervisorError {
+  return new SupervisorError(
+    "BUSY",
+    `Too many follow streams on this listener (limit ${limits.maxFollows}); stop one, or try again later`,
+  );
 }
 
 function timeoutError(limits: ConnectionLimits): SupervisorError {

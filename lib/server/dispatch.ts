@@ -67,13 +67,13 @@ async function run(ops: Operations, request: Request, snap: ConfigSnapshot): Pro
     case "trystart":
       return await supervisor.trystart(child, ctx);
     case "check":
-      return checkReport(supervisor, snap, { name: request.child, now: ops.clock.now() });
+      return await checkReport(supervisor, snap, { name: request.child, now: ops.clock.now() });
     case "info":
-      return infoReport(supervisor, snap, { facts: ops.facts, now: ops.clock.now() });
+      return await infoReport(supervisor, snap, { facts: ops.facts, now: ops.clock.now() });
     case "log": {
       const options = logOptions(request.args);
-      const target = supervisor.childFor(child, ctx);
-      return await readLog(target, snap.childOr(child, target.config), options);
+      const target = await supervisor.childFor(child, ctx);
+      return await readLog(target, await snap.childOr(child, target.config), options);
     }
     case "kill":
       return {

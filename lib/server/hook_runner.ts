@@ -37,7 +37,7 @@ export class HookRunner {
    * runs), then runs it step by step. Throws HOOK_FAILED at the first step that fails.
    */
   async before(name: string, op: string, snap: ConfigSnapshot): Promise<HookReport[]> {
-    const steps = planPrehooks(name, (n) => snap.child(n), op);
+    const steps = await planPrehooks(name, (n) => snap.child(n), op);
     const reports: HookReport[] = [];
     for (const step of steps) {
       const text = hookText(step.hook);

@@ -28,13 +28,13 @@ export function hookText(hook: Hook): string {
  * The prehook steps to run before `name` starts, deepest first. `configOf` reads a child's
  * config and throws (NOT_FOUND, CONFIG_INVALID) when it cannot.
  */
-export function planPrehooks(
+export async function planPrehooks(
   name: string,
-  configOf: (name: string) => ChildConfig,
+  configOf: (name: string) => Promise<ChildConfig>,
   op = "start",
-): HookStep[] {
+): Promise<HookStep[]> {
   const steps: HookStep[] = [];
-  const visit = (child: string, path: readonly string[], prehooks: readonly Hook[]) => {
+  const visit = async (child: string, path: readonly string[], prehooks: readonly Hook[]) => {
     for (const hook of prehooks) {
       const chain = [...path, hook.target];
       if (path.includes(hook.target)) {
@@ -46,7 +46,7 @@ export function planPrehooks(
       }
       let target: ChildConfig;
       try {
-        target = configOf(hook.target);
+        target = await configOf(hook.target);
       } catch (error) {
         const reason = errorMessage(error);
         throw new SupervisorError(
@@ -57,10 +57,10 @@ export function planPrehooks(
           { child: name, cause: error },
         );
       }
-      if (hook.action !== "stop") visit(hook.target, chain, target.prehooks);
+      if (hook.action !== "stop") await visit(hook.target, chain, target.prehooks);
       steps.push({ owner: child, hook });
     }
   };
-  visit(name, [name], configOf(name).prehooks);
+  await visit(name, [name], (await configOf(name)).prehooks);
   return steps;
 }

@@ -57,7 +57,7 @@ export async function serveLegacy(
   const origin = (key: string | null): Origin => ({ peer, dialect: "legacy", key });
   let settings: ServerConfig | undefined;
   try {
-    settings = snap.settings();
+    settings = await snap.settings();
   } catch {
     settings = undefined;
   }
@@ -116,7 +116,7 @@ async function answer(
     key = new TextDecoder().decode(first.subarray(0, end));
     let publicKey;
     try {
-      publicKey = ctx.keys.find(key, settings.pubKeysPath);
+      publicKey = await ctx.keys.find(key, settings.pubKeysPath);
     } catch {
       return {
         reply: `Cannot find '${key}' file in keys path`,
@@ -162,7 +162,7 @@ async function answer(
   };
   const outcome = await ctx.run(v2, { peer, dialect: "legacy", key }, snap);
   const repeat = command.op === "start" && command.child && outcome.response.ok
-    ? snap.childOr(command.child, undefined)?.repeat
+    ? (await snap.childOr(command.child, undefined))?.repeat
     : undefined;
   return {
     reply: legacyReply(command.op as Op, command.child, outcome.response, repeat),

@@ -1,14 +1,23 @@
 /**
- * The control port: accepting connections, bounding how many are served at once, and handing
- * each to its dialect.
+ * A control listener — the TCP port, or the local control socket — accepting connections,
+ * bounding how many are served at once, and handing each to its dialect.
+ *
+ * Owns: the slots. When every slot is taken, the connection that has been open longest without
+ * ever being answered an admitted request (a silent or refused client) is closed to make room,
+ * once it has had {@link EVICTION_GRACE_MS}; only when there is none is the newcomer told BUSY.
+ * Follow streams are counted in a pool of their own, so watchers cannot lock operators out.
+ * Accepting backs off only when the process is out of file descriptors; other accept errors
+ * (a connection reset before it was accepted) are counted and logged at most once a minute.
+ * Each listener has its own slots: a flood on the TCP port cannot touch the control socket.
  *
  * @module
  */
 import type { Logger } from "../log.ts";
 import { encodeResponse, errorResponse } from "../protocol/messages.ts";
-import { errorMessage, SupervisorError } from "../errors.ts";
+import { SupervisorError } from "../errors.ts";
 import { serveConnection } from "./connection.ts";
-import type { ConnectionLimits, Handlers } from "./connection.ts";
+import type { ConnectionLimits, Handlers, Slot } from "./connection.ts";
+import { RateLimitedLog } from "./rate_limited_log.ts";
 
 /** Formats a listen address as `host:port`, with brackets for IPv6. */
 export function formatAddress(hostname: string, port: number): string {
@@ -20,50 +29,107 @@ export function isLoopback(hostname: string): boolean {
   return hostname === "localhost" || hostname === "::1" || /^127\./.test(hostname);
 }
 
-/** Options of the control port. */
+/** How long a new connection may stay silent before it can be evicted for a newcomer. */
+export const EVICTION_GRACE_MS = 2_000;
+
+/** How long accepting pauses when the process is out of file descriptors. */
+const FD_BACKOFF_MS = 50;
+
+/** Options of a control listener. */
 export interface ListenerOptions extends ConnectionLimits {
-  readonly hostname: string;
-  readonly port: number;
   readonly maxConnections: number;
+  /** Follow streams served at once on this listener, beyond `maxConnections`. */
+  readonly maxFollows: number;
 }
 
-/** A bound control port. */
+/** Where to listen: a TCP address, or a Unix socket path. */
+export type ListenAt =
+  | { readonly transport: "tcp"; readonly hostname: string; readonly port: number }
+  | { readonly transport: "unix"; readonly path: string };
+
+/** One connection's slot. */
+class ConnectionSlot implements Slot {
+  readonly conn: Deno.Conn;
+  readonly openedAt = performance.now();
+  answered = 0;
+  streaming = false;
+  readonly #onStream: (slot: ConnectionSlot) => boolean;
+
+  constructor(conn: Deno.Conn, onStream: (slot: ConnectionSlot) => boolean) {
+    this.conn = conn;
+    this.#onStream = onStream;
+  }
+
+  admittedAnswered(): void {
+    this.answered++;
+  }
+
+  startStreaming(): boolean {
+    return this.#onStream(this);
+  }
+}
+
+/** Whether an accept error means the process ran out of file descriptors. */
+function outOfDescriptors(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "EMFILE" || code === "ENFILE";
+}
+
+/** A bound control listener. */
 export class ControlListener {
-  readonly #listener: Deno.TcpListener;
+  readonly #listener: Deno.Listener;
+  readonly #at: ListenAt;
   readonly #options: ListenerOptions;
   readonly #logger: Logger;
-  readonly #connections = new Set<Deno.Conn>();
+  readonly #slots = new Set<ConnectionSlot>();
+  readonly #follows = new Set<ConnectionSlot>();
+  readonly #acceptErrors: RateLimitedLog;
   #closed = false;
 
-  private constructor(listener: Deno.TcpListener, options: ListenerOptions, logger: Logger) {
+  private constructor(
+    listener: Deno.Listener,
+    parts: { readonly at: ListenAt; readonly options: ListenerOptions; readonly logger: Logger },
+  ) {
     this.#listener = listener;
-    this.#options = options;
-    this.#logger = logger;
+    this.#at = parts.at;
+    this.#options = parts.options;
+    this.#logger = parts.logger;
+    this.#acceptErrors = new RateLimitedLog(parts.logger, 60_000);
   }
 
-  /** Binds the port; throws the OS error (address in use, permission denied) as it is. */
-  static bind(options: ListenerOptions, logger: Logger): ControlListener {
-    const listener = Deno.listen({
-      hostname: options.hostname,
-      port: options.port,
-      transport: "tcp",
-    });
-    return new ControlListener(listener, options, logger);
+  /** Binds the TCP port; throws the OS error (address in use, permission denied) as it is. */
+  static bind(
+    at: ListenAt & { readonly transport: "tcp" },
+    options: ListenerOptions,
+    logger: Logger,
+  ): ControlListener {
+    const listener = Deno.listen({ hostname: at.hostname, port: at.port, transport: "tcp" });
+    return new ControlListener(listener, { at, options, logger });
   }
 
-  /** `host:port` actually bound (the real port when 0 was asked for). */
+  /** Wraps a listener bound elsewhere (the control socket, see `control_socket.ts`). */
+  static of(
+    listener: Deno.Listener,
+    at: ListenAt,
+    parts: { readonly options: ListenerOptions; readonly logger: Logger },
+  ): ControlListener {
+    return new ControlListener(listener, { at, ...parts });
+  }
+
+  /** `host:port` actually bound (the real port when 0 was asked for), or `unix:PATH`. */
   get address(): string {
-    const addr = this.#listener.addr;
+    if (this.#at.transport === "unix") return `unix:${this.#at.path}`;
+    const addr = this.#listener.addr as Deno.NetAddr;
     return formatAddress(addr.hostname, addr.port);
   }
 
   get port(): number {
-    return this.#listener.addr.port;
+    return this.#at.transport === "tcp" ? (this.#listener.addr as Deno.NetAddr).port : 0;
   }
 
-  /** Connections being served now. */
+  /** Connections being served now (follow streams included). */
   get connections(): number {
-    return this.#connections.size;
+    return this.#slots.size + this.#follows.size;
   }
 
   /** Accepts connections until {@link close}, serving each with `handlers`. */
@@ -74,11 +140,10 @@ export class ControlListener {
         conn = await this.#listener.accept();
       } catch (error) {
         if (this.#closed) return;
-        // Out of file descriptors and the like: log, breathe, go on.
-        this.#logger.error(
-          `accept failed: ${errorMessage(error)}`,
-        );
-        await new Promise((r) => setTimeout(r, 50));
+        this.#acceptErrors.error("accept failed", error);
+        // Out of file descriptors: breathe, so the loop does not spin. Anything else (a
+        // connection reset before it was accepted) concerns that connection only.
+        if (outOfDescriptors(error)) await new Promise((r) => setTimeout(r, FD_BACKOFF_MS));
         continue;
       }
       if (this.#closed) {
@@ -89,50 +154,106 @@ export class ControlListener {
     }
   }
 
-  async #serveOne(conn: Deno.Conn, handlers: Handlers): Promise<void> {
+  #peerOf(conn: Deno.Conn): string {
+    if (this.#at.transport === "unix") return "local";
     const remote = conn.remoteAddr as Deno.NetAddr;
-    const peer = formatAddress(remote.hostname, remote.port);
-    if (this.#connections.size >= this.#options.maxConnections) {
-      const busy = new SupervisorError(
-        "BUSY",
-        `Too many connections (limit ${this.#options.maxConnections}); try again`,
-      );
-      try {
-        await conn.write(new TextEncoder().encode(encodeResponse(errorResponse(null, busy))));
-      } catch {
-        // the peer is gone already
-      }
-      conn.close();
+    return formatAddress(remote.hostname, remote.port);
+  }
+
+  async #serveOne(conn: Deno.Conn, handlers: Handlers): Promise<void> {
+    const peer = this.#peerOf(conn);
+    if (this.#slots.size >= this.#options.maxConnections && !this.#evictOne()) {
+      await refuse(conn, `Too many connections (limit ${this.#options.maxConnections}); try again`);
       return;
     }
-    this.#connections.add(conn);
+    const slot = new ConnectionSlot(conn, (s) => this.#toFollows(s));
+    this.#slots.add(slot);
     try {
       await serveConnection(conn, {
         peer,
+        local: this.#at.transport === "unix",
         handlers,
         limits: this.#options,
         logger: this.#logger,
+        slot,
       });
     } finally {
-      this.#connections.delete(conn);
+      this.#slots.delete(slot);
+      this.#follows.delete(slot);
     }
+  }
+
+  /**
+   * Closes the connection open longest that was never answered an admitted request and has
+   * had its grace period. False when there is none.
+   */
+  #evictOne(): boolean {
+    const now = performance.now();
+    let oldest: ConnectionSlot | undefined;
+    for (const slot of this.#slots) {
+      if (slot.answered > 0 || now - slot.openedAt < EVICTION_GRACE_MS) continue;
+      if (!oldest || slot.openedAt < oldest.openedAt) oldest = slot;
+    }
+    if (!oldest) return false;
+    this.#slots.delete(oldest);
+    try {
+      oldest.conn.close();
+    } catch {
+      // closed already
+    }
+    return true;
+  }
+
+  /** Moves a connection that starts a follow stream to the follow pool; false when it is full. */
+  #toFollows(slot: ConnectionSlot): boolean {
+    if (this.#follows.size >= this.#options.maxFollows) return false;
+    this.#slots.delete(slot);
+    this.#follows.add(slot);
+    slot.streaming = true;
+    return true;
   }
 
   /** Stops accepting and closes every open connection. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#acceptErrors.flush();
     try {
       this.#listener.close();
     } catch {
       // already closed
     }
-    for (const conn of this.#connections) {
+    for (const slot of [...this.#slots, ...this.#follows]) {
       try {
-        conn.close();
+        slot.conn.close();
       } catch {
         // already closed
       }
+    }
+  }
+}
+
+/** Answers BUSY and closes, without waiting long for a peer that does not read. */
+async function refuse(conn: Deno.Conn, message: string): Promise<void> {
+  const busy = new SupervisorError("BUSY", message);
+  const bytes = new TextEncoder().encode(encodeResponse(errorResponse(null, busy)));
+  const timer = setTimeout(() => {
+    try {
+      conn.close();
+    } catch {
+      // closed already
+    }
+  }, 1000);
+  try {
+    await conn.write(bytes);
+  } catch {
+    // the peer is gone already
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch {
+      // closed already
     }
   }
 }

@@ -8,9 +8,17 @@ import type { Follower } from "../process/log_bus.ts";
 import type { Response } from "../protocol/messages.ts";
 import type { OpResult } from "./results.ts";
 
-/** The outcome of one request. `result` is the operation's own answer when it succeeded. */
+/**
+ * The outcome of one request. `result` is the operation's own answer when it succeeded;
+ * `refused` marks a request that was not admitted (no or a bad signature, a bad frame).
+ */
 export type Outcome =
-  | { readonly kind: "reply"; readonly response: Response; readonly result?: OpResult }
+  | {
+    readonly kind: "reply";
+    readonly response: Response;
+    readonly result?: OpResult;
+    readonly refused?: boolean;
+  }
   | {
     readonly kind: "stream";
     readonly response: Response;

@@ -6,6 +6,7 @@
  */
 import type { Authenticator } from "../auth/authenticator.ts";
 import type { ConfigSnapshot, ConfigStore } from "../config/store.ts";
+import { describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { errorResponse, requestIdOf } from "../protocol/messages.ts";
 import type { Request } from "../protocol/messages.ts";
@@ -52,19 +53,30 @@ export class RequestPipeline {
     return this.#parts.store.snapshot();
   }
 
-  /** A decoded v2 line: admitted, authorized, run and audited. Never throws. */
-  async v2(value: unknown, peer: string): Promise<Outcome> {
+  /**
+   * A decoded v2 line: admitted, authorized, run and audited. Never throws. A `local` request
+   * came through the control socket, whose file mode is its authentication: it needs no
+   * signature (a signed one is still verified).
+   */
+  async v2(
+    value: unknown,
+    from: { readonly peer: string; readonly local: boolean },
+  ): Promise<Outcome> {
+    const { peer } = from;
     const snap = this.snapshot();
     let admitted;
     try {
-      admitted = this.#parts.auth.admit(value, snap.settings());
+      admitted = await this.#parts.auth.admit(value, await snap.settings(), {
+        local: from.local,
+      });
     } catch (error) {
       const response = errorResponse(requestIdOf(value), error);
       const named = value !== null && typeof value === "object"
         ? (value as Record<string, unknown>).key
         : undefined;
       const key = typeof named === "string" ? named.slice(0, 128) : null;
-      this.#parts.logger.warn(`${peer}: refused: ${response.message}`);
+      // The client gets the message; the log also gets the cause (which key file, which path).
+      this.#parts.logger.warn(`${peer}: refused: ${describeError(error)}`);
       await this.#record(snap, {
         peer,
         dialect: "v2",
@@ -74,7 +86,7 @@ export class RequestPipeline {
         ok: response.ok,
         code: response.code ?? null,
       });
-      return { kind: "reply", response };
+      return { kind: "reply", response, refused: true };
     }
     return await this.run(admitted.request, { peer, dialect: "v2", key: admitted.key }, snap);
   }
@@ -84,7 +96,7 @@ export class RequestPipeline {
     const { auth, logger, ops } = this.#parts;
     let outcome: Outcome;
     try {
-      auth.authorize(origin.key, request.op, snap.settings());
+      auth.authorize(origin.key, request.op, await snap.settings());
       if (request.op !== "check" && request.op !== "info") {
         const by = origin.key === null ? "" : ` (key ${origin.key})`;
         logger.info(
@@ -116,12 +128,22 @@ export class RequestPipeline {
   }
 
   /** Closes the audit log so the next line reopens it (SIGHUP). */
-  reopenLogs(): void {
-    this.#parts.audit.reopen();
+  async reopenLogs(): Promise<void> {
+    await this.#parts.audit.reopen();
+  }
+
+  /** Writes what the audit log holds back (counts of repeated refusals) and closes it. */
+  async close(): Promise<void> {
+    await this.#parts.audit.close();
   }
 
   async #record(snap: ConfigSnapshot, facts: AuditFacts): Promise<void> {
-    const path = snap.settings().auditLog;
+    let path: string | undefined;
+    try {
+      path = (await snap.settings()).auditLog;
+    } catch {
+      return; // server.yml was never read well: nowhere to audit to
+    }
     if (path === undefined) return;
     await this.#parts.audit.record(path, {
       peer: facts.peer,

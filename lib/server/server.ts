@@ -16,7 +16,8 @@ import type { ChildDeps } from "../process/child.ts";
 import type { Terminal } from "../process/child_outputs.ts";
 import { realClock } from "../process/clock.ts";
 import type { Clock } from "../process/clock.ts";
-import { defaultGroupProbe } from "../process/process_group.ts";
+import { GroupReaper } from "../process/group_reaper.ts";
+import { probeProcessTable, systemProcessTable } from "../process/process_group.ts";
 import type { GroupProbe } from "../process/process_group.ts";
 import { denoSpawner } from "../process/spawner.ts";
 import type { Spawner } from "../process/spawner.ts";
@@ -30,6 +31,9 @@ import type { Outcome } from "./outcome.ts";
 import { ControlListener, isLoopback } from "./listener.ts";
 import { describeConfigChanges } from "./reload.ts";
 import { planStartup } from "./startup.ts";
+import type { StartupPlan } from "./startup.ts";
+import { bindControlSocket, removeControlSocket } from "./control_socket.ts";
+import type { Handlers } from "./connection.ts";
 import { Supervisor } from "./supervisor.ts";
 
 /** What the server needs from its surroundings. */
@@ -50,6 +54,9 @@ export class Server {
   readonly #keys: KeyStore;
   readonly #pipeline: RequestPipeline;
   readonly #listener: ControlListener;
+  /** The local control socket, when server.yml has `control_socket`. */
+  readonly #local: ControlListener | undefined;
+  readonly #plan: StartupPlan;
   readonly #logger: Logger;
   #stopped: Promise<void> | undefined;
   #resolveDone!: () => void;
@@ -60,10 +67,14 @@ export class Server {
     readonly store: ConfigStore;
     readonly config: ServerConfig;
     readonly listener: ControlListener;
+    readonly local: ControlListener | undefined;
+    readonly plan: StartupPlan;
     readonly logger: Logger;
     readonly clock: Clock;
   }) {
     const { supervisor, store, config, listener, logger, clock } = parts;
+    this.#local = parts.local;
+    this.#plan = parts.plan;
     this.#supervisor = supervisor;
     this.#store = store;
     this.config = config;
@@ -95,28 +106,55 @@ export class Server {
   }
 
   /**
-   * Reads the config, validates children in `full` mode, binds the control port and starts
-   * the startup children. Throws a ConfigError or the bind error; nothing is left running then.
+   * Reads the config, validates children in `full` mode (planning what starts), binds the
+   * control port and the control socket. Starts nothing: {@link startChildren} does, once the
+   * caller has its signal handlers in place. Throws a ConfigError or the bind error; nothing is
+   * left bound then.
    */
   static async boot(configPath: string, io: ServerIo): Promise<Server> {
     const clock = io.clock ?? realClock;
     const store = new ConfigStore(resolve(configPath), { clock });
-    const config = store.serverConfig();
-    const plan = planStartup(store, config);
+    const config = await store.serverConfig();
+    const plan = await planStartup(store, config);
     const deps: ChildDeps = {
       spawner: io.spawner ?? denoSpawner,
       clock,
       terminal: io.terminal,
       logger: io.logger,
-      groupProbe: io.groupProbe ?? defaultGroupProbe(),
+      reaper: new GroupReaper(
+        io.groupProbe ? probeProcessTable(io.groupProbe) : systemProcessTable(),
+        clock,
+      ),
     };
-    const listener = ControlListener.bind({
-      hostname: config.listenerAddr,
-      port: config.listenerPort,
-      ...config.limits,
-    }, io.logger);
+    const listener = ControlListener.bind(
+      { transport: "tcp", hostname: config.listenerAddr, port: config.listenerPort },
+      config.limits,
+      io.logger,
+    );
+    let local: ControlListener | undefined;
+    if (config.controlSocket !== undefined) {
+      try {
+        const path = config.controlSocket;
+        local = ControlListener.of(await bindControlSocket(path), { transport: "unix", path }, {
+          options: config.limits,
+          logger: io.logger,
+        });
+      } catch (error) {
+        listener.close();
+        throw error;
+      }
+    }
     const supervisor = new Supervisor(store, deps);
-    const server = new Server({ supervisor, store, config, listener, logger: io.logger, clock });
+    const server = new Server({
+      supervisor,
+      store,
+      config,
+      listener,
+      local,
+      plan,
+      logger: io.logger,
+      clock,
+    });
     if (!config.encrypt && !isLoopback(config.listenerAddr)) {
       io.logger.warn(
         `listening on ${listener.address}, beyond loopback, with encrypt off: anyone who can reach this port can start, stop and kill children. Set listener_addr: 127.0.0.1, or encrypt: on`,
@@ -128,18 +166,36 @@ export class Server {
       );
     }
     for (const warning of plan.warnings) io.logger.warn(warning);
-    const snap = store.snapshot();
+    return server;
+  }
+
+  /**
+   * Starts the children of the startup plan (`half`, `full`). A shutdown that begins meanwhile
+   * stops those already started and refuses the rest.
+   */
+  async startChildren(): Promise<void> {
+    const snap = this.#store.snapshot();
+    const names = this.#plan.names;
     const results = await Promise.allSettled(
-      plan.names.map((name) => supervisor.start(name, { snap })),
+      names.map((name) => this.#supervisor.start(name, { snap })),
     );
     results.forEach((result, i) => {
       if (result.status === "rejected") {
-        io.logger.error(`startup: ${describeError(result.reason)}`);
+        this.#logger.error(`startup: ${describeError(result.reason)}`);
       } else {
-        io.logger.info(`startup: started "${plan.names[i]}"`);
+        this.#logger.info(`startup: started "${names[i]}"`);
       }
     });
-    return server;
+  }
+
+  /** Whether shutdown has begun. */
+  get shuttingDown(): boolean {
+    return this.#stopped !== undefined;
+  }
+
+  /** `unix:PATH` of the control socket, when there is one. */
+  get localAddress(): string | undefined {
+    return this.#local?.address;
   }
 
   /**
@@ -149,9 +205,9 @@ export class Server {
    * are never touched.
    */
   async reload(): Promise<string[]> {
-    this.#pipeline.reopenLogs();
+    await this.#pipeline.reopenLogs();
     await this.#supervisor.reopenLogs();
-    const next = this.#store.serverConfig();
+    const next = await this.#store.serverConfig();
     const changes = describeConfigChanges(this.#lastConfig, next);
     this.#lastConfig = next;
     return changes;
@@ -177,11 +233,13 @@ export class Server {
       run: (request, origin, snap) => pipeline.run(request, origin, snap),
       refused: (origin, code, snap) => pipeline.refused(origin, code, snap),
     };
-    void this.#listener.serve({
-      v2: (value, peer) => pipeline.v2(value, peer),
+    const handlers: Handlers = {
+      v2: (value, from) => pipeline.v2(value, from),
       legacy: (first, socket, peer) => serveLegacy(socket, { first, peer, ctx: legacy }),
       delivered: (outcome) => this.#delivered(outcome),
-    });
+    };
+    void this.#listener.serve(handlers);
+    if (this.#local) void this.#local.serve(handlers);
     await this.#done;
   }
 
@@ -195,7 +253,12 @@ export class Server {
     this.#stopped ??= (async () => {
       this.#logger.info(`shutting down (${reason}): stopping every child`);
       this.#listener.close();
+      this.#local?.close();
+      if (this.config.controlSocket !== undefined) {
+        await removeControlSocket(this.config.controlSocket);
+      }
       await this.#supervisor.shutdown();
+      await this.#pipeline.close();
       this.#logger.info("all children stopped; bye");
       this.#resolveDone();
     })();

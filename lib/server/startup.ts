@@ -19,9 +19,12 @@ export interface StartupPlan {
  * Decides which children start. In `full` mode every child config is validated first: any
  * problem throws a ConfigError naming all of them, and nothing may be started.
  */
-export function planStartup(store: ConfigStore, config: ServerConfig): StartupPlan {
+export async function planStartup(
+  store: ConfigStore,
+  config: ServerConfig,
+): Promise<StartupPlan> {
   if (config.mode === "quiet") return { names: [], warnings: [] };
-  const catalog = store.catalog();
+  const catalog = await store.catalog(config);
   if (config.mode === "half") {
     const warnings: string[] = [];
     const names: string[] = [];
@@ -46,7 +49,7 @@ export function planStartup(store: ConfigStore, config: ServerConfig): StartupPl
   }
   for (const [name, file] of catalog.files) {
     try {
-      store.childConfigAt(name, file.path);
+      await store.childConfigAt(name, file.path);
     } catch (error) {
       const cause = error instanceof SupervisorError ? error.cause : error;
       if (cause instanceof ConfigError) problems.push(...cause.problems);

@@ -24,16 +24,16 @@ export interface ServerFacts {
 }
 
 /** Every known child, or the one named; NOT_FOUND when a named child is neither. */
-export function checkReport(
+export async function checkReport(
   supervisor: Supervisor,
   snap: ConfigSnapshot,
   options: { readonly name: string | undefined; readonly now: number },
-): Checked {
+): Promise<Checked> {
   const { name, now } = options;
   let defined = new Map<string, string>();
   const problems: string[] = [];
   try {
-    const catalog = snap.catalog();
+    const catalog = await snap.catalog();
     defined = new Map([...catalog.files].map(([n, f]) => [n, f.path]));
     problems.push(...catalog.problems.map((p) => p.message));
   } catch (error) {
@@ -70,17 +70,17 @@ export function checkReport(
 }
 
 /** Facts about the server. */
-export function infoReport(
+export async function infoReport(
   supervisor: Supervisor,
   snap: ConfigSnapshot,
   options: { readonly facts: ServerFacts; readonly now: number },
-): Informed {
+): Promise<Informed> {
   const { facts, now } = options;
   let loadpaths: readonly string[] = [];
   let mode = "unknown";
   const problems: string[] = [];
   try {
-    const config = snap.server();
+    const config = await snap.server();
     loadpaths = config.loadpaths;
     mode = config.mode;
   } catch (error) {

@@ -85,7 +85,7 @@ export class Supervisor {
   async stop(name: string, ctx: OpContext): Promise<Stopped | StoppedAll> {
     if (name === "all") return this.stopAll();
     const result = await this.#stopBare(name, ctx);
-    const config = ctx.snap.childOr(name, this.#children.get(name)?.config);
+    const config = await ctx.snap.childOr(name, this.#children.get(name)?.config);
     if (!config || config.posthooks.length === 0) return result;
     const posthooks = await this.#hooks.after(config.posthooks, ctx.snap);
     return {
@@ -102,7 +102,7 @@ export class Supervisor {
     const results = await Promise.allSettled(children.map((child) =>
       child.enqueue(async () => {
         this.#repeats.cancel(child.name);
-        const halt = await child.halt(this.#configNow(child));
+        const halt = await child.halt(await this.#configNow(child));
         return halt.kind === "idle" ? undefined : child.name;
       })
     ));
@@ -123,7 +123,9 @@ export class Supervisor {
       const children = [...this.#children.values()];
       for (const child of children) child.endFollows();
       await Promise.allSettled(
-        children.map((child) => child.enqueue(() => child.halt(this.#configNow(child)))),
+        children.map((child) =>
+          child.enqueue(async () => child.halt(await this.#configNow(child)))
+        ),
       );
       await Promise.allSettled(children.map((child) => child.drained(DRAIN_ON_SHUTDOWN_MS)));
     })();
@@ -159,13 +161,14 @@ export class Supervisor {
    * The record of child `name`, made on first use (so `log` can follow a child before its first
    * start). Throws for a name that cannot exist or has no config.
    */
-  childFor(name: string, ctx: OpContext): Child {
+  async childFor(name: string, ctx: OpContext): Promise<Child> {
     this.#guard();
     assertChildName(name);
     const known = this.#children.get(name);
     if (known) return known;
-    ctx.snap.child(name);
-    return this.#register(name);
+    await ctx.snap.child(name);
+    this.#guard();
+    return this.#children.get(name) ?? this.#register(name);
   }
 
   /** start, restart or trystart: its prehook chain first, then the operation itself. */
@@ -193,10 +196,10 @@ export class Supervisor {
       // start reports a broken config before "already running".
       if (op === "restart") child.assertAllows(op);
       // Read the new config before stopping anything: a broken file must not take the child down.
-      const config = ctx.snap.child(name);
+      const config = await ctx.snap.child(name);
       child.assertAllows(op);
       const wasLive = child.isLive;
-      if (wasLive) await child.terminate(ctx.snap.childOr(name, child.config));
+      if (wasLive) await child.terminate(await ctx.snap.childOr(name, child.config));
       const pid = await child.spawn(config);
       const report = this.report(child);
       if (op !== "trystart") {
@@ -223,7 +226,7 @@ export class Supervisor {
     return this.#queued(name, ctx, async (child): Promise<Stopped> => {
       this.#repeats.cancel(name);
       child.assertAllows("stop");
-      const halt = await child.halt(ctx.snap.childOr(name, child.config));
+      const halt = await child.halt(await ctx.snap.childOr(name, child.config));
       const exit = halt.kind === "stopped" ? halt.exit : null;
       const message = halt.kind === "cancelled"
         ? `stop ${name} success (its pending restart was cancelled)`
@@ -256,16 +259,12 @@ export class Supervisor {
   }
 
   /** Runs `task` in the queue of child `name`, creating the child record on first use. */
-  #queued<T>(name: string, ctx: OpContext, task: (child: Child) => Promise<T>): Promise<T> {
-    try {
-      const child = this.childFor(name, ctx);
-      return child.enqueue(() => {
-        this.#guard();
-        return task(child);
-      });
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async #queued<T>(name: string, ctx: OpContext, task: (child: Child) => Promise<T>): Promise<T> {
+    const child = await this.childFor(name, ctx);
+    return await child.enqueue(() => {
+      this.#guard();
+      return task(child);
+    });
   }
 
   #register(name: string): Child {
@@ -286,7 +285,7 @@ export class Supervisor {
   }
 
   /** The child's config as it is now, or that of its run when the file is gone or broken. */
-  #configNow(child: Child): ChildConfig | undefined {
+  #configNow(child: Child): Promise<ChildConfig | undefined> {
     return this.#store.childConfigOr(child.name, child.config);
   }
 }

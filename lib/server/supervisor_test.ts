@@ -658,7 +658,7 @@ Deno.test(
     await rejectsWith(w.supervisor.trystart("db", w.ctx()), "SHUTTING_DOWN", refused);
     await rejectsWith(w.supervisor.stop("web", w.ctx()), "SHUTTING_DOWN", refused);
     await rejectsWith(w.supervisor.stop("all", w.ctx()), "SHUTTING_DOWN", refused);
-    assert.throws(() => w.supervisor.childFor("web", w.ctx()), { code: "SHUTTING_DOWN" });
+    await assert.rejects(() => w.supervisor.childFor("web", w.ctx()), { code: "SHUTTING_DOWN" });
     await w.advance(60_000);
     assert.deepEqual(w.spawnedNames(), ["web", "db"], "no repeat fired after shutdown");
   }),
@@ -886,7 +886,7 @@ Deno.test(
   withWorld({ web: "", db: "" }, async (w) => {
     await w.supervisor.start("web", w.ctx());
     const now = w.clock.now();
-    const checked = checkReport(w.supervisor, w.store.snapshot(), { name: undefined, now });
+    const checked = await checkReport(w.supervisor, w.store.snapshot(), { name: undefined, now });
     assert.equal(checked.message, "2 children: 1 stopped, 1 starting");
     assert.deepEqual(checked.children.map((c) => [c.name, c.state]), [
       ["db", "STOPPED"],
@@ -906,7 +906,7 @@ Deno.test(
   withWorld({ web: "", alpha: "" }, async (w) => {
     await w.supervisor.start("alpha", w.ctx());
     w.source.remove(`${CHILDREN_DIR}/alpha.yml`);
-    const checked = checkReport(w.supervisor, w.store.snapshot(), {
+    const checked = await checkReport(w.supervisor, w.store.snapshot(), {
       name: undefined,
       now: w.clock.now(),
     });
@@ -920,8 +920,8 @@ Deno.test(
 
 Deno.test(
   "check NAME reports that child alone, even one never started",
-  withWorld({ web: "", db: "" }, (w) => {
-    const checked = checkReport(w.supervisor, w.store.snapshot(), {
+  withWorld({ web: "", db: "" }, async (w) => {
+    const checked = await checkReport(w.supervisor, w.store.snapshot(), {
       name: "db",
       now: w.clock.now(),
     });
@@ -932,8 +932,8 @@ Deno.test(
 
 Deno.test(
   "check of an unknown child is refused with NOT_FOUND",
-  withWorld({ web: "" }, (w) => {
-    assert.throws(
+  withWorld({ web: "" }, async (w) => {
+    await assert.rejects(
       () => checkReport(w.supervisor, w.store.snapshot(), { name: "ghost", now: w.clock.now() }),
       (error: unknown) =>
         error instanceof SupervisorError && error.code === "NOT_FOUND" &&
@@ -956,7 +956,7 @@ Deno.test(
     w.proc("job").exit({ code: 0, signal: null });
     await w.supervisor.stop("db", w.ctx());
     await flush();
-    const checked = checkReport(w.supervisor, w.store.snapshot(), {
+    const checked = await checkReport(w.supervisor, w.store.snapshot(), {
       name: undefined,
       now: w.clock.now(),
     });
@@ -970,9 +970,9 @@ Deno.test(
 
 Deno.test(
   "check reports what is wrong with the loadpaths beside the children",
-  withWorld({ web: "" }, (w) => {
+  withWorld({ web: "" }, async (w) => {
     w.source.write(`${CHILDREN_DIR}/Bad Name.yml`, "command: x\n");
-    const checked = checkReport(w.supervisor, w.store.snapshot(), {
+    const checked = await checkReport(w.supervisor, w.store.snapshot(), {
       name: undefined,
       now: w.clock.now(),
     });
@@ -989,7 +989,7 @@ Deno.test(
     await w.advance(1000);
     w.proc("job").exit({ code: 3, signal: null });
     await flush();
-    const informed = infoReport(w.supervisor, w.store.snapshot(), {
+    const informed = await infoReport(w.supervisor, w.store.snapshot(), {
       facts: FACTS,
       now: FACTS.startedAt + 90_000,
     });
@@ -1009,9 +1009,9 @@ Deno.test(
 
 Deno.test(
   "info reports a broken server.yml as a problem instead of failing",
-  withWorld({ web: "" }, (w) => {
+  withWorld({ web: "" }, async (w) => {
     w.source.write(SERVER_PATH, "loadpaths: [children]\nmode: loud\n");
-    const informed = infoReport(w.supervisor, w.store.snapshot(), {
+    const informed = await infoReport(w.supervisor, w.store.snapshot(), {
       facts: FACTS,
       now: FACTS.startedAt,
     });

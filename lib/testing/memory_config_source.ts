@@ -5,7 +5,7 @@
  * @module
  */
 import { dirname } from "node:path";
-import type { ConfigSource, SourceEntry } from "../config/config_source.ts";
+import type { ConfigSource, Oversized, SourceEntry } from "../config/config_source.ts";
 
 /** Config files in memory. */
 export class MemoryConfigSource implements ConfigSource {
@@ -25,26 +25,37 @@ export class MemoryConfigSource implements ConfigSource {
     this.#touch(dirname(path));
   }
 
-  readText(path: string): string {
+  readText(path: string, maxBytes: number): Promise<string | Oversized> {
     const text = this.#files.get(path);
-    if (text === undefined) throw new Deno.errors.NotFound(`No such file: ${path}`);
-    return text;
+    if (text === undefined) {
+      return Promise.reject(new Deno.errors.NotFound(`No such file: ${path}`));
+    }
+    const size = new TextEncoder().encode(text).length;
+    return Promise.resolve(size > maxBytes ? { oversized: size } : text);
   }
 
-  isFile(path: string): boolean {
-    return this.#files.has(path);
+  isFile(path: string): Promise<boolean> {
+    return Promise.resolve(this.#files.has(path));
   }
 
-  list(dir: string): SourceEntry[] {
+  list(dir: string): Promise<SourceEntry[]> {
+    try {
+      return Promise.resolve(this.#list(dir));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  modifiedAt(dir: string): Promise<number | undefined> {
+    return Promise.resolve(this.#dirs.get(dir));
+  }
+
+  #list(dir: string): SourceEntry[] {
     if (!this.#dirs.has(dir)) throw new Deno.errors.NotFound(`No such directory: ${dir}`);
     const prefix = dir.endsWith("/") ? dir : `${dir}/`;
     return [...this.#files.keys()]
       .filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes("/"))
       .map((p) => ({ name: p.slice(prefix.length), isDirectory: false }));
-  }
-
-  modifiedAt(dir: string): number | undefined {
-    return this.#dirs.get(dir);
   }
 
   #touch(dir: string): void {

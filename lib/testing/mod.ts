@@ -1,6 +1,7 @@
 /**
  * The test seams of supervisor-ts, for unit tests: a clock that moves only when told to, a
- * spawner of in-memory processes, a logger that keeps its lines, and config files in memory.
+ * spawner of in-memory processes, a process table of them, a logger that keeps its lines, and
+ * config files in memory.
  *
  * Owns: nothing of its own; each seam lives in its own module. Does not own: the real clock,
  * spawner and logger (see `lib/process/clock.ts`, `lib/process/spawner.ts`, `lib/log.ts`), or
@@ -10,5 +11,6 @@
  */
 export { FakeClock } from "./fake_clock.ts";
 export { FakeProcess, FakeSpawner, settle } from "./fake_spawner.ts";
+export { FakeProcessTable } from "./fake_process_table.ts";
 export { MemoryLogger } from "./memory_logger.ts";
 export { MemoryConfigSource } from "./memory_config_source.ts";

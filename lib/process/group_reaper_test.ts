@@ -1,0 +1,176 @@
+import assert from "node:assert/strict";
+import { FakeClock } from "../testing/fake_clock.ts";
+import { FakeProcessTable } from "../testing/fake_process_table.ts";
+import {
+  GroupReaper,
+  KILL_GRACE_MS,
+  REAP_LIST_EVERY_MS,
+  REAP_MAX_INTERVAL_MS,
+  REAP_MIN_INTERVAL_MS,
+} from "./group_reaper.ts";
+import type { Reaped } from "./group_reaper.ts";
+import { probeProcessTable } from "./process_group.ts";
+
+/** Lets the reaper's promise callbacks run (the fake table answers without I/O). */
+async function flush(): Promise<void> {
+  for (let i = 0; i < 50; i++) await Promise.resolve();
+}
+
+function setup() {
+  const clock = new FakeClock(0);
+  const table = new FakeProcessTable();
+  const reaper = new GroupReaper(table, clock);
+  /** Moves time forward `ms`, a millisecond at a time, letting the reaper act at each. */
+  const run = async (ms: number) => {
+    for (let i = 0; i < ms; i++) {
+      await clock.advance(1);
+      await flush();
+    }
+  };
+  /** Registers the group of `leader`; SIGKILL to it goes to the fake table. */
+  const clear = (leader: number, deadline: number) => {
+    const result: { reaped?: Reaped; kills: number } = { kills: 0 };
+    reaper.clear({
+      leader,
+      deadline,
+      killGroup: () => {
+        result.kills++;
+        table.signalGroup(leader, "SIGKILL");
+      },
+    }).then((reaped) => (result.reaped = reaped));
+    return result;
+  };
+  return { clock, table, reaper, run, clear };
+}
+
+Deno.test("fifty groups that are empty are cleared by one look and one listing", async () => {
+  const t = setup();
+  const results = Array.from({ length: 50 }, (_, i) => t.clear(100 + i, 3000));
+  await t.run(REAP_MIN_INTERVAL_MS);
+  for (const result of results) assert.deepEqual(result.reaped, { killed: false, left: 0 });
+  assert.deepEqual(t.reaper.counts, { looks: 1, listings: 1 });
+  assert.equal(t.clock.pending, 0, "no timer is left once every group is cleared");
+});
+
+Deno.test("lingering groups cost one probe each per look, looks back off, and one listing serves them all", async () => {
+  const t = setup();
+  const leaders = Array.from({ length: 50 }, (_, i) => 100 + i);
+  for (const leader of leaders) t.table.add(leader + 1000, { pgid: leader, diesOn: [] });
+  const results = leaders.map((leader) => t.clear(leader, 10_000));
+  await t.run(5000);
+  const { looks, listings } = t.reaper.counts;
+  // At once, then 10, 30, 70, 150, 310, 630 ms later, then every 500 ms.
+  assert.ok(looks >= 14 && looks <= 16, `${looks} looks in 5 s`);
+  // From 630 ms, once REAP_LIST_EVERY_MS has passed since the registration: at every look.
+  assert.equal(listings, looks - 6, `${listings} listings in ${looks} looks`);
+  assert.equal(t.table.probes, looks * leaders.length);
+  assert.ok(results.every((r) => r.reaped === undefined), "nothing is cleared before its deadline");
+  await t.run(5000 + REAP_MIN_INTERVAL_MS * 2);
+  for (const result of results) {
+    assert.equal(result.kills, 1);
+    assert.deepEqual(result.reaped, { killed: true, left: 0 });
+  }
+});
+
+Deno.test("looks start again at the shortest interval when a new group registers", async () => {
+  const t = setup();
+  t.table.add(201, { pgid: 200, diesOn: [] });
+  t.clear(200, 60_000);
+  await t.run(3000);
+  const before = t.reaper.counts.looks;
+  await t.run(REAP_MAX_INTERVAL_MS / 2);
+  assert.ok(t.reaper.counts.looks <= before + 1, "the interval has grown");
+  t.table.add(301, { pgid: 300, diesOn: [] });
+  t.clear(300, 60_000);
+  const registered = t.reaper.counts.looks;
+  await t.run(1);
+  assert.equal(t.reaper.counts.looks, registered + 1, "a new group is looked at at once");
+  await t.run(REAP_MIN_INTERVAL_MS);
+  assert.equal(t.reaper.counts.looks, registered + 2);
+  await t.run(REAP_MIN_INTERVAL_MS * 2);
+  assert.equal(t.reaper.counts.looks, registered + 3);
+});
+
+Deno.test("a group of zombies is empty: it is cleared at the next listing, without SIGKILL", async () => {
+  const t = setup();
+  t.table.add(201, { pgid: 200 });
+  t.table.processes.get(201)!.zombie = true;
+  const result = t.clear(200, 60_000);
+  await t.run(REAP_LIST_EVERY_MS + REAP_MAX_INTERVAL_MS);
+  assert.deepEqual(result.reaped, { killed: false, left: 0 });
+  assert.equal(result.kills, 0);
+});
+
+Deno.test("at the deadline the group gets SIGKILL through the child, and the rest of the session by pid", async () => {
+  const t = setup();
+  t.table.add(301, { pgid: 300, sid: 300, diesOn: [] });
+  t.table.add(302, { pgid: 302, sid: 300, diesOn: [] });
+  t.table.add(900, { diesOn: [] });
+  const result = t.clear(300, 1000);
+  await t.run(999);
+  assert.equal(result.kills, 0);
+  await t.run(1 + REAP_MIN_INTERVAL_MS * 2);
+  assert.equal(result.kills, 1);
+  assert.deepEqual(t.table.signals, [{ pid: 302, signal: "SIGKILL" }]);
+  assert.deepEqual(result.reaped, { killed: true, left: 0 });
+  assert.deepEqual(t.table.live(300), []);
+  assert.deepEqual(t.table.live(900), [900], "a process of another session is left alone");
+});
+
+Deno.test("what survives SIGKILL is reported once the grace has passed", async () => {
+  const t = setup();
+  t.table.add(401, { pgid: 400, diesOn: [] });
+  let kills = 0;
+  let reaped: Reaped | undefined;
+  // A process stuck in the kernel: SIGKILL to its group does nothing yet.
+  t.reaper.clear({ leader: 400, deadline: 0, killGroup: () => kills++ }).then((r) => (reaped = r));
+  await t.run(KILL_GRACE_MS - 1);
+  assert.equal(kills, 1);
+  assert.equal(reaped, undefined, "not before the grace has passed");
+  await t.run(REAP_MAX_INTERVAL_MS);
+  assert.deepEqual(reaped, { killed: true, left: 1 });
+});
+
+Deno.test("signalSession signals the processes of the session outside the group, and no other", async () => {
+  const t = setup();
+  t.table.add(501, { pgid: 500, sid: 500 });
+  t.table.add(502, { pgid: 502, sid: 500, diesOn: [] });
+  t.table.add(503, { pgid: 502, sid: 500 });
+  t.table.add(900);
+  let signalled: number | undefined;
+  t.reaper.signalSession(500, "SIGTERM").then((n) => (signalled = n));
+  await t.run(REAP_MIN_INTERVAL_MS);
+  assert.equal(signalled, 2);
+  assert.deepEqual(t.table.signals, [
+    { pid: 502, signal: "SIGTERM" },
+    { pid: 503, signal: "SIGTERM" },
+  ]);
+  assert.deepEqual(t.table.live(500), [501, 502]);
+  assert.equal(t.clock.pending, 0);
+});
+
+Deno.test("with a probe alone, an empty group is cleared at once and nothing is listed or signalled", async () => {
+  const clock = new FakeClock(0);
+  const reaper = new GroupReaper(probeProcessTable(() => 0), clock);
+  assert.deepEqual(
+    await reaper.clear({ leader: 100, deadline: 0, killGroup: () => assert.fail("no kill") }),
+    { killed: false, left: 0 },
+  );
+  assert.equal(await reaper.signalSession(100, "SIGTERM"), 0);
+  assert.equal(clock.pending, 0);
+  assert.deepEqual(reaper.counts, { looks: 0, listings: 0 });
+});
+
+Deno.test("with a probe alone, a lingering group is killed at its deadline", async () => {
+  const clock = new FakeClock(0);
+  let members = 2;
+  const reaper = new GroupReaper(probeProcessTable(() => members), clock);
+  let reaped: Reaped | undefined;
+  reaper.clear({ leader: 100, deadline: 700, killGroup: () => (members = 0) })
+    .then((r) => (reaped = r));
+  for (let i = 0; i < 700 + REAP_MIN_INTERVAL_MS * 2; i++) {
+    await clock.advance(1);
+    await flush();
+  }
+  assert.deepEqual(reaped, { killed: true, left: 0 });
+});

@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import { listFromProc, parseStat, systemProcessTable } from "./process_group.ts";
+import { denoSpawner, signalProcessGroup } from "./spawner.ts";
+
+const linux = Deno.build.os === "linux";
+
+Deno.test("a stat line gives the group and session, whatever the command name holds", () => {
+  assert.deepEqual(
+    parseStat(42, "42 (odd) name (x)) S 1 40 30 0 -1 4194560 95 0 0 0"),
+    { pid: 42, pgid: 40, sid: 30 },
+  );
+});
+
+Deno.test("a zombie or a line that does not parse is no live process", () => {
+  assert.equal(parseStat(42, "42 (sleep) Z 1 40 30 0 -1"), undefined);
+  assert.equal(parseStat(42, "42 (sleep) X 1 40 30 0 -1"), undefined);
+  assert.equal(parseStat(42, "garbage"), undefined);
+});
+
+Deno.test({
+  name: "a listing of /proc finds the live members of a child's group and session, and only them",
+  ignore: !linux,
+  async fn() {
+    const proc = denoSpawner.spawn({
+      argv: ["sh", "-c", "sleep 30 & sleep 30 & echo started; wait"],
+      cwd: "/",
+      env: {},
+    });
+    void proc.stderr.cancel();
+    try {
+      const reader = proc.stdout.getReader();
+      await reader.read(); // "started": both sleeps exist
+      reader.releaseLock();
+      void proc.stdout.cancel();
+      const entries = await listFromProc(new Set([proc.pid]));
+      assert.equal(entries.length, 3, JSON.stringify(entries));
+      for (const entry of entries) {
+        assert.deepEqual({ pgid: entry.pgid, sid: entry.sid }, { pgid: proc.pid, sid: proc.pid });
+      }
+      assert.ok(entries.some((e) => e.pid === proc.pid));
+      assert.equal(systemProcessTable().probeGroup(proc.pid), true);
+    } finally {
+      signalProcessGroup(proc.pid, "SIGKILL");
+      await proc.status;
+    }
+  },
+});
