@@ -222,17 +222,31 @@ export type ChildJson = Parsed<ChildData>;
 export async function startServer(options: ServerOptions = {}): Promise<TestServer> {
   const dir = await Deno.makeTempDir({ prefix: "supervisor-ts-test-" });
   await Deno.mkdir(join(dir, "children"));
+  const extra = options.serverYaml ?? "";
   const yaml = [
     "loadpaths:",
     "  - children",
     "listener_addr: 127.0.0.1",
     "listener_port: 0",
-    options.serverYaml ?? "",
+    // Inside the test's directory, so that it goes with it (the default is under /run or /tmp).
+    ...(/^state_file:/m.test(extra) ? [] : ["state_file: server.state"]),
+    extra,
   ].join("\n");
   await Deno.writeTextFile(join(dir, "server.yml"), yaml);
   for (const [name, text] of Object.entries(options.children ?? {})) {
     await Deno.writeTextFile(join(dir, "children", `${name}.yml`), text);
   }
+  return await launchServer(dir, options);
+}
+
+/**
+ * Starts a server on the server.yml already in `dir` (a second server on the same files, e.g.
+ * after the first was killed). Unless `expectFailure`, waits until it listens.
+ */
+export async function launchServer(
+  dir: string,
+  options: Pick<ServerOptions, "expectFailure"> = {},
+): Promise<TestServer> {
   const process = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", SERVER_ENTRY, join(dir, "server.yml")],
     cwd: dir,

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { describeExit } from "../process/exit_record.ts";
 import type { ChildData, ExitData, InfoData } from "../protocol/payloads.ts";
 import { paint, stateColour } from "./colour.ts";
 import type { Colour } from "./colour.ts";
@@ -43,7 +44,7 @@ function durationOrDash(ms: number | null): string {
  */
 export function describeExitJson(exit: ExitData | null): string {
   if (exit === null || typeof exit !== "object") return "-";
-  const what = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+  const what = describeExit(exit);
   return exit.requested ? `${what} (stopped)` : what;
 }
 
@@ -94,6 +95,9 @@ function renderChildDetail(c: ChildData, colour: boolean): string {
     ["config", orDash(c.config_path)],
     ["last exit", describeExitJson(c.last_exit)],
   ];
+  if (c.adopted) {
+    lines.push(["adopted", "yes: taken over from a server that was killed; output not captured"]);
+  }
   if (c.error) lines.push(["error", c.error]);
   let out = table(lines.map(([k, v]) => [`${k}:`, v!]));
   const context = c.last_exit?.stderr_tail ?? [];

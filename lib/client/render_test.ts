@@ -44,6 +44,7 @@ function child(fields: Partial<ChildData> & { name: string }): ChildData {
     failures: 0,
     next_attempt_at: null,
     repeat_at: null,
+    adopted: false,
     ...fields,
   };
 }

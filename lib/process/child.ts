@@ -75,6 +75,8 @@ export interface ChildStatus {
   readonly failures: number;
   /** When the next automatic start is due (in BACKOFF). */
   readonly nextAttemptAt: number | null;
+  /** Whether the current run was taken over from a server that was killed. */
+  readonly adopted: boolean;
 }
 
 /** What {@link Child.halt} did. */
@@ -97,6 +99,8 @@ interface Run {
   readonly drained: Promise<void>;
   /** Aborted when the run ends or is being stopped: cancels its timers. */
   readonly timers: AbortController;
+  /** Taken over from a previous server: not our child, output not captured. */
+  readonly adopted: boolean;
 }
 
 /** A supervised child. */
@@ -179,6 +183,35 @@ export class Child {
     this.#runListeners.push(listener);
   }
 
+  /** Calls `listener` after every change of state. */
+  onStateChange(listener: (event: StateEvent) => void): void {
+    this.#life.onTransition(listener);
+  }
+
+  /**
+   * Takes over `proc`, a run of this child that a previous server started at `startedAt` and
+   * left running: the child is RUNNING with it, its exit is observed (status unknown), and it
+   * is stopped like any run. Its output is not captured. Call only from inside the queue, when
+   * the child is not live.
+   */
+  adopt(config: ChildConfig, proc: SpawnedProcess, startedAt: number): void {
+    const { clock, terminal, logger } = this.#deps;
+    this.#config = config;
+    this.#error = undefined;
+    this.#life.apply("spawn", clock.now());
+    // Output was wired by the previous server; nothing is captured here.
+    const quiet = { ...config, stdout: undefined, stderr: undefined };
+    this.#start({
+      proc,
+      outputs: ChildOutputs.unwired(quiet, terminal, logger, this.#taps, clock),
+      config,
+      startedAt,
+      adopted: true,
+    });
+    this.#failures = 0;
+    this.#life.apply("started", clock.now());
+  }
+
   /** Runs `task` after every operation queued on this child before it. */
   enqueue<T>(task: () => Promise<T>): Promise<T> {
     return this.#queue.run(task);
@@ -203,6 +236,7 @@ export class Child {
       error: this.#error ?? null,
       failures: this.#failures,
       nextAttemptAt: this.#backoff?.at ?? null,
+      adopted: run?.adopted ?? false,
     };
   }
 
@@ -247,9 +281,9 @@ export class Child {
     let outputs: ChildOutputs | undefined;
     let proc: SpawnedProcess;
     try {
-      checkDirectory(config.cwd);
+      await checkDirectory(config.cwd);
       outputs = await ChildOutputs.open(config, terminal, logger, this.#taps, clock);
-      proc = spawner.spawn({ argv: config.argv, cwd: config.cwd, env: config.env });
+      proc = await spawner.spawn({ argv: config.argv, cwd: config.cwd, env: config.env });
     } catch (error) {
       outputs?.discard();
       const reason = spawnFailure(config, error);
@@ -259,20 +293,27 @@ export class Child {
         cause: error,
       });
     }
+    const run = this.#start({ proc, outputs, config, startedAt: clock.now(), adopted: false });
+    this.#armStarted(run);
+    return proc.pid;
+  }
+
+  /** Makes `proc` the current run: its output pumped, its exit observed, listeners told. */
+  #start(
+    parts: Pick<Run, "proc" | "outputs" | "config" | "startedAt" | "adopted">,
+  ): Run {
     this.#starts++;
-    const startedAt = clock.now();
     const timers = new AbortController();
-    const drained = outputs.pump(proc.stdout, proc.stderr);
+    const drained = parts.outputs.pump(parts.proc.stdout, parts.proc.stderr);
     this.#lastDrained = drained;
-    const base = { proc, outputs, config, startedAt, drained, timers };
-    const exited = proc.status
+    const base = { ...parts, drained, timers };
+    const exited = parts.proc.status
       .catch((): ExitStatus => ({ code: null, signal: null }))
       .then((status) => this.#onExit(base, status));
     const run: Run = { ...base, exited };
     this.#run = run;
-    this.#armStarted(run);
-    for (const listener of this.#runListeners) listener(this.#starts, config);
-    return proc.pid;
+    for (const listener of this.#runListeners) listener(this.#starts, parts.config);
+    return run;
   }
 
   /** After an exit we did not ask for: BACKOFF with a timer, or FATAL past max_restarts. */
@@ -483,10 +524,10 @@ export class Child {
   }
 }
 
-function checkDirectory(path: string): void {
+async function checkDirectory(path: string): Promise<void> {
   let info: Deno.FileInfo;
   try {
-    info = Deno.statSync(path);
+    info = await Deno.stat(path);
   } catch (error) {
     throw new Error(`working directory "${path}" does not exist`, { cause: error });
   }

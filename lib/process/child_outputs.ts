@@ -111,6 +111,21 @@ export class ChildOutputs {
     return new ChildOutputs(config.name, terminal, logger, taps, files, clock);
   }
 
+  /**
+   * Outputs with no file open, for a run whose output this server does not capture (an
+   * adopted one: the previous server wired it).
+   */
+  static unwired(
+    config: ChildConfig,
+    terminal: Terminal,
+    logger: Logger,
+    taps: OutputTaps,
+    clock: Clock,
+  ): ChildOutputs {
+    const none = { stdout: undefined, stderr: undefined };
+    return new ChildOutputs(config.name, terminal, logger, taps, none, clock);
+  }
+
   /** Closes the files without pumping anything (the process could not be spawned). */
   discard(): void {
     this.#files.stdout?.release();

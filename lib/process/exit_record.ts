@@ -21,7 +21,14 @@ export interface ExitRecord {
   readonly stderrTail: readonly string[];
 }
 
-/** Short description of how a run ended: `exit code 3`, `signal SIGKILL`. */
-export function describeExit(exit: Pick<ExitRecord, "code" | "signal">): string {
-  return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+/**
+ * Short description of how a run ended: `exit code 3`, `signal SIGKILL`, or `exit status
+ * unknown` (a run this server adopted is not its child, so its status cannot be read).
+ */
+export function describeExit(exit: {
+  readonly code: number | null;
+  readonly signal: string | null;
+}): string {
+  if (exit.signal) return `signal ${exit.signal}`;
+  return exit.code === null ? "exit status unknown" : `exit code ${exit.code}`;
 }

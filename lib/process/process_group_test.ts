@@ -21,7 +21,7 @@ Deno.test({
   name: "a listing of /proc finds the live members of a child's group and session, and only them",
   ignore: !linux,
   async fn() {
-    const proc = denoSpawner.spawn({
+    const proc = await denoSpawner.spawn({
       argv: ["sh", "-c", "sleep 30 & sleep 30 & echo started; wait"],
       cwd: "/",
       env: {},

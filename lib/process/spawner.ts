@@ -32,8 +32,11 @@ export interface SpawnedProcess {
 
 /** Starts processes. */
 export interface Spawner {
-  /** Throws when the program cannot be started (not found, not executable, bad cwd). */
-  spawn(spec: SpawnSpec): SpawnedProcess;
+  /**
+   * Throws (or rejects) when the program cannot be started (not found, not executable, bad
+   * cwd). The real one looks the program up asynchronously, then spawns.
+   */
+  spawn(spec: SpawnSpec): SpawnedProcess | Promise<SpawnedProcess>;
 }
 
 /** Sends `signal` to process group `pgid`; false when the group has no process left. */
@@ -56,11 +59,18 @@ export function signalProcess(pid: number, signal: Deno.Signal): boolean {
   }
 }
 
-/** Finds `program` the way exec would: a path as given (against `cwd`), else on PATH. */
-export function resolveProgram(program: string, cwd: string, path: string | undefined): string {
-  const isExecutable = (candidate: string) => {
+/**
+ * Finds `program` the way exec would: a path as given (against `cwd`), else on PATH. Without a
+ * synchronous call: a slow file system delays this start only, never the control port.
+ */
+export async function resolveProgram(
+  program: string,
+  cwd: string,
+  path: string | undefined,
+): Promise<string> {
+  const isExecutable = async (candidate: string) => {
     try {
-      const info = Deno.statSync(candidate);
+      const info = await Deno.stat(candidate);
       return info.isFile && (info.mode === null || (info.mode & 0o111) !== 0);
     } catch {
       return false;
@@ -69,7 +79,7 @@ export function resolveProgram(program: string, cwd: string, path: string | unde
   if (program.includes("/")) {
     const full = program.startsWith("/") ? program : join(cwd, program);
     try {
-      const info = Deno.statSync(full);
+      const info = await Deno.stat(full);
       if (info.isFile && info.mode !== null && (info.mode & 0o111) === 0) {
         throw new Deno.errors.PermissionDenied(`"${program}" is not executable`);
       }
@@ -82,7 +92,7 @@ export function resolveProgram(program: string, cwd: string, path: string | unde
   for (const dir of (path ?? "/usr/local/bin:/usr/bin:/bin").split(":")) {
     if (dir === "") continue;
     const candidate = join(dir.startsWith("/") ? dir : join(cwd, dir), program);
-    if (isExecutable(candidate)) return candidate;
+    if (await isExecutable(candidate)) return candidate;
   }
   throw new Deno.errors.NotFound(`"${program}" was not found on PATH`);
 }
@@ -105,12 +115,12 @@ const SETSID = Deno.build.os === "linux"
 
 /** Real processes through `Deno.Command`, each the leader of a new session and process group. */
 export const denoSpawner: Spawner = {
-  spawn(spec) {
+  async spawn(spec) {
     const [program, ...args] = spec.argv;
     if (program === undefined) throw new TypeError("Cannot spawn: empty argv");
     const env = { ...spec.env };
     // Resolved here so that "not found" is reported as such, with or without setsid in front.
-    const resolved = resolveProgram(program, spec.cwd, env.PATH ?? Deno.env.get("PATH"));
+    const resolved = await resolveProgram(program, spec.cwd, env.PATH ?? Deno.env.get("PATH"));
     const options = {
       cwd: spec.cwd,
       env,

@@ -52,6 +52,8 @@ export interface ChildData {
   readonly failures: number;
   readonly next_attempt_at: string | null;
   readonly repeat_at: string | null;
+  /** Whether the run was taken over from a server that was killed (its output not captured). */
+  readonly adopted: boolean;
 }
 
 /** What a prehook or posthook did. */
@@ -185,6 +187,7 @@ export function encodeChild(child: ChildReport): ChildData {
     failures: child.failures,
     next_attempt_at: isoOrNull(child.nextAttemptAt),
     repeat_at: isoOrNull(child.repeatAt),
+    adopted: child.adopted,
   };
 }
 
@@ -292,6 +295,7 @@ export function decodeChild(value: unknown, path = "child"): ChildData {
     failures: r.number("failures"),
     next_attempt_at: r.stringOrNull("next_attempt_at"),
     repeat_at: r.stringOrNull("repeat_at"),
+    adopted: r.has("adopted") ? r.boolean("adopted") : false,
   };
 }
 

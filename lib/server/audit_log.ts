@@ -70,7 +70,8 @@ export class AuditLog {
   readonly #logger: Logger;
   readonly #clock: Clock;
   #path: string | undefined;
-  #file: Deno.FsFile | undefined;
+  /** The file, being opened or open (asynchronously: a slow disk never holds a request up). */
+  #file: Promise<Deno.FsFile> | undefined;
   #sink: SerialSink | undefined;
   #failed = false;
   readonly #repeats = new Map<string, Repeats>();
@@ -145,7 +146,7 @@ export class AuditLog {
       }
     }
     try {
-      file?.close();
+      (await file?.catch(() => undefined))?.close();
     } catch {
       // closed already
     }
@@ -211,8 +212,10 @@ export class AuditLog {
 
   #open(path: string): void {
     void this.#closeFile();
-    this.#file = Deno.openSync(path, { append: true, create: true });
-    this.#sink = new SerialSink(this.#file);
+    const file = Deno.open(path, { append: true, create: true });
+    file.catch(() => {}); // reported by the write that needs it
+    this.#file = file;
+    this.#sink = new SerialSink({ write: async (bytes) => (await file).write(bytes) });
     this.#path = path;
   }
 }

@@ -33,6 +33,12 @@ import { describeConfigChanges } from "./reload.ts";
 import { planStartup } from "./startup.ts";
 import type { StartupPlan } from "./startup.ts";
 import { bindControlSocket, removeControlSocket } from "./control_socket.ts";
+import { AdoptionWatch } from "../process/adopted_process.ts";
+import { identify, stillAlive } from "../process/proc_identity.ts";
+import { adoptRuns } from "./adoption.ts";
+import { defaultStatePath, prepareStateDir, StateFile } from "./state_file.ts";
+import type { ServerState } from "./state_file.ts";
+import { StateRecorder } from "./state_recorder.ts";
 import type { Handlers } from "./connection.ts";
 import { Supervisor } from "./supervisor.ts";
 
@@ -57,6 +63,7 @@ export class Server {
   /** The local control socket, when server.yml has `control_socket`. */
   readonly #local: ControlListener | undefined;
   readonly #plan: StartupPlan;
+  readonly #recorder: StateRecorder | undefined;
   readonly #logger: Logger;
   #stopped: Promise<void> | undefined;
   #resolveDone!: () => void;
@@ -69,9 +76,11 @@ export class Server {
     readonly listener: ControlListener;
     readonly local: ControlListener | undefined;
     readonly plan: StartupPlan;
+    readonly recorder: StateRecorder | undefined;
     readonly logger: Logger;
     readonly clock: Clock;
   }) {
+    this.#recorder = parts.recorder;
     const { supervisor, store, config, listener, logger, clock } = parts;
     this.#local = parts.local;
     this.#plan = parts.plan;
@@ -116,6 +125,7 @@ export class Server {
     const store = new ConfigStore(resolve(configPath), { clock });
     const config = await store.serverConfig();
     const plan = await planStartup(store, config);
+    const state = await openState(store.serverPath, config, io.logger);
     const deps: ChildDeps = {
       spawner: io.spawner ?? denoSpawner,
       clock,
@@ -144,7 +154,21 @@ export class Server {
         throw error;
       }
     }
-    const supervisor = new Supervisor(store, deps);
+    const adoption = new AdoptionWatch(clock);
+    const supervisor = new Supervisor(store, deps, {
+      adoption,
+      registered: (child) => state?.recorder.watch(child),
+    });
+    if (state?.previous) {
+      await adoptRuns(state.previous, {
+        supervisor,
+        snap: store.snapshot(),
+        watch: adoption,
+        clock,
+        logger: io.logger,
+      });
+    }
+    await state?.recorder.record();
     const server = new Server({
       supervisor,
       store,
@@ -152,6 +176,7 @@ export class Server {
       listener,
       local,
       plan,
+      recorder: state?.recorder,
       logger: io.logger,
       clock,
     });
@@ -175,7 +200,10 @@ export class Server {
    */
   async startChildren(): Promise<void> {
     const snap = this.#store.snapshot();
-    const names = this.#plan.names;
+    // A child adopted from a killed predecessor runs already: never a second copy.
+    const adopted = this.#plan.names.filter((name) => this.#supervisor.isLive(name));
+    for (const name of adopted) this.#logger.info(`startup: "${name}" runs already (adopted)`);
+    const names = this.#plan.names.filter((name) => !adopted.includes(name));
     const results = await Promise.allSettled(
       names.map((name) => this.#supervisor.start(name, { snap })),
     );
@@ -259,9 +287,50 @@ export class Server {
       }
       await this.#supervisor.shutdown();
       await this.#pipeline.close();
+      await this.#recorder?.close();
       this.#logger.info("all children stopped; bye");
       this.#resolveDone();
     })();
     return this.#stopped;
   }
+}
+
+/** The state file of a server, what it held at boot, and the recorder that keeps it current. */
+interface OpenState {
+  readonly previous: ServerState | undefined;
+  readonly recorder: StateRecorder;
+}
+
+/**
+ * Opens the state file (`state_file`, or its default place): reads what a previous server
+ * left, refusing to go on when that server is still alive (two servers must not share one).
+ * Undefined when it is turned off or cannot be used here (logged: the server runs on without).
+ */
+async function openState(
+  serverPath: string,
+  config: ServerConfig,
+  logger: Logger,
+): Promise<OpenState | undefined> {
+  if (config.stateFile === false) return undefined;
+  const path = config.stateFile ?? defaultStatePath(serverPath);
+  const self = await identify(Deno.pid);
+  try {
+    if (!self) throw new Error("this system does not tell process start times (/proc)");
+    await prepareStateDir(path);
+  } catch (error) {
+    logger.warn(
+      `state file "${path}" cannot be used, so a server started after this one is killed will not find its children: ${
+        describeError(error)
+      }`,
+    );
+    return undefined;
+  }
+  const file = new StateFile(path, logger);
+  const previous = await file.load();
+  if (previous && previous.server.pid !== Deno.pid && await stillAlive(previous.server)) {
+    throw new Error(
+      `another server (pid ${previous.server.pid}) is running with state file "${path}": stop it first, or give this server a state_file of its own`,
+    );
+  }
+  return { previous, recorder: new StateRecorder(file, self) };
 }

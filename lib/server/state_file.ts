@@ -33,8 +33,8 @@ export interface ChildRecord {
 
 /** What the file holds. */
 export interface ServerState {
-  /** The pid of the server that wrote it. */
-  readonly serverPid: number;
+  /** The server that wrote it. */
+  readonly server: ProcessIdentity;
   readonly children: readonly ChildRecord[];
 }
 
@@ -59,6 +59,12 @@ export class StateFile {
     this.#next = state;
     this.#writing ??= this.#drain();
     return this.#writing;
+  }
+
+  /** Removes the file (a clean shutdown: no child is left to adopt). */
+  async remove(): Promise<void> {
+    await this.settled();
+    await Deno.remove(this.path).catch(() => {});
   }
 
   /** Waits for every recorded state to be on disk. */
@@ -132,26 +138,32 @@ export function parseState(text: string): ServerState | undefined {
   if (!isObject(value) || value.format !== FORMAT || !Array.isArray(value.children)) {
     return undefined;
   }
-  const serverPid = value.serverPid;
-  if (!isCount(serverPid)) return undefined;
+  const server = parseIdentity(value.server);
+  if (!server) return undefined;
   const children: ChildRecord[] = [];
   for (const item of value.children) {
     const record = parseRecord(item);
     if (record) children.push(record);
   }
-  return { serverPid, children };
+  return { server, children };
 }
 
-function parseRecord(item: unknown): ChildRecord | undefined {
-  if (!isObject(item) || !isObject(item.identity)) return undefined;
-  const { name, startedAt, configPath } = item;
-  const { pid, startTicks, bootId } = item.identity;
-  if (typeof name !== "string" || typeof configPath !== "string") return undefined;
+function parseIdentity(value: unknown): ProcessIdentity | undefined {
+  if (!isObject(value)) return undefined;
+  const { pid, startTicks, bootId } = value;
   if (!isCount(pid) || pid <= 1 || !isCount(startTicks) || typeof bootId !== "string") {
     return undefined;
   }
+  return { pid, startTicks, bootId };
+}
+
+function parseRecord(item: unknown): ChildRecord | undefined {
+  if (!isObject(item)) return undefined;
+  const identity = parseIdentity(item.identity);
+  const { name, startedAt, configPath } = item;
+  if (!identity || typeof name !== "string" || typeof configPath !== "string") return undefined;
   if (typeof startedAt !== "number" || !Number.isFinite(startedAt)) return undefined;
-  return { name, identity: { pid, startTicks, bootId }, startedAt, configPath };
+  return { name, identity, startedAt, configPath };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -160,4 +172,61 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function isCount(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+/**
+ * Where the state file of the server configured by `serverPath` goes when server.yml names
+ * none: `/run/supervisor-ts/` for root, else `$XDG_RUNTIME_DIR/supervisor-ts/`, else
+ * `/tmp/supervisor-ts-UID/` — places emptied at boot, when no child survives anyway. The file
+ * is named after server.yml's path, so servers of different configs never share one.
+ */
+export function defaultStatePath(serverPath: string, uid = processUid()): string {
+  const runtime = Deno.env.get("XDG_RUNTIME_DIR");
+  const dir = uid === 0
+    ? "/run/supervisor-ts"
+    : runtime
+    ? join(runtime, "supervisor-ts")
+    : `/tmp/supervisor-ts-${uid ?? "unknown"}`;
+  const stem = serverPath.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^_+/, "").slice(-80);
+  return join(dir, `${stem}-${fnv1a(serverPath)}.state`);
+}
+
+/** A short hash of `text` (FNV-1a, 32 bits, hex): tells apart paths cut to the same stem. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, "0");
+}
+
+/**
+ * Makes the directory of the state file at `path`, owner only; refuses one that is a link or
+ * belongs to someone else (in /tmp, another user could have made it first).
+ */
+export async function prepareStateDir(path: string): Promise<void> {
+  const dir = dirname(path);
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const info = await Deno.lstat(dir);
+  const uid = processUid();
+  if (
+    info.isSymlink || !info.isDirectory || (uid !== null && info.uid !== null && info.uid !== uid)
+  ) {
+    throw new Error(`directory "${dir}" is not a directory of this user's own`);
+  }
+}
+
+/**
+ * The user id this server runs as, from /proc/self/status (so the server needs no `sys`
+ * permission); undefined where /proc does not tell.
+ */
+export function processUid(): number | undefined {
+  try {
+    const status = Deno.readTextFileSync("/proc/self/status");
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
+    return Number.isInteger(uid) ? uid : undefined;
+  } catch {
+    return undefined;
+  }
 }

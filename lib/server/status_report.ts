@@ -133,5 +133,6 @@ function neverStarted(name: string, path: string, now: number): ChildReport {
     failures: 0,
     nextAttemptAt: null,
     repeatAt: null,
+    adopted: false,
   };
 }

@@ -17,6 +17,8 @@ import type { ConfigSnapshot, ConfigStore } from "../config/store.ts";
 import { describeError, SupervisorError } from "../errors.ts";
 import { Child } from "../process/child.ts";
 import type { ChildDeps } from "../process/child.ts";
+import { adoptedProcess, AdoptionWatch } from "../process/adopted_process.ts";
+import type { ProcessIdentity } from "../process/proc_identity.ts";
 import { HookRunner, posthookNotes } from "./hook_runner.ts";
 import { RepeatTimers } from "./repeat_timers.ts";
 import type { ChildReport, OpResult, Started, Stopped, StoppedAll } from "./results.ts";
@@ -49,10 +51,19 @@ export class Supervisor {
   readonly #children = new Map<string, Child>();
   readonly #repeats: RepeatTimers;
   readonly #hooks: HookRunner;
+  readonly #adoption: AdoptionWatch;
+  readonly #registered: ((child: Child) => void) | undefined;
   #shuttingDown: Promise<void> | undefined;
 
-  constructor(store: ConfigStore, deps: ChildDeps) {
+  constructor(
+    store: ConfigStore,
+    deps: ChildDeps,
+    options: { readonly adoption?: AdoptionWatch; readonly registered?: (child: Child) => void } =
+      {},
+  ) {
     this.#store = store;
+    this.#adoption = options.adoption ?? new AdoptionWatch(deps.clock);
+    this.#registered = options.registered;
     this.#deps = {
       ...deps,
       configFor: deps.configFor ?? ((n) => store.childConfigOr(n, undefined)),
@@ -93,6 +104,27 @@ export class Supervisor {
       message: [result.message, ...posthookNotes(posthooks)].join("; "),
       posthooks,
     };
+  }
+
+  /**
+   * Takes over a run of child `name` that a killed server left alive (see `adoption.ts`): the
+   * child is RUNNING with it. Refused (ALREADY_RUNNING) when the child runs already.
+   */
+  adopt(
+    name: string,
+    run: { readonly identity: ProcessIdentity; readonly startedAt: number },
+    ctx: OpContext,
+  ): Promise<void> {
+    return this.#queued(name, ctx, async (child) => {
+      child.assertAllows("start");
+      const config = await ctx.snap.child(name);
+      child.adopt(config, adoptedProcess(run.identity, this.#adoption), run.startedAt);
+    });
+  }
+
+  /** Whether child `name` has a live process now. */
+  isLive(name: string): boolean {
+    return this.#children.get(name)?.isLive ?? false;
   }
 
   /** Stops every running child in parallel and cancels every pending restart. */
@@ -281,6 +313,7 @@ export class Supervisor {
       });
     });
     this.#children.set(name, child);
+    this.#registered?.(child);
     return child;
   }
 

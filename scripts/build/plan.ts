@@ -56,6 +56,8 @@ export interface Binary {
  *   program (so "not found" is reported as such), and npm:yaml reads its two debug variables
  *   whenever it parses. Nothing else in the server reads the environment: children inherit it
  *   without any permission. An unrestricted `--allow-env` would be broader than needed.
+ *   XDG_RUNTIME_DIR: where the state file goes by default for a server not run as root (the
+ *   user id comes from /proc/self/status, so no `--allow-sys` is needed).
  *
  * Not granted: sys (no OS information is read), ffi, import (no remote code), and never -A.
  */
@@ -64,7 +66,7 @@ export const SERVER_PERMISSIONS = [
   "--allow-read",
   "--allow-write",
   "--allow-run",
-  "--allow-env=LOG_STREAM,LOG_TOKENS,PATH",
+  "--allow-env=LOG_STREAM,LOG_TOKENS,PATH,XDG_RUNTIME_DIR",
 ] as const;
 
 /**

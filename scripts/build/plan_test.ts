@@ -97,7 +97,7 @@ Deno.test("the plan compiles both binaries for every target, with their permissi
     "--allow-read",
     "--allow-write",
     "--allow-run",
-    "--allow-env=LOG_STREAM,LOG_TOKENS,PATH",
+    "--allow-env=LOG_STREAM,LOG_TOKENS,PATH,XDG_RUNTIME_DIR",
     "main_server.ts",
   ]);
   assert.deepEqual(server.env, {});
@@ -161,7 +161,8 @@ Deno.test("shellQuote leaves plain words alone and single-quotes the rest", () =
     commandLine(step),
     "DENORT_BIN='/a b/denort' '/my deno/deno' compile --target x86_64-apple-darwin " +
       "--output 'out dir/supervisor-ts-server-x86_64-apple-darwin' --allow-net --allow-read " +
-      "--allow-write --allow-run --allow-env=LOG_STREAM,LOG_TOKENS,PATH main_server.ts",
+      "--allow-write --allow-run --allow-env=LOG_STREAM,LOG_TOKENS,PATH,XDG_RUNTIME_DIR " +
+      "main_server.ts",
   );
 });
 
