@@ -168,7 +168,8 @@ export function parseServerConfig(path: string, text: string): ServerConfig {
     return path === undefined ? undefined : within(path);
   };
   const controlSocket = optionalPath("control_socket");
-  const stateOff = map.state_file === false || map.state_file === "off";
+  const stateOff = map.state_file === false ||
+    (typeof map.state_file === "string" && /^(off|no|false)$/i.test(map.state_file));
   const stateFile = stateOff ? false : optionalPath("state_file");
   if (encrypt && pubKeysPath.length === 0) {
     check.fail(["encrypt"], "encrypt is on but pub_keys_path lists no directory of public keys");

@@ -2,8 +2,9 @@
  * A process this server did not spawn but took over: a child that a previous server started
  * and left running when it was killed. It is not our child, so its exit cannot be awaited: one
  * shared watch looks at every adopted process at a fixed period (reading /proc/PID/stat, so a
- * reused pid is never taken for it), and its exit status is unknown. Its output goes where the
- * previous server sent it (a file, or nowhere): it is not captured.
+ * reused pid is never taken for it), and its exit status is unknown. Its output is not
+ * captured: its pipes went to the server that died, so a child that writes after that gets
+ * EPIPE or SIGPIPE (docs/configuration.md, "adopt").
  *
  * Owns: the {@link SpawnedProcess} of an adopted run, and the watch. Does not own: deciding
  * what to adopt (see `lib/server/adoption.ts`).

@@ -31,6 +31,8 @@ export function describeConfigChanges(before: ServerConfig, after: ServerConfig)
     ["listener_addr", before.listenerAddr, after.listenerAddr],
     ["listener_port", before.listenerPort, after.listenerPort],
     ["encrypt", before.encrypt, after.encrypt],
+    ["control_socket", before.controlSocket ?? "(none)", after.controlSocket ?? "(none)"],
+    ["state_file", before.stateFile ?? "(default)", after.stateFile ?? "(default)"],
   ];
   for (const [key, a, b] of fixed) {
     if (a !== b) changes.push(`${key}: ${a} -> ${b} (takes effect only when the server restarts)`);
@@ -48,7 +50,7 @@ export function describeConfigChanges(before: ServerConfig, after: ServerConfig)
   if (
     la.maxRequestBytes !== lb.maxRequestBytes || la.readTimeoutMs !== lb.readTimeoutMs ||
     la.maxConnections !== lb.maxConnections ||
-    la.maxNonces !== lb.maxNonces
+    la.maxNonces !== lb.maxNonces || la.maxFollows !== lb.maxFollows
   ) {
     changes.push("limits changed (take effect only when the server restarts)");
   }
