@@ -8,7 +8,7 @@
  * @module
  */
 import { errorMessage, UsageError } from "./lib/errors.ts";
-import { parseClientArgs } from "./lib/client/args.ts";
+import { parseClientArgs, requestArgs } from "./lib/client/args.ts";
 import type { ClientCommand } from "./lib/client/args.ts";
 import type { SigningKey } from "./lib/auth/signed_request.ts";
 import { colourWanted } from "./lib/client/colour.ts";
@@ -91,7 +91,7 @@ async function main(args: readonly string[]): Promise<number> {
     timeoutMs: command.timeoutMs,
     parallel: command.parallel,
     signer,
-    args: command.op === "log" ? { ...command.log } : undefined,
+    args: requestArgs(command),
   };
   if (command.op === "log" && command.log.follow) {
     return await follow(

@@ -45,7 +45,10 @@ async function main(args: readonly string[]): Promise<number> {
     return 2;
   }
   const configPath = args[0] ?? DEFAULT_SERVER_CONFIG_PATH;
-  const logger = lineLogger(complain);
+  const logger = lineLogger(complain, {
+    now: Date.now,
+    journalStream: Deno.env.get("JOURNAL_STREAM"),
+  });
   let server: Server;
   try {
     server = await Server.boot(configPath, { logger, terminal: { stdout, stderr } });

@@ -37,6 +37,9 @@ export const ERROR_CODES = [
   "FORBIDDEN",
   "LEGACY_DISABLED",
   "SHUTTING_DOWN",
+  "EXITED_EARLY",
+  "SOME_FAILED",
+  "BAD_SIGNAL",
   "INTERNAL",
 ] as const;
 
@@ -242,5 +245,20 @@ export class KeyFileError extends Error {
     super(message, options);
     this.name = "KeyFileError";
     this.code = code;
+  }
+}
+
+/** A `user` or `group` the system does not know. */
+export class UnknownAccountError extends Error {
+  /** Which setting named it. */
+  readonly key: "user" | "group";
+  /** The value as the config gave it. */
+  readonly value: string;
+
+  constructor(key: "user" | "group", value: string, message: string) {
+    super(message);
+    this.name = "UnknownAccountError";
+    this.key = key;
+    this.value = value;
   }
 }

@@ -166,7 +166,7 @@ Deno.test("the control socket answers while the TCP port is flooded, and only it
   try {
     await using server = await startServer({
       serverYaml: `control_socket: ${path}\nlimits:\n  max_connections: 10\n`,
-      children: { sleeper: "command: sleep 1000\n" },
+      children: { sleeper: "command: sleep 1000\nstart_seconds: 0\n" },
     });
     await server.stdout.waitFor(`listening on unix:${path}`);
     assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);

@@ -7,10 +7,12 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type {
+  BulkData,
   CheckData,
   ChildData,
   InfoData,
   LogData,
+  SignalData,
   StartData,
   StopAllData,
   StopData,
@@ -23,9 +25,11 @@ export const CLIENT_ENTRY = join(ROOT, "main_client.ts");
 
 /** Environment for spawned deno processes: no colour, no Rust backtraces in stderr. */
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = { ...Deno.env.toObject(), NO_COLOR: "1", ...extra };
+  const env: Record<string, string> = { ...Deno.env.toObject(), NO_COLOR: "1" };
   delete env.RUST_BACKTRACE;
-  return env;
+  // A runner under systemd would make every test server log in the journal's format.
+  delete env.JOURNAL_STREAM;
+  return { ...env, ...extra };
 }
 
 const decoder = new TextDecoder();
@@ -201,7 +205,19 @@ export type Parsed<T> = T extends readonly (infer E)[] ? Parsed<E>[]
  * (a child for start and stop, its name for log).
  */
 export type AnyOpData = Parsed<
-  & Partial<Omit<StartData & StopData & StopAllData & CheckData & InfoData & LogData, "child">>
+  & Partial<
+    Omit<
+      & StartData
+      & StopData
+      & StopAllData
+      & CheckData
+      & InfoData
+      & LogData
+      & BulkData
+      & SignalData,
+      "child"
+    >
+  >
   & { readonly child?: ChildData | string }
 >;
 

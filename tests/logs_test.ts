@@ -8,6 +8,7 @@ import {
   cleanEnv,
   CLIENT_ENTRY,
   delay,
+  exchange,
   isAlive,
   openFds,
   startServer,
@@ -774,4 +775,83 @@ Deno.test("stdout and stderr sharing a file never interleave inside a line", asy
   assert.ok(
     lines.findIndex((l) => l.startsWith("E")) < lines.findLastIndex((l) => l.startsWith("O")),
   );
+});
+
+// 9. log --lines reaching back into rotated files
+
+/** A shell loop printing `PREFIX NNNNN` plus padding to 50 bytes a line, from 1 to `count`. */
+function paddedLines(prefix: string, count: number | "forever", pause = ""): string {
+  const pad = "p".repeat(50 - prefix.length - 8);
+  const test = count === "forever" ? "true" : `[ $i -le ${count} ]`;
+  return `i=1; while ${test}; do printf '${prefix} %05d ${pad}\\n' $i; i=$((i+1)); ${pause} done`;
+}
+
+Deno.test("log --lines N reads back through the rotated files when the current one has fewer", async () => {
+  // 110 lines of 50 bytes, 20 to a file of max_bytes 1024: 10 left in the current file, the
+  // 100 before them in the backups web.log.1 (newest) … web.log.5.
+  await using server = await startServer({
+    children: {
+      web: shChild(
+        `${paddedLines("line", 110)}; exec sleep 1000`,
+        outputs({ stdout: "web.log", max_bytes: 1024, backups: 5 }),
+      ),
+    },
+  });
+  await start(server, "web");
+  const path = join(server.childDir, "web.log");
+  await waitUntil(() => readText(path).includes("line 00110 "), 10_000, "all 110 lines written");
+  assert.equal(readText(path).split("\n").length - 1, 10, "the current file holds 10 lines");
+  const all = rotatedOldestFirst(path).flatMap((f) => f.text.split("\n").slice(0, -1));
+  assert.equal(all.length, 110);
+
+  const hundred = await server.request({ op: "log", child: "web", args: { lines: 100 } });
+  assert.equal(hundred.ok, true, JSON.stringify(hundred));
+  const lines = (hundred.data as { lines: string[] }).lines;
+  assert.deepEqual(lines, all.slice(-100), `got ${lines.length} lines`);
+  assert.equal(hundred.message, "100 lines of web stdout");
+
+  // Through the client, and asking for more than there are: every line kept, oldest first.
+  const more = await server.client("log", "web", "--lines", "500");
+  assert.equal(more.code, 0, more.stderr);
+  assert.equal(more.stdout, all.join("\n") + "\n");
+});
+
+Deno.test("log --lines N --follow through rotated files: the answer ends exactly where events begin", async () => {
+  await using server = await startServer({
+    children: {
+      ticker: shChild(
+        paddedLines("tick", "forever", "sleep 0.01;"),
+        outputs({ stdout: "ticker.log", max_bytes: 1024, backups: 10 }),
+      ),
+    },
+  });
+  await start(server, "ticker");
+  const path = join(server.childDir, "ticker.log");
+  await waitUntil(() => exists(`${path}.6`), 20_000, "six rotations");
+  const request = JSON.stringify({
+    v: 2,
+    id: 9,
+    op: "log",
+    child: "ticker",
+    args: { lines: 100, follow: true },
+  });
+  const reply = await exchange(server.port, request + "\n", { ms: 1500, halfClose: false });
+  const [first, ...rest] = reply.split("\n").filter((l) => l !== "");
+  const response = JSON.parse(first!) as { ok: boolean; data: { lines: string[] } };
+  assert.equal(response.ok, true, first);
+  const answered = numbers(
+    response.data.lines.map((l) => l.split(" ").slice(0, 2).join(" ")),
+    "tick",
+  );
+  assert.equal(answered.length, 100, `answer: ${response.data.lines.length} lines`);
+  assertContiguous(answered, "answered ticks");
+  const events = rest.map((l) => JSON.parse(l) as { event: string; data: { line?: string } });
+  const followed = numbers(
+    events.filter((e) => e.event === "line").map((e) =>
+      e.data.line!.split(" ").slice(0, 2).join(" ")
+    ),
+    "tick",
+  );
+  assert.ok(followed.length > 0, "events came");
+  assertContiguous([...answered, ...followed], "answer then events");
 });

@@ -689,10 +689,10 @@ Deno.test("a client that sends half a request and then resets the connection doe
 // ---------------------------------------------------------------------------------------------
 // 9. Child names over the wire.
 
-Deno.test('start of child "all" is answered RESERVED_NAME', async () => {
+Deno.test('trystart of child "all" is answered RESERVED_NAME (start all starts every child)', async () => {
   await using server = await startServer({ children: SLEEPER });
   const pid = await startSleeper(server);
-  const reply = await server.request({ op: "start", child: "all" }) as unknown as Reply;
+  const reply = await server.request({ op: "trystart", child: "all" }) as unknown as Reply;
   assertError(reply, "RESERVED_NAME", /"all" is a reserved word/, 1);
   for (const word of ["on", "with", "check"]) {
     const r = await server.request({ op: "restart", child: word }) as unknown as Reply;

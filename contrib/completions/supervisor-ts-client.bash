@@ -77,8 +77,13 @@ _supervisor_ts_client() {
   if [[ $cur == -* ]]; then
     local flags="--json --timeout --parallel --help --version"
     case "$op" in
-      "") flags+=" --stderr --lines --follow" ;;
+      "") flags+=" --stderr --lines --follow --main --no-wait" ;;
       log) flags+=" --stderr --lines --follow" ;;
+      signal) flags+=" --main" ;;
+      start) flags+=" --no-wait" ;;
+      restart) flags+=" --no-wait" ;;
+      trystart) flags+=" --no-wait" ;;
+      update) flags+=" --no-wait" ;;
     esac
     COMPREPLY=($(compgen -W "$flags" -- "$cur"))
     return 0
@@ -86,7 +91,7 @@ _supervisor_ts_client() {
   # A word bash split at ":" or "=" is a value being typed: nothing to offer.
   [[ $cur == *[:=]* ]] && return 0
   if [[ -z $op ]]; then
-    COMPREPLY=($(compgen -W "start stop restart trystart check info kill log completions help on with" -- "$cur"))
+    COMPREPLY=($(compgen -W "start stop restart trystart check status info kill log signal update completions help on with" -- "$cur"))
     return 0
   fi
   local choices="on with"
@@ -96,11 +101,19 @@ _supervisor_ts_client() {
   if ((operands == 0)); then
     case "$op" in
       completions) choices="bash zsh fish" ;;
-      start|stop|restart|trystart|log) choices="$(_supervisor_ts_client_children "$self" "${target[@]}")" ;;
-      check) choices+=" $(_supervisor_ts_client_children "$self" "${target[@]}")" ;;
+      start|stop|restart|trystart|log|signal) choices="$(_supervisor_ts_client_children "$self" "${target[@]}")" ;;
+      check|status) choices+=" $(_supervisor_ts_client_children "$self" "${target[@]}")" ;;
     esac
     case "$op" in
+      start) choices+=" all" ;;
       stop) choices+=" all" ;;
+      restart) choices+=" all" ;;
+      signal) choices+=" all" ;;
+    esac
+  fi
+  if ((operands == 1)); then
+    case "$op" in
+      signal) choices="HUP INT QUIT ABRT KILL USR1 USR2 ALRM TERM CONT STOP TSTP TTIN TTOU WINCH PWR" ;;
     esac
   fi
   local IFS=$' \t\n'

@@ -7,14 +7,17 @@
 _supervisor_ts_client() {
   local -a op_list word_list option_list target children
   op_list=(
-    'start:start a child that is not running'
+    'start:start a child that is not running, or every child'
     'stop:stop a running child, or every child'
-    'restart:stop a running child and start it again'
+    'restart:stop a running child and start it again, or every one'
     'trystart:start a child, restarting it if it runs'
     'check:list every child with its state, or show one'
+    'status:the same as check, as supervisorctl calls it'
     'info:show the server'\''s version, pid, config, address'
     'kill:stop every child, then the server'
     'log:the last lines a child wrote'
+    'signal:send a signal to a child'\''s process group (with --main, its main process only)'
+    'update:restart children whose config changed, stop those whose file was removed'
     'completions:print a shell completion script'
     'help:print the help'
   )
@@ -58,6 +61,16 @@ _supervisor_ts_client() {
         '--follow:keep printing new lines until Ctrl-C'
       )
     fi
+    if [[ -z $op || $op == signal ]]; then
+      option_list+=(
+        '--main:signal the child'\''s main process, not its whole process group'
+      )
+    fi
+    if [[ -z $op || $op == (start|restart|trystart|update) ]]; then
+      option_list+=(
+        '--no-wait:answer at once, without waiting start_seconds for the child to count as started'
+      )
+    fi
     _describe -t options option option_list
     return
   fi
@@ -69,16 +82,24 @@ _supervisor_ts_client() {
   if (( operands == 0 )); then
     case $op in
       completions) compadd -- bash zsh fish; return ;;
-      start|stop|restart|trystart|log|check)
+      start|stop|restart|trystart|log|signal|check|status)
         children=(${(f)"$("$self" __complete-children "${target[@]}" 2>/dev/null)"})
         compadd -- $children
         ;;
     esac
     case $op in
+      start) compadd -- all ;;
       stop) compadd -- all ;;
+      restart) compadd -- all ;;
+      signal) compadd -- all ;;
     esac
     case $op in
-      start|stop|restart|trystart|log) return ;;
+      start|stop|restart|trystart|log|signal) return ;;
+    esac
+  fi
+  if (( operands == 1 )); then
+    case $op in
+      signal) compadd -- HUP INT QUIT ABRT KILL USR1 USR2 ALRM TERM CONT STOP TSTP TTIN TTOU WINCH PWR; return ;;
     esac
   fi
   case $op in

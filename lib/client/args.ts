@@ -1,11 +1,13 @@
 /**
  * The client's command line: `<op> [child] [on HOST]... [with KEY.pem] [--json] [--timeout S]
- * [--parallel N]`, log's `--stderr --lines N --follow`, and the client-side operations
- * `completions SHELL` and `help`.
+ * [--parallel N]`, log's `--stderr --lines N --follow`, `signal NAME|all SIG [--main]`,
+ * `--no-wait` for the operations that start children, `status` for `check`, and the
+ * client-side operations `completions SHELL` and `help`.
  *
  * Owns: the words the client accepts, as data ({@link OPERATIONS}, {@link OPTIONS},
- * {@link WORDS}) read both by the parser and by the shell completions, and parsing argv into a
- * {@link ClientCommand}. Does not own: talking to servers, printing, or the completion scripts
+ * {@link WORDS}) read both by the parser and by the shell completions, parsing argv into a
+ * {@link ClientCommand}, and the request's args ({@link requestArgs}). Does not own: talking
+ * to servers, printing, or the completion scripts
  * (see `completions.ts`). The server's operations come from `lib/protocol/ops.ts`; the
  * client-only ones live here, since no server ever sees them.
  *
@@ -13,8 +15,10 @@
  */
 import { HostSyntaxError, UsageError } from "../errors.ts";
 import { DEFAULT_PORT } from "../version.ts";
-import { OPS, OPS_NEEDING_CHILD } from "../protocol/ops.ts";
+import { OPS, OPS_NEEDING_CHILD, OPS_TAKING_ALL } from "../protocol/ops.ts";
 import type { Op } from "../protocol/ops.ts";
+import { SENDABLE_SIGNALS } from "../process/signals.ts";
+import { suggest } from "../suggest.ts";
 import { DEFAULT_PARALLEL } from "./fanout.ts";
 import { parseHostList } from "./hosts.ts";
 import type { HostTarget } from "./hosts.ts";
@@ -25,54 +29,101 @@ export const SHELLS = ["bash", "zsh", "fish"] as const;
 /** One of {@link SHELLS}. */
 export type Shell = typeof SHELLS[number];
 
+/** A word that must follow the child: the signal of `signal web HUP`. */
+export interface NextOperand {
+  /** How help shows it: `SIG`. */
+  readonly placeholder: string;
+  /** What it is, for messages: `a signal`. */
+  readonly what: string;
+  /** A value for the examples of messages: `HUP`. */
+  readonly example: string;
+  /** The values completion offers; the server decides which it accepts. */
+  readonly values: readonly string[];
+}
+
 /** What follows an operation's name. */
 export type Operand =
   | { readonly kind: "none" }
-  /** A child name (`required` or not), or one of `keywords` (`stop all`). */
-  | { readonly kind: "child"; readonly required: boolean; readonly keywords: readonly string[] }
+  /**
+   * A child name (`required` or not), or one of `keywords` (`stop all`); with `next`, a second
+   * word must follow it (`signal web HUP`).
+   */
+  | {
+    readonly kind: "child";
+    readonly required: boolean;
+    readonly keywords: readonly string[];
+    readonly next?: NextOperand;
+  }
   /** One word of a fixed list (`completions bash`). */
   | { readonly kind: "choice"; readonly what: string; readonly values: readonly string[] };
 
 /** An operation as the command line knows it. */
 export interface OperationSpec {
   readonly name: string;
-  /** Sent to a server (one of {@link OPS}), or run by the client alone. */
+  /** Sent to a server (one of {@link OPS}, or another name for one), or run by the client alone. */
   readonly server: boolean;
+  /** For another name of a server operation (`status`), the operation it sends (`check`). */
+  readonly aliasOf?: Op;
   readonly operand: Operand;
-  /** A few words for completion menus. */
+  /** A few words for completion menus (no `:`, which zsh menus cannot show). */
   readonly about: string;
 }
 
 /** Server operations that take no child name. */
-const TAKES_NO_CHILD: readonly Op[] = ["info", "kill"];
+const TAKES_NO_CHILD: readonly Op[] = ["info", "kill", "update"];
 
-/** Words accepted in a child's place, by operation. */
-const CHILD_KEYWORDS: Readonly<Partial<Record<Op, readonly string[]>>> = { stop: ["all"] };
+/** The word after the child, by operation. */
+const NEXT_OPERANDS: Readonly<Partial<Record<Op, NextOperand>>> = {
+  signal: {
+    placeholder: "SIG",
+    what: "a signal",
+    example: "HUP",
+    values: SENDABLE_SIGNALS.map((s) => s.slice("SIG".length)),
+  },
+};
 
 /** A few words on each server operation; a new operation in OPS must be described here. */
 const ABOUT: Readonly<Record<Op, string>> = {
-  start: "start a child that is not running",
+  start: "start a child that is not running, or every child",
   stop: "stop a running child, or every child",
-  restart: "stop a running child and start it again",
+  restart: "stop a running child and start it again, or every one",
   trystart: "start a child, restarting it if it runs",
   check: "list every child with its state, or show one",
   info: "show the server's version, pid, config, address",
   kill: "stop every child, then the server",
   log: "the last lines a child wrote",
+  signal: "send a signal to a child's process group (with --main, its main process only)",
+  update: "restart children whose config changed, stop those whose file was removed",
+};
+
+/** Other names of server operations, with their few words: what supervisorctl users type. */
+const ALIASES: Readonly<Partial<Record<Op, readonly { name: string; about: string }[]>>> = {
+  check: [{ name: "status", about: "the same as check, as supervisorctl calls it" }],
 };
 
 function serverOperand(op: Op): Operand {
   if (TAKES_NO_CHILD.includes(op)) return { kind: "none" };
+  const next = NEXT_OPERANDS[op];
   return {
     kind: "child",
     required: OPS_NEEDING_CHILD.includes(op),
-    keywords: CHILD_KEYWORDS[op] ?? [],
+    keywords: OPS_TAKING_ALL.includes(op) ? ["all"] : [],
+    ...(next === undefined ? {} : { next }),
   };
+}
+
+/** A server operation, then its other names. */
+function serverSpecs(op: Op): OperationSpec[] {
+  const operand = serverOperand(op);
+  return [
+    { name: op, server: true, operand, about: ABOUT[op] },
+    ...(ALIASES[op] ?? []).map((a) => ({ ...a, server: true, aliasOf: op, operand })),
+  ];
 }
 
 /** Every operation a person may type, server ones first, in the order help lists them. */
 export const OPERATIONS: readonly OperationSpec[] = [
-  ...OPS.map((op) => ({ name: op, server: true, operand: serverOperand(op), about: ABOUT[op] })),
+  ...OPS.flatMap(serverSpecs),
   {
     name: "completions",
     server: false,
@@ -100,8 +151,8 @@ export interface OptionSpec {
   readonly short?: `-${string}`;
   /** Placeholder of the value it takes (`S`, `N`), when it takes one. */
   readonly value?: string;
-  /** The one operation it goes with, when it goes with only one. */
-  readonly only?: Op;
+  /** The operations it goes with, when it does not go with every one. */
+  readonly only?: readonly Op[];
   readonly about: string;
 }
 
@@ -110,9 +161,19 @@ export const OPTIONS = [
   { name: "--json", about: "print one JSON array, one object per host" },
   { name: "--timeout", value: "S", about: "seconds to wait for each host" },
   { name: "--parallel", value: "N", about: "hosts asked at once, at most" },
-  { name: "--stderr", only: "log", about: "show what the child wrote to stderr" },
-  { name: "--lines", short: "-n", value: "N", only: "log", about: "how many lines to show" },
-  { name: "--follow", short: "-f", only: "log", about: "keep printing new lines until Ctrl-C" },
+  { name: "--stderr", only: ["log"], about: "show what the child wrote to stderr" },
+  { name: "--lines", short: "-n", value: "N", only: ["log"], about: "how many lines to show" },
+  { name: "--follow", short: "-f", only: ["log"], about: "keep printing new lines until Ctrl-C" },
+  {
+    name: "--main",
+    only: ["signal"],
+    about: "signal the child's main process, not its whole process group",
+  },
+  {
+    name: "--no-wait",
+    only: ["start", "restart", "trystart", "update"],
+    about: "answer at once, without waiting start_seconds for the child to count as started",
+  },
   { name: "--help", short: "-h", about: "print the help" },
   { name: "--version", short: "-V", about: "print the version" },
 ] as const satisfies readonly OptionSpec[];
@@ -155,13 +216,40 @@ export type ClientCommand =
     readonly json: boolean;
     /** For `log`: which stream, how many lines, whether to follow. */
     readonly log: LogArgs;
+    /** For start, restart, trystart, update: answer once children count as started. */
+    readonly wait: boolean;
+    /** For `signal`: which signal, and to whom. */
+    readonly signal: SignalArgs | undefined;
   } & Reach);
+
+/** A command for a server. */
+export type OpCommand = Extract<ClientCommand, { readonly kind: "op" }>;
 
 /** What `log` asks for. */
 export interface LogArgs {
   readonly stream: "stdout" | "stderr";
   readonly lines: number;
   readonly follow: boolean;
+}
+
+/** What `signal` asks for. */
+export interface SignalArgs {
+  /** As typed: the server knows the names (`HUP`, `SIGHUP`, `usr1`) and refuses the others. */
+  readonly name: string;
+  /** Only the child's main process, not its whole process group. */
+  readonly main: boolean;
+}
+
+/**
+ * The `args` of the request for `command`, or `undefined` for none: log's stream, lines and
+ * follow; signal's signal and main; `wait: false` with --no-wait (waiting is the default).
+ */
+export function requestArgs(command: OpCommand): Record<string, unknown> | undefined {
+  if (command.op === "log") return { ...command.log };
+  if (command.signal !== undefined) {
+    return { signal: command.signal.name, main: command.signal.main };
+  }
+  return command.wait ? undefined : { wait: false };
 }
 
 /** Default time allowed for one host to answer. */
@@ -186,7 +274,39 @@ const OP_ALIASES: Readonly<Record<string, Op>> = {
 
 function toOp(word: string): Op | undefined {
   if ((OPS as readonly string[]).includes(word)) return word as Op;
+  const alias = OPERATIONS.find((o) => o.name === word)?.aliasOf;
+  if (alias !== undefined) return alias;
   return Object.hasOwn(OP_ALIASES, word) ? OP_ALIASES[word] : undefined;
+}
+
+/** Most edits between a mistyped operation and the one suggested for it. */
+const MAX_SUGGEST_DISTANCE = 2;
+
+/** `Unknown operation "strat" (did you mean "start"?); expected one of: …`. */
+function unknownOperation(word: string): UsageError {
+  const names = OPERATIONS.map((o) => o.name);
+  // A word no longer than the distance would be "close" to any short name.
+  const close = word.length > MAX_SUGGEST_DISTANCE
+    ? suggest(word, names, MAX_SUGGEST_DISTANCE)
+    : undefined;
+  return new UsageError(
+    `Unknown operation "${word}"${close === undefined ? "" : ` (did you mean "${close}"?)`}` +
+      `; expected one of: ${names.join(", ")}`,
+  );
+}
+
+/** A command line for `op` as messages show it: `start web`, `signal web HUP`, `update`. */
+function exampleOf(op: Op): string {
+  const operand = serverOperand(op);
+  if (operand.kind !== "child") return op;
+  return operand.next === undefined ? `${op} web` : `${op} web ${operand.next.example}`;
+}
+
+/** `log`, `start, restart and update`. */
+export function andList(words: readonly string[]): string {
+  return words.length < 2
+    ? words.join("")
+    : `${words.slice(0, -1).join(", ")} and ${words[words.length - 1]}`;
 }
 
 type Option = typeof OPTIONS[number];
@@ -252,10 +372,12 @@ export function parseClientArgs(argv: readonly string[]): ClientCommand {
   let stream: "stdout" | "stderr" = "stdout";
   let lines = DEFAULT_LOG_LINES;
   let follow = false;
+  let wait = true;
+  let main = false;
   /** Options and words given, as typed, for the operations that take none. */
   const given: string[] = [];
-  /** Options given that go with one operation only. */
-  const onlyFor: { readonly arg: string; readonly op: Op }[] = [];
+  /** Options given that go with some operations only. */
+  const onlyFor: { readonly arg: string; readonly ops: readonly Op[] }[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "on") {
@@ -298,6 +420,12 @@ export function parseClientArgs(argv: readonly string[]): ClientCommand {
       case "--follow":
         follow = true;
         break;
+      case "--main":
+        main = true;
+        break;
+      case "--no-wait":
+        wait = false;
+        break;
       case "--lines":
         lines = parseLines(value);
         break;
@@ -310,12 +438,12 @@ export function parseClientArgs(argv: readonly string[]): ClientCommand {
     }
     const shown = "value" in option ? option.name : arg;
     given.push(shown);
-    if ("only" in option) onlyFor.push({ arg: shown, op: option.only });
+    if ("only" in option) onlyFor.push({ arg: shown, ops: option.only });
   }
-  const [word, operand, ...extra] = positional;
+  const [word, ...operands] = positional;
   if (word === undefined) throw new UsageError("No operation given");
   if (word === "help" || word === "Help") return { kind: "help" };
-  if (word === "completions") return completions(operand, extra, given);
+  if (word === "completions") return completions(operands[0], operands.slice(1), given);
   const reach: Reach = {
     hosts: hosts.length > 0 ? hosts : parseHostList(`127.0.0.1:${DEFAULT_PORT}`),
     timeoutMs: (timeoutS ?? DEFAULT_TIMEOUT_S) * 1000,
@@ -323,7 +451,7 @@ export function parseClientArgs(argv: readonly string[]): ClientCommand {
     parallel,
   };
   if (word === COMPLETE_CHILDREN) {
-    const unexpected = operand ?? extra[0];
+    const unexpected = operands[0];
     if (unexpected !== undefined) throw new UsageError(`Unexpected argument "${unexpected}"`);
     return {
       kind: "complete-children",
@@ -332,24 +460,34 @@ export function parseClientArgs(argv: readonly string[]): ClientCommand {
     };
   }
   const op = toOp(word);
-  if (op === undefined) {
-    throw new UsageError(
-      `Unknown operation "${word}"; expected one of: ${OPERATIONS.map((o) => o.name).join(", ")}`,
-    );
-  }
+  if (op === undefined) throw unknownOperation(word);
+  const operand = serverOperand(op);
+  const next = operand.kind === "child" ? operand.next : undefined;
+  const [child, second] = operands;
+  const extra = operands.slice(next === undefined ? 1 : 2);
   if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}"`);
-  const child = operand;
   if (OPS_NEEDING_CHILD.includes(op) && child === undefined) {
+    const keywords = operand.kind === "child" ? operand.keywords : [];
+    const tail = next === undefined ? "" : ` ${next.example}`;
     throw new UsageError(
-      `"${op}" needs a child name, e.g. "${op} web"${
-        (CHILD_KEYWORDS[op] ?? []).map((k) => ` or "${op} ${k}"`).join("")
-      }`,
+      `"${op}" needs a child name${next === undefined ? "" : ` and ${next.what}`}, e.g. "${
+        exampleOf(op)
+      }"${keywords.map((k) => ` or "${op} ${k}${tail}"`).join("")}`,
     );
   }
-  const misplaced = onlyFor.find((o) => o.op !== op);
-  if (misplaced) {
+  if (next !== undefined && second === undefined) {
     throw new UsageError(
-      `"${misplaced.arg}" goes with the ${misplaced.op} operation, e.g. "${misplaced.op} web ${misplaced.arg}"`,
+      `"${op}" needs ${next.what} after the child name, e.g. "${op} ${child} ${next.example}"`,
+    );
+  }
+  const misplaced = onlyFor.find((o) => !o.ops.includes(op));
+  if (misplaced) {
+    const [first] = misplaced.ops;
+    const operations = misplaced.ops.length === 1 ? "operation" : "operations";
+    throw new UsageError(
+      `"${misplaced.arg}" goes with the ${andList(misplaced.ops)} ${operations}, e.g. "${
+        first === undefined ? "" : `${exampleOf(first)} `
+      }${misplaced.arg}"`,
     );
   }
   if (follow && json) {
@@ -358,7 +496,16 @@ export function parseClientArgs(argv: readonly string[]): ClientCommand {
   if (TAKES_NO_CHILD.includes(op) && child !== undefined) {
     throw new UsageError(`"${op}" takes no child name, found "${child}"`);
   }
-  return { kind: "op", op, child, json, log: { stream, lines, follow }, ...reach };
+  return {
+    kind: "op",
+    op,
+    child,
+    json,
+    log: { stream, lines, follow },
+    wait,
+    signal: op === "signal" && second !== undefined ? { name: second, main } : undefined,
+    ...reach,
+  };
 }
 
 /** `completions SHELL`: a client-side operation that takes a shell and nothing else. */

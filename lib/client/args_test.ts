@@ -6,12 +6,11 @@ import {
   OPERATIONS,
   OPTIONS,
   parseClientArgs,
+  requestArgs,
   WORDS,
 } from "./args.ts";
 import { OPS } from "../protocol/ops.ts";
-import type { ClientCommand } from "./args.ts";
-
-type OpCommand = Extract<ClientCommand, { kind: "op" }>;
+import type { ClientCommand, OpCommand } from "./args.ts";
 
 const DEFAULT_HOST = { label: "127.0.0.1:33889", hostname: "127.0.0.1", port: 33889 };
 
@@ -44,6 +43,8 @@ Deno.test("an operation alone goes to 127.0.0.1:33889 with the default timeout",
     keyPath: undefined,
     parallel: 32,
     log: { stream: "stdout", lines: 20, follow: false },
+    wait: true,
+    signal: undefined,
   });
   assert.equal(DEFAULT_TIMEOUT_S, 30);
 });
@@ -78,7 +79,7 @@ Deno.test("the seed's spellings of operations are accepted", () => {
 Deno.test("an unknown operation is a usage error listing the operations", () => {
   assertUsage(
     ["reboot"],
-    'Unknown operation "reboot"; expected one of: start, stop, restart, trystart, check, info, kill, log, completions, help',
+    'Unknown operation "reboot"; expected one of: start, stop, restart, trystart, check, status, info, kill, log, signal, update, completions, help',
   );
 });
 
@@ -175,15 +176,16 @@ Deno.test("--version and -V ask for the version", () => {
 });
 
 Deno.test("start, stop, restart and trystart without a child are usage errors", () => {
-  assertUsage(["start"], '"start" needs a child name, e.g. "start web"');
+  assertUsage(["start"], '"start" needs a child name, e.g. "start web" or "start all"');
   assertUsage(["stop"], '"stop" needs a child name, e.g. "stop web" or "stop all"');
-  assertUsage(["restart"], '"restart" needs a child name, e.g. "restart web"');
+  assertUsage(["restart"], '"restart" needs a child name, e.g. "restart web" or "restart all"');
   assertUsage(["trystart", "--json"], '"trystart" needs a child name, e.g. "trystart web"');
 });
 
-Deno.test("info and kill with a child are usage errors", () => {
+Deno.test("info, kill and update with a child are usage errors", () => {
   assertUsage(["info", "web"], '"info" takes no child name, found "web"');
   assertUsage(["kill", "web"], '"kill" takes no child name, found "web"');
+  assertUsage(["update", "web"], '"update" takes no child name, found "web"');
 });
 
 Deno.test("an extra word after the child is a usage error", () => {
@@ -288,19 +290,38 @@ Deno.test("the hidden child-name lister is not listed among the operations", () 
 });
 
 Deno.test("the parser's tables list every server operation once, then the client-side ones", () => {
-  assert.deepEqual(OPERATIONS.map((o) => o.name), [...OPS, "completions", "help"]);
-  assert.deepEqual(OPERATIONS.filter((o) => o.server).map((o) => o.name), [...OPS]);
+  const withStatus = OPS.flatMap((o) => (o === "check" ? [o, "status"] : [o]));
+  assert.deepEqual(OPERATIONS.map((o) => o.name), [...withStatus, "completions", "help"]);
+  assert.deepEqual(OPERATIONS.filter((o) => o.server).map((o) => o.name), withStatus);
+  assert.deepEqual(
+    OPERATIONS.filter((o) => o.aliasOf !== undefined).map((o) => [o.name, o.aliasOf]),
+    [["status", "check"]],
+  );
   const operand = (name: string) => OPERATIONS.find((o) => o.name === name)!.operand;
   assert.deepEqual(operand("stop"), { kind: "child", required: true, keywords: ["all"] });
   assert.deepEqual(operand("check"), { kind: "child", required: false, keywords: [] });
+  assert.deepEqual(operand("status"), operand("check"));
   assert.deepEqual(operand("info"), { kind: "none" });
+  assert.deepEqual(operand("update"), { kind: "none" });
+  const signal = operand("signal");
+  assert.ok(signal.kind === "child" && signal.next !== undefined);
+  assert.equal(signal.next.placeholder, "SIG");
+  assert.ok(signal.next.values.includes("HUP") && signal.next.values.includes("USR1"));
   assert.equal(operand("completions").kind, "choice");
 });
+
+/** A command line for `name` that the parser accepts, before any option. */
+function argvOf(name: string): string[] {
+  if (name === "signal") return ["signal", "web", "HUP"];
+  if (name === "update") return ["update"];
+  return [name, "web"];
+}
 
 Deno.test("every option and word in the tables is accepted by the parser", () => {
   const values: Record<string, string> = { "--timeout": "5", "--parallel": "2", "--lines": "3" };
   for (const option of OPTIONS) {
-    const argv = ["log", "web", option.name, ...("value" in option ? [values[option.name]!] : [])];
+    const base = "only" in option ? argvOf(option.only[0]) : ["log", "web"];
+    const argv = [...base, option.name, ...("value" in option ? [values[option.name]!] : [])];
     const command = parseClientArgs(argv);
     if (option.name === "--help") assert.equal(command.kind, "help");
     else if (option.name === "--version") assert.equal(command.kind, "version");
@@ -308,4 +329,97 @@ Deno.test("every option and word in the tables is accepted by the parser", () =>
   }
   assert.deepEqual(WORDS.map((w) => w.name), ["on", "with"]);
   assert.equal(op(["log", "web", "-n", "7"]).log.lines, 7);
+});
+
+Deno.test("a mistyped operation gets a did-you-mean within two edits", () => {
+  const expected = OPERATIONS.map((o) => o.name).join(", ");
+  assertUsage(
+    ["strat", "web"],
+    `Unknown operation "strat" (did you mean "start"?); expected one of: ${expected}`,
+  );
+  assertUsage(["stauts"], /\(did you mean "status"\?\)/);
+  assertUsage(["updat"], /\(did you mean "update"\?\)/);
+  assertUsage(["sginal", "web", "HUP"], /\(did you mean "signal"\?\)/);
+  assertUsage(["CHEK"], /\(did you mean "check"\?\)/);
+  // Three edits away, or a word too short to tell: no guess.
+  assertUsage(["reboot"], /^Unknown operation "reboot"; expected one of/);
+  assertUsage(["ls"], /^Unknown operation "ls"; expected one of/);
+});
+
+Deno.test("status is check by the name supervisorctl users type", () => {
+  assert.equal(op(["status"]).op, "check");
+  const one = op(["status", "web"]);
+  assert.equal(one.op, "check");
+  assert.equal(one.child, "web");
+});
+
+Deno.test("start and restart take all; trystart's all goes to the server, which refuses it", () => {
+  assert.equal(op(["start", "all"]).child, "all");
+  assert.equal(op(["restart", "all"]).child, "all");
+  assert.equal(op(["trystart", "all"]).child, "all");
+});
+
+Deno.test("signal takes a child or all, then the signal, and --main", () => {
+  const web = op(["signal", "web", "HUP"]);
+  assert.equal(web.op, "signal");
+  assert.equal(web.child, "web");
+  assert.deepEqual(web.signal, { name: "HUP", main: false });
+  assert.deepEqual(requestArgs(web), { signal: "HUP", main: false });
+  const all = op(["signal", "all", "SIGUSR1", "--main"]);
+  assert.equal(all.child, "all");
+  assert.deepEqual(requestArgs(all), { signal: "SIGUSR1", main: true });
+  assert.deepEqual(op(["signal", "--main", "web", "term"]).signal, { name: "term", main: true });
+});
+
+Deno.test("signal leaves the signal's name to the server, which knows the signals", () => {
+  assert.deepEqual(op(["signal", "web", "NOPE"]).signal, { name: "NOPE", main: false });
+});
+
+Deno.test("signal without a child or without a signal is a usage error", () => {
+  assertUsage(
+    ["signal"],
+    '"signal" needs a child name and a signal, e.g. "signal web HUP" or "signal all HUP"',
+  );
+  assertUsage(
+    ["signal", "web"],
+    '"signal" needs a signal after the child name, e.g. "signal web HUP"',
+  );
+  assertUsage(["signal", "web", "HUP", "TERM"], 'Unexpected argument "TERM"');
+});
+
+Deno.test("--main goes with signal only", () => {
+  assertUsage(
+    ["stop", "web", "--main"],
+    '"--main" goes with the signal operation, e.g. "signal web HUP --main"',
+  );
+});
+
+Deno.test("--no-wait goes with the operations that start children, and asks for wait: false", () => {
+  for (
+    const argv of [["start", "web"], ["start", "all"], ["restart", "web"], ["trystart", "web"]]
+  ) {
+    const command = op([...argv, "--no-wait"]);
+    assert.equal(command.wait, false, argv.join(" "));
+    assert.deepEqual(requestArgs(command), { wait: false }, argv.join(" "));
+  }
+  assert.deepEqual(requestArgs(op(["update", "--no-wait"])), { wait: false });
+  for (const argv of [["stop", "web"], ["signal", "web", "HUP"], ["check"]]) {
+    assertUsage(
+      [...argv, "--no-wait"],
+      '"--no-wait" goes with the start, restart, trystart and update operations, e.g. "start web --no-wait"',
+    );
+  }
+});
+
+Deno.test("without options a request carries no args, and log's carry its own", () => {
+  for (
+    const argv of [["start", "web"], ["restart", "all"], ["update"], ["check"], ["stop", "web"]]
+  ) {
+    assert.equal(requestArgs(op(argv)), undefined, argv.join(" "));
+  }
+  assert.deepEqual(requestArgs(op(["log", "web", "-n", "3"])), {
+    stream: "stdout",
+    lines: 3,
+    follow: false,
+  });
 });

@@ -42,11 +42,12 @@ export function paint(text: string, colour: Colour | undefined, on: boolean): st
 }
 
 /** How a run ended, as much of it as the colour depends on. */
-type ExitFacts = Pick<ExitData, "code" | "signal" | "requested">;
+type ExitFacts = Pick<ExitData, "code" | "signal" | "requested"> & { readonly expected?: boolean };
 
-/** Whether a last exit is a failure: not asked for, and not clean. */
+/** Whether a last exit is a failure: not asked for, and not one of the child's exit_codes. */
 function failedExit(exit: ExitFacts | null): boolean {
   if (exit === null || exit.requested) return false;
+  if (exit.expected !== undefined) return !exit.expected;
   return exit.signal !== null || exit.code !== 0;
 }
 

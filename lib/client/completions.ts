@@ -119,17 +119,32 @@ interface Lists {
   readonly mayChild: readonly string[];
   readonly choices: readonly { readonly op: string; readonly values: readonly string[] }[];
   readonly keywords: readonly { readonly op: string; readonly words: readonly string[] }[];
+  /** The values of the word after the child (`signal web HUP`), by operation. */
+  readonly nexts: readonly { readonly op: string; readonly values: readonly string[] }[];
   readonly words: readonly string[];
   readonly fileWords: readonly string[];
   readonly commonOptions: readonly OptionSpec[];
-  /** Options that go with one operation, by operation. */
+  /** Options that go with some operations only, by operation. */
   readonly onlyOptions: ReadonlyMap<string, readonly OptionSpec[]>;
+  /** Options that go with some operations only, grouped by the operations they go with. */
+  readonly optionGroups: readonly {
+    readonly ops: readonly string[];
+    readonly options: readonly OptionSpec[];
+  }[];
 }
 
 function lists(g: Grammar): Lists {
   const onlyOptions = new Map<string, OptionSpec[]>();
   for (const o of g.options) {
-    if (o.only !== undefined) onlyOptions.set(o.only, [...(onlyOptions.get(o.only) ?? []), o]);
+    for (const op of o.only ?? []) onlyOptions.set(op, [...(onlyOptions.get(op) ?? []), o]);
+  }
+  const groups = new Map<string, { ops: string[]; options: OptionSpec[] }>();
+  for (const o of g.options) {
+    if (o.only === undefined) continue;
+    const key = o.only.join(" ");
+    const group = groups.get(key) ?? { ops: o.only.map(plain), options: [] };
+    group.options.push(o);
+    groups.set(key, group);
   }
   return {
     fn: functionName(g.program),
@@ -147,10 +162,16 @@ function lists(g: Grammar): Lists {
         ? [{ op: plain(o.name), words: o.operand.keywords.map(plain) }]
         : []
     ),
+    nexts: g.operations.flatMap((o) =>
+      o.operand.kind === "child" && o.operand.next !== undefined
+        ? [{ op: plain(o.name), values: o.operand.next.values.map(plain) }]
+        : []
+    ),
     words: g.words.map((w) => plain(w.name)),
     fileWords: g.words.filter((w) => w.file).map((w) => plain(w.name)),
     commonOptions: g.options.filter((o) => o.only === undefined),
     onlyOptions,
+    optionGroups: [...groups.values()],
   };
 }
 
@@ -167,7 +188,7 @@ function bashScript(g: Grammar): string {
   const l = lists(g);
   const fn = l.fn;
   const longNames = (options: readonly OptionSpec[]) => options.map((o) => plain(o.name));
-  const allOnly = [...l.onlyOptions.values()].flat();
+  const allOnly = [...new Set([...l.onlyOptions.values()].flat())];
   const skip = g.takesValue.join("|");
   return [
     header(g, "bash", `load it with: source <(${g.program} completions bash)`),
@@ -276,6 +297,15 @@ function bashScript(g: Grammar): string {
       l.keywords.flatMap((k) => arm("      ", [k.op], `choices+=" ${k.words.join(" ")}" ;;`)),
     ),
     `  fi`,
+    ...(l.nexts.length === 0 ? [] : [
+      `  if ((operands == 1)); then`,
+      ...caseOf(
+        "    ",
+        `"$op"`,
+        l.nexts.flatMap((n) => arm("      ", [n.op], `choices="${n.values.join(" ")}" ;;`)),
+      ),
+      `  fi`,
+    ]),
     `  local IFS=$' \\t\\n'`,
     `  COMPREPLY=($(compgen -W "$choices" -- "$cur"))`,
     `  return 0`,
@@ -346,8 +376,8 @@ function zshScript(g: Grammar): string {
     `    option_list=(`,
     ...described("      ", l.commonOptions),
     `    )`,
-    ...[...l.onlyOptions].flatMap(([op, options]) => [
-      `    if [[ -z $op || $op == ${plain(op)} ]]; then`,
+    ...l.optionGroups.flatMap(({ ops, options }) => [
+      `    if [[ -z $op || $op == ${ops.length === 1 ? ops[0] : `(${ops.join("|")})`} ]]; then`,
       `      option_list+=(`,
       ...described("        ", options),
       `      )`,
@@ -380,6 +410,17 @@ function zshScript(g: Grammar): string {
     ),
     ...caseOf("    ", "$op", arm("      ", l.needChild, "return ;;")),
     `  fi`,
+    ...(l.nexts.length === 0 ? [] : [
+      `  if (( operands == 1 )); then`,
+      ...caseOf(
+        "    ",
+        "$op",
+        l.nexts.flatMap((n) =>
+          arm("      ", [n.op], `compadd -- ${n.values.join(" ")}; return ;;`)
+        ),
+      ),
+      `  fi`,
+    ]),
     ...caseOf("  ", "$op", arm("    ", l.clientOps, "return ;;")),
     `  _describe -t words word word_list`,
     `}`,
@@ -428,13 +469,23 @@ function fishScript(g: Grammar): string {
       if (o.operand.keywords.length > 0) {
         completes.push(`${c} ${when} --arguments ${quoted(o.operand.keywords.join(" "), "fish")}`);
       }
+      const next = o.operand.next;
+      if (next !== undefined) {
+        completes.push(
+          `${c} --condition '${fn}_wants next ${plain(o.name)}' --arguments ${
+            quoted(next.values.map(plain).join(" "), "fish")
+          } --description ${quoted(next.what, "fish")}`,
+        );
+      }
     }
   }
   for (const o of g.options) {
     const parts = [c, `--long-option ${plain(o.name.slice(2))}`];
     if (o.short !== undefined) parts.push(`--short-option ${plain(o.short.slice(1))}`);
     if (o.value !== undefined) parts.push("--require-parameter --no-files");
-    if (o.only !== undefined) parts.push(`--condition '${fn}_goes_with ${plain(o.only)}'`);
+    if (o.only !== undefined) {
+      parts.push(`--condition '${fn}_goes_with ${o.only.map(plain).join(" ")}'`);
+    }
     parts.push(`--description ${quoted(o.about, "fish")}`);
     completes.push(parts.join(" "));
   }
@@ -488,7 +539,8 @@ function fishScript(g: Grammar): string {
     `    test (count $tokens) -gt 1; and contains -- $tokens[-1] $argv`,
     `end`,
     "",
-    `# Whether the word at the cursor may be: "operation", "word" (on/with), or "operand OP".`,
+    `# Whether the word at the cursor may be: "operation", "word" (on/with), "operand OP" (the`,
+    `# word after OP) or "next OP" (the one after that).`,
     `function ${fn}_wants --argument-names what op`,
     `    set --local tokens (${tokens})`,
     `    if test (count $tokens) -gt 1; and contains -- $tokens[-1] ${skip}`,
@@ -502,13 +554,15 @@ function fishScript(g: Grammar): string {
     `            not contains -- "$current" ${l.clientOps.join(" ")}`,
     `        case operand`,
     `            test "$current" = "$op"; and test (${fn}_scan operands) -eq 0`,
+    `        case next`,
+    `            test "$current" = "$op"; and test (${fn}_scan operands) -eq 1`,
     `    end`,
     `end`,
     "",
-    `# An option that goes with one operation is offered before any operation, or with that one.`,
-    `function ${fn}_goes_with --argument-names op`,
+    `# An option that goes with some operations is offered before any operation, or with those.`,
+    `function ${fn}_goes_with`,
     `    set --local current (${fn}_scan operation)`,
-    `    test -z "$current"; or test "$current" = "$op"`,
+    `    test -z "$current"; or contains -- "$current" $argv`,
     `end`,
     "",
     `# The children of the servers named on the command line, one a line; nothing when unreachable.`,

@@ -152,7 +152,7 @@ async function bashComplete(
 
 Deno.test("bash completes operations and on/with as the first word", async () => {
   const { replies, asked } = await bashComplete(["st"]);
-  assert.deepEqual(replies, ["start", "stop"]);
+  assert.deepEqual(replies, ["start", "stop", "status"]);
   assert.equal(asked, undefined, "no server asked for an operation");
   assert.deepEqual(
     (await bashComplete([""])).replies,
@@ -161,7 +161,7 @@ Deno.test("bash completes operations and on/with as the first word", async () =>
 });
 
 Deno.test("bash completes child names from the client, with the on and with words typed", async () => {
-  const { replies, asked } = await bashComplete(["on", "h1:4000", "with", "k.pem", "start", ""]);
+  const { replies, asked } = await bashComplete(["on", "h1:4000", "with", "k.pem", "log", ""]);
   assert.deepEqual(replies, ["alpha", "beta"]);
   assert.deepEqual(asked, [COMPLETE_CHILDREN, "on", "h1:4000", "with", "k.pem"]);
 });
@@ -180,10 +180,24 @@ Deno.test("bash passes a quoted host list without its quotes", async () => {
 });
 
 Deno.test("bash offers all besides the children after stop, and on/with once a child is given", async () => {
-  assert.deepEqual((await bashComplete(["stop", ""])).replies, ["alpha", "beta", "all"]);
+  for (const op of ["start", "stop", "restart", "signal"]) {
+    assert.deepEqual((await bashComplete([op, ""])).replies, ["alpha", "beta", "all"], op);
+  }
+  assert.deepEqual((await bashComplete(["trystart", ""])).replies, ["alpha", "beta"]);
   assert.deepEqual((await bashComplete(["stop", "web", ""])).replies, ["on", "with"]);
   assert.deepEqual((await bashComplete(["check", ""])).replies, ["on", "with", "alpha", "beta"]);
   assert.deepEqual((await bashComplete(["info", ""])).replies, ["on", "with"]);
+  assert.deepEqual((await bashComplete(["update", ""])).replies, ["on", "with"]);
+  assert.deepEqual((await bashComplete(["status", ""])).replies, ["on", "with", "alpha", "beta"]);
+});
+
+Deno.test("bash offers the signals after signal's child, and on/with after the signal", async () => {
+  const { replies, asked } = await bashComplete(["signal", "web", ""]);
+  assert.ok(replies.includes("HUP") && replies.includes("USR1") && replies.includes("TERM"));
+  assert.ok(!replies.includes("on"), replies.join(" "));
+  assert.equal(asked, undefined, "no server asked for a signal");
+  assert.deepEqual((await bashComplete(["signal", "all", "US"])).replies, ["USR1", "USR2"]);
+  assert.deepEqual((await bashComplete(["signal", "web", "HUP", ""])).replies, ["on", "with"]);
 });
 
 Deno.test("bash completes shells after completions and nothing after the shell", async () => {
@@ -195,6 +209,18 @@ Deno.test("bash offers log's options only where they fit", async () => {
   assert.deepEqual((await bashComplete(["log", "web", "--f"])).replies, ["--follow"]);
   assert.deepEqual((await bashComplete(["check", "--f"])).replies, []);
   assert.deepEqual((await bashComplete(["--t"])).replies, ["--timeout"]);
+});
+
+Deno.test("bash offers --no-wait where children start and --main with signal", async () => {
+  for (const op of ["start", "restart", "trystart"]) {
+    assert.deepEqual((await bashComplete([op, "web", "--no"])).replies, ["--no-wait"], op);
+  }
+  assert.deepEqual((await bashComplete(["update", "--no"])).replies, ["--no-wait"]);
+  assert.deepEqual((await bashComplete(["stop", "web", "--no"])).replies, []);
+  assert.deepEqual((await bashComplete(["signal", "web", "HUP", "--m"])).replies, ["--main"]);
+  assert.deepEqual((await bashComplete(["start", "web", "--m"])).replies, []);
+  // Before an operation, each option that goes with some is offered once.
+  assert.deepEqual((await bashComplete(["--no"])).replies, ["--no-wait"]);
 });
 
 Deno.test("bash offers nothing for the value of an option or of on", async () => {

@@ -4,8 +4,9 @@
  *
  * Owns: {@link HostResult}, a host's answer with its data decoded into the declared types of
  * `lib/protocol/payloads.ts` (an answer whose data is not of that shape is a failure, like a
- * host that could not be asked), and the narrowing of that data to one operation's shape
- * ({@link checkDataOf}, …). Does not own: the wire (`transport.ts`) or the text (`render.ts`).
+ * host that could not be asked; a failed answer of a bulk operation keeps its items), and the
+ * narrowing of that data to one operation's shape ({@link checkDataOf}, …). Does not own: the
+ * wire (`transport.ts`) or the text (`render.ts`).
  *
  * @module
  */
@@ -14,8 +15,8 @@ import type { SigningKey } from "../auth/signed_request.ts";
 import type { ErrorCode } from "../errors.ts";
 import { encodeRequest } from "../protocol/messages.ts";
 import type { Op, Response } from "../protocol/messages.ts";
-import { decodeData } from "../protocol/payloads.ts";
-import type { CheckData, InfoData, LogData, OpData } from "../protocol/payloads.ts";
+import { answersInBulk, decodeData } from "../protocol/payloads.ts";
+import type { BulkData, CheckData, InfoData, LogData, OpData } from "../protocol/payloads.ts";
 import { unreachableHint, withHint } from "./hints.ts";
 import type { HostTarget } from "./hosts.ts";
 import { badAnswer, openExchange, request } from "./transport.ts";
@@ -29,7 +30,10 @@ export interface HostResult {
   readonly message: string;
   /** For unreachable hosts: a few words (`connection refused`). */
   readonly reason?: string;
-  /** The data of a successful answer; a failed one has none. */
+  /**
+   * The data of a successful answer. A failed one has none, except for the operations that
+   * answer in bulk (`start all`, `update`, …): their failure (SOME_FAILED) carries every item.
+   */
   readonly data?: OpData;
 }
 
@@ -52,6 +56,15 @@ export function checkDataOf(result: HostResult): CheckData | undefined {
 export function infoDataOf(result: HostResult): InfoData | undefined {
   const data = result.ok ? result.data : undefined;
   return data !== undefined && isInfoData(data) ? data : undefined;
+}
+
+/**
+ * The items of an answer of a bulk operation (`start all`, `restart all`, `signal all`,
+ * `update`), successful or not: a failed one carries them too.
+ */
+export function bulkDataOf(result: HostResult): BulkData | undefined {
+  const data = result.data;
+  return data !== undefined && "results" in data ? data : undefined;
 }
 
 /** The data of a successful answer when it is that of `log`. */
@@ -171,22 +184,27 @@ async function ask(
 
 /**
  * A host's result from its response to `op` on `child`: a success with its data decoded, or a
- * failure as the server said it. Throws a TransportError (BAD_ANSWER) when a success's data is
- * not of the declared shape.
+ * failure as the server said it, with its items when the operation answers in bulk. Throws a
+ * TransportError (BAD_ANSWER) when data the client reads is not of the declared shape.
  */
-function fromResponse(
+export function fromResponse(
   host: string,
   op: Op,
   child: string | undefined,
   response: Response,
 ): HostResult {
   const code = response.code === undefined ? {} : { code: response.code };
-  if (!response.ok) return { host, ok: false, ...code, message: response.message };
+  const failed = { host, ok: false, ...code, message: response.message };
+  // A refusal of the whole operation (BAD_SIGNAL, FORBIDDEN …) has no items.
+  if (!response.ok && (!answersInBulk(op, child) || response.data === undefined)) return failed;
   let data: OpData;
   try {
     data = decodeData(op, child, response.data);
   } catch (error) {
     throw badAnswer(host, error);
   }
-  return { host, ok: true, ...code, message: response.message, data };
+  return response.ok ? { host, ok: true, ...code, message: response.message, data } : {
+    ...failed,
+    data,
+  };
 }

@@ -10,7 +10,14 @@
  *
  * @module
  */
-import { DEFAULT_LOG_LINES, DEFAULT_TIMEOUT_S, OPERATIONS, OPTIONS, WORDS } from "./args.ts";
+import {
+  andList,
+  DEFAULT_LOG_LINES,
+  DEFAULT_TIMEOUT_S,
+  OPERATIONS,
+  OPTIONS,
+  WORDS,
+} from "./args.ts";
 import type { OperationSpec, OptionSpec } from "./args.ts";
 import { PROGRAM } from "./completions.ts";
 import { DEFAULT_PARALLEL } from "./fanout.ts";
@@ -113,7 +120,10 @@ function placeholder(what: string): string {
   return what.replace(/^(a|an|the) /, "").toUpperCase().replace(/\s+/g, "_");
 }
 
-/** An operation as typed: `start NAME`, `stop NAME|all`, `check [NAME]`, `completions SHELL`. */
+/**
+ * An operation as typed: `start NAME|all`, `check [NAME]`, `signal NAME|all SIG`,
+ * `completions SHELL`.
+ */
 export function synopsis(op: OperationSpec): string {
   const operand = op.operand;
   switch (operand.kind) {
@@ -121,7 +131,8 @@ export function synopsis(op: OperationSpec): string {
       return op.name;
     case "child": {
       const name = ["NAME", ...operand.keywords].join("|");
-      return `${op.name} ${operand.required ? name : `[${name}]`}`;
+      const next = operand.next === undefined ? "" : ` ${operand.next.placeholder}`;
+      return `${op.name} ${operand.required ? name : `[${name}]`}${next}`;
     }
     case "choice":
       return `${op.name} ${placeholder(operand.what)}`;
@@ -135,18 +146,38 @@ function optionLabel(option: OptionSpec): string {
   return `${short}${option.name}${value}`;
 }
 
+/**
+ * The operation an option goes with, when it goes with one alone: it is listed under that
+ * operation; an option for several is listed with the others and names them.
+ */
+function onlyOne(option: OptionSpec): string | undefined {
+  return option.only?.length === 1 ? option.only[0] : undefined;
+}
+
 function optionEntry(indent: number, option: OptionSpec): string[] {
   const fallback = OPTION_DEFAULTS[option.name as OptionName];
-  const about = fallback === undefined ? option.about : `${option.about} (default ${fallback})`;
+  const notes = [
+    ...(fallback === undefined ? [] : [`default ${fallback}`]),
+    ...(option.only === undefined || onlyOne(option) !== undefined
+      ? []
+      : [`with ${andList(option.only)}`]),
+  ];
+  const about = notes.length === 0 ? option.about : `${option.about} (${notes.join("; ")})`;
   return entry(indent, optionLabel(option), about);
 }
 
 function operationEntry(op: OperationSpec, options: readonly OptionSpec[]): string[] {
-  const choices = op.operand.kind === "choice" ? `: ${orList(op.operand.values)}` : "";
+  const operand = op.operand;
+  const choices = operand.kind === "choice" ? `: ${orList(operand.values)}` : "";
+  const next = operand.kind === "child" && operand.next !== undefined
+    ? `; ${operand.next.placeholder} is ${orList(operand.next.values)}`
+    : "";
   const note = Object.hasOwn(OPERATION_NOTES, op.name) ? OPERATION_NOTES[op.name] : "";
+  // Another name of an operation lists no option: they are listed under the operation.
+  const own = op.aliasOf === undefined ? options.filter((o) => onlyOne(o) === op.name) : [];
   return [
-    ...entry(2, synopsis(op), `${op.about}${choices}${note}`),
-    ...options.filter((o) => o.only === op.name).flatMap((o) => optionEntry(4, o)),
+    ...entry(2, synopsis(op), `${op.about}${choices}${note}${next}`),
+    ...own.flatMap((o) => optionEntry(4, o)),
   ];
 }
 
@@ -174,7 +205,7 @@ export function helpText(): string {
     ...WORDS.flatMap((w) => ["", ...wordSection(w)]),
     "",
     "Options:",
-    ...options.filter((o) => o.only === undefined).flatMap((o) => optionEntry(2, o)),
+    ...options.filter((o) => onlyOne(o) === undefined).flatMap((o) => optionEntry(2, o)),
     "",
     "Colour only on a terminal, and never with NO_COLOR set or with --json.",
     "Exit status: 0 every host succeeded, 1 any host failed, 2 usage error.",

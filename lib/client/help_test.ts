@@ -22,9 +22,14 @@ function hasWord(word: string): boolean {
   return new RegExp(`(^|[^A-Za-z0-9_-])${escaped}($|[^A-Za-z0-9_-])`, "m").test(HELP);
 }
 
-/** A command line the parser should accept for an operation, from its help synopsis. */
+/**
+ * A command line the parser should accept for an operation, from its help synopsis: its
+ * operand, and the word that follows the child when there is one (`signal web HUP`).
+ */
 function argvFor(op: OperationSpec, operand: string | undefined): string[] {
-  return operand === undefined ? [op.name] : [op.name, operand];
+  if (operand === undefined) return [op.name];
+  const next = op.operand.kind === "child" ? op.operand.next : undefined;
+  return next === undefined ? [op.name, operand] : [op.name, operand, next.example];
 }
 
 Deno.test("help lists every operation of the parser with its synopsis", () => {
@@ -102,4 +107,18 @@ Deno.test("help shows the unix:PATH host form, and every host it shows parses", 
     const forms = host.replace("[:SSHPORT][/PORT]", "");
     assert.doesNotThrow(() => parseHostList(forms), host);
   }
+});
+
+Deno.test("help shows signal's second word with the signals, and --main under signal", () => {
+  const operations = section("Operations:").join("\n");
+  assert.match(operations, /^ {2}signal NAME\|all SIG\n/m);
+  assert.match(operations, /SIG is HUP, INT, .* or PWR/s);
+  assert.match(operations, /^ {2}signal [^]*?\n {4}--main {2,}/m);
+});
+
+Deno.test("help lists status, and an option for several operations with the options, naming them", () => {
+  assert.match(HELP, /^ {2}status \[NAME\] {2,}the same as check/m);
+  const options = section("Options:").join("\n");
+  assert.match(options, /--no-wait .*\(with start, restart,\s+trystart and update\)/s);
+  assert.doesNotMatch(section("Operations:").join("\n"), /--no-wait/);
 });

@@ -166,6 +166,15 @@ const SERVER_HINTS: Readonly<Record<ErrorCode, Hint | null>> = {
   FORBIDDEN: null,
   LEGACY_DISABLED: null,
   SHUTTING_DOWN: () => "wait until the server is back, then try again",
+  // The answer lists each child with its reason, and each failed one gets its own hint.
+  SOME_FAILED: null,
+  // The server's message lists the signals it knows.
+  BAD_SIGNAL: null,
+  // The message carries the last stderr lines and says whether it is tried again.
+  EXITED_EARLY: (r) =>
+    r.child === undefined || r.child === "all"
+      ? `"log NAME --stderr" shows more of what a child wrote`
+      : `"log ${r.child} --stderr" shows more of what it wrote`,
   INTERNAL: () => "this is a bug in the server: its log has the details",
 };
 

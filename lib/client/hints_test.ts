@@ -178,3 +178,25 @@ Deno.test("hints for a control socket speak of the socket, not of a port or a ho
     /\/run\/supervisor-ts\.sock/,
   );
 });
+
+Deno.test("a start that exited early points to the child's stderr", () => {
+  const refusal = { op: "start", code: "EXITED_EARLY" as const, message: "m" };
+  assert.equal(
+    refusalHint({ ...refusal, child: "db" }),
+    '"log db --stderr" shows more of what it wrote',
+  );
+  assert.equal(
+    refusalHint({ ...refusal, child: undefined }),
+    '"log NAME --stderr" shows more of what a child wrote',
+  );
+  assert.equal(
+    refusalHint({ ...refusal, child: "all" }),
+    '"log NAME --stderr" shows more of what a child wrote',
+  );
+});
+
+Deno.test("a bulk failure and an unknown signal get no hint: the answer says it already", () => {
+  for (const code of ["SOME_FAILED", "BAD_SIGNAL"] as const) {
+    assert.equal(refusalHint({ op: "signal", child: "all", code, message: "m" }), undefined);
+  }
+});

@@ -1,6 +1,7 @@
 /**
  * Turning host results into what a person reads: the seed's `Server HOST response:` blocks,
- * a table for `check`, details for `check NAME` and `info`, and a summary line for fleets.
+ * a table for `check`, details for `check NAME` and `info`, a line per child for the bulk
+ * operations (`start all`, `update`, …), and a summary line for fleets.
  *
  * Pure functions from the declared data (`lib/protocol/payloads.ts`) to text; printing is the
  * entry point's job, and so is deciding whether to colour: every function that may colour takes
@@ -9,10 +10,10 @@
  * @module
  */
 import { describeExit } from "../process/exit_record.ts";
-import type { ChildData, ExitData, InfoData } from "../protocol/payloads.ts";
+import type { BulkData, ChildData, ExitData, InfoData } from "../protocol/payloads.ts";
 import { paint, stateColour } from "./colour.ts";
 import type { Colour } from "./colour.ts";
-import { checkDataOf, infoDataOf, logDataOf } from "./fanout.ts";
+import { bulkDataOf, checkDataOf, infoDataOf, logDataOf } from "./fanout.ts";
 import type { HostResult } from "./fanout.ts";
 import { refusalHint } from "./hints.ts";
 
@@ -39,21 +40,31 @@ function durationOrDash(ms: number | null): string {
 }
 
 /**
- * `exit code 1`, `signal SIGKILL`, with `(stopped)` when we asked for it; `-` for no exit (and
- * for anything that is not an exit, should a caller's JSON bypass the decoder).
+ * `exit code 1`, `signal SIGKILL`, with `(stopped)` when we asked for it and `(expected)` for
+ * a code other than 0 that is one of the child's `exit_codes`; `-` for no exit (and for
+ * anything that is not an exit, should a caller's JSON bypass the decoder).
  */
 export function describeExitJson(exit: ExitData | null): string {
   if (exit === null || typeof exit !== "object") return "-";
   const what = describeExit(exit);
-  return exit.requested ? `${what} (stopped)` : what;
+  if (exit.requested) return `${what} (stopped)`;
+  return exit.expected && exit.code !== 0 ? `${what} (expected)` : what;
 }
 
-/** A table cell: its text, and the colour to paint it in when colour is on. */
-type Cell = string | { readonly text: string; readonly colour: Colour | undefined };
+/** Part of a table cell: its text, and the colour to paint it in when colour is on. */
+type Segment = { readonly text: string; readonly colour: Colour | undefined };
+
+/** A table cell: plain text, or segments each painted in its own colour. */
+type Cell = string | Segment | readonly Segment[];
+
+function segmentsOf(cell: Cell): readonly Segment[] {
+  if (typeof cell === "string") return [{ text: cell, colour: undefined }];
+  return "text" in cell ? [cell] : cell;
+}
 
 /** Aligned columns; widths count the text only, so painted cells line up too. */
 function table(rows: readonly (readonly Cell[])[], colour = false): string {
-  const textOf = (cell: Cell) => (typeof cell === "string" ? cell : cell.text);
+  const textOf = (cell: Cell) => segmentsOf(cell).map((s) => s.text).join("");
   const widths: number[] = [];
   for (const row of rows) {
     row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, textOf(cell).length)));
@@ -61,11 +72,32 @@ function table(rows: readonly (readonly Cell[])[], colour = false): string {
   return rows.map((row) =>
     row.map((cell, i) => {
       const plain = textOf(cell);
-      const shown = typeof cell === "string" ? cell : paint(plain, cell.colour, colour);
+      const shown = segmentsOf(cell).map((s) => paint(s.text, s.colour, colour)).join("");
       return i === row.length - 1 ? shown : shown + " ".repeat(widths[i]! - plain.length);
     }).join("  ")
   )
     .join("\n");
+}
+
+/** How `check` marks a child whose config file differs from its run's, after its state. */
+const DRIFT_MARKS: Readonly<Record<NonNullable<ChildData["drift"]>, string>> = {
+  changed: "config changed",
+  removed: "file removed",
+  invalid: "config invalid",
+};
+
+/** What `check NAME` says under the config file of such a child. */
+const DRIFT_NOTES: Readonly<Record<NonNullable<ChildData["drift"]>, string>> = {
+  changed: "changed since this run started (update applies it)",
+  removed: "its file was removed (update stops it)",
+  invalid: "cannot be used now: this run keeps the config it started with",
+};
+
+/** A child's state, painted, then its drift mark: `RUNNING (config changed)`. */
+function stateCell(c: ChildData): Segment[] {
+  const state = { text: c.state, colour: stateColour(c.state, c.last_exit) };
+  if (c.drift === null) return [state];
+  return [state, { text: ` (${DRIFT_MARKS[c.drift]})`, colour: "yellow" }];
 }
 
 function renderChildren(children: readonly ChildData[], colour: boolean): string {
@@ -73,7 +105,7 @@ function renderChildren(children: readonly ChildData[], colour: boolean): string
   for (const c of children) {
     rows.push([
       c.name,
-      { text: c.state, colour: stateColour(c.state, c.last_exit) },
+      stateCell(c),
       orDash(c.pid),
       durationOrDash(c.uptime_ms),
       String(c.restarts),
@@ -83,23 +115,33 @@ function renderChildren(children: readonly ChildData[], colour: boolean): string
   return table(rows, colour);
 }
 
+/** Rows of a key and a value of several lines: the key on the first, nothing on the others. */
+function rowsOf(key: string, value: string): [string, string][] {
+  return value.split("\n").map((line, i) => [i === 0 ? `${key}:` : "", line]);
+}
+
 function renderChildDetail(c: ChildData, colour: boolean): string {
   const state = paint(c.state, stateColour(c.state, c.last_exit), colour);
-  const lines = [
-    ["name", c.name],
-    ["state", `${state} since ${c.since}`],
-    ["pid", orDash(c.pid)],
-    ["uptime", durationOrDash(c.uptime_ms)],
-    ["restarts", String(c.restarts)],
-    ["command", c.command === null ? "-" : c.command.map((w) => JSON.stringify(w)).join(" ")],
-    ["config", orDash(c.config_path)],
-    ["last exit", describeExitJson(c.last_exit)],
+  const drift: [string, string][] = c.drift === null
+    ? []
+    : [["", paint(DRIFT_NOTES[c.drift], "yellow", colour)]];
+  const rows: [string, string][] = [
+    ["name:", c.name],
+    ["state:", `${state} since ${c.since}`],
+    ["pid:", orDash(c.pid)],
+    ["uptime:", durationOrDash(c.uptime_ms)],
+    ["restarts:", String(c.restarts)],
+    ["command:", c.command === null ? "-" : c.command.map((w) => JSON.stringify(w)).join(" ")],
+    ["config:", orDash(c.config_path)],
+    ...drift,
+    ...(c.config_error === null ? [] : rowsOf("config error", c.config_error)),
+    ["last exit:", describeExitJson(c.last_exit)],
   ];
   if (c.adopted) {
-    lines.push(["adopted", "yes: taken over from a server that was killed; output not captured"]);
+    rows.push(["adopted:", "yes: taken over from a server that was killed; output not captured"]);
   }
-  if (c.error) lines.push(["error", c.error]);
-  let out = table(lines.map(([k, v]) => [`${k}:`, v!]));
+  if (c.error) rows.push(...rowsOf("error", c.error));
+  let out = table(rows);
   const context = c.last_exit?.stderr_tail ?? [];
   if (c.history.length > 0) {
     out += "\nrecent exits (oldest first):\n" + table(c.history.map((h) => [
@@ -141,6 +183,16 @@ export function errorLine(message: string, colour = false): string {
   return `${paint("error:", "red", colour)} ${message}`;
 }
 
+/**
+ * A message of several lines (the last stderr lines of EXITED_EARLY, the problems of a config
+ * file) with `[CODE]` at the end of its first line: the first line, and the others indented by
+ * `indent` more than the server did.
+ */
+function withCode(message: string, code: string | undefined, indent: string): string[] {
+  const [first = "", ...rest] = message.split("\n");
+  return [`${first}${code === undefined ? "" : ` [${code}]`}`, ...rest.map((l) => indent + l)];
+}
+
 /** `error: MESSAGE [CODE]`, then `hint: …` when the server's message names no next step. */
 function renderFailure(
   op: string,
@@ -148,12 +200,36 @@ function renderFailure(
   result: HostResult,
   colour: boolean,
 ): string {
-  const line = errorLine(`${result.message}${result.code ? ` [${result.code}]` : ""}`, colour);
+  const [first = "", ...rest] = withCode(result.message, result.code, "  ");
   const code = result.code;
   const hint = code === undefined || code === "UNREACHABLE"
     ? undefined
     : refusalHint({ op, child, code, message: result.message });
-  return hint === undefined ? line : `${line}\nhint: ${hint}`;
+  return [errorLine(first, colour), ...rest, ...(hint === undefined ? [] : [`hint: ${hint}`])]
+    .join("\n");
+}
+
+/**
+ * A bulk operation's answer: a line per child (`web: start web success`; a failed one as
+ * `db: error: … [CODE]`, in red, with its own hint), then the server's summary, as a failure
+ * when any child failed.
+ */
+function renderBulk(op: string, data: BulkData, result: HostResult, colour: boolean): string {
+  const lines: string[] = [];
+  for (const item of data.results) {
+    const [first = "", ...rest] = withCode(item.message, item.code, "  ");
+    if (item.ok) {
+      lines.push(`${item.child}: ${first}`, ...rest);
+      continue;
+    }
+    lines.push(paint(`${item.child}: error: ${first}`, "red", colour), ...rest);
+    const hint = item.code === undefined
+      ? undefined
+      : refusalHint({ op, child: item.child, code: item.code, message: item.message });
+    if (hint !== undefined) lines.push(`  hint: ${hint}`);
+  }
+  lines.push(result.ok ? result.message : renderFailure(op, undefined, result, colour));
+  return lines.join("\n");
 }
 
 /** The lines of a successful `log` answer. */
@@ -168,6 +244,8 @@ export function renderBody(
   result: HostResult,
   colour = false,
 ): string {
+  const bulk = bulkDataOf(result);
+  if (bulk !== undefined) return renderBulk(op, bulk, result, colour);
   if (!result.ok) return renderFailure(op, child, result, colour);
   const parts: string[] = [];
   const checked = op === "check" ? checkDataOf(result) : undefined;

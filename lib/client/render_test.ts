@@ -10,7 +10,10 @@ import {
   summaryLine,
 } from "./render.ts";
 
-/** An exit with the declared shape: `fields` over plausible values that render as nothing. */
+/**
+ * An exit with the declared shape: `fields` over plausible values that render as nothing;
+ * `expected` unless given: a clean exit (code 0, as with the default `exit_codes`).
+ */
 function exit(fields: Partial<ExitData>): ExitData {
   const base = {
     code: 0,
@@ -23,6 +26,7 @@ function exit(fields: Partial<ExitData>): ExitData {
   const merged = { ...base, ...fields };
   return {
     ...merged,
+    expected: fields.expected ?? (merged.signal === null && merged.code === 0),
     description: merged.signal ? `signal ${merged.signal}` : `exit code ${merged.code}`,
   };
 }
@@ -45,6 +49,8 @@ function child(fields: Partial<ChildData> & { name: string }): ChildData {
     next_attempt_at: null,
     repeat_at: null,
     adopted: false,
+    drift: null,
+    config_error: null,
     ...fields,
   };
 }
@@ -378,4 +384,191 @@ Deno.test("with colour on, error: is red and the summary's failures are red", ()
   assert.equal(errorLine("bad", true), `${painted("error:", 31)} bad`);
   assert.equal(errorLine("bad"), "error: bad");
   assert.equal(summaryLine([CHECK, failed], true), `1 ok, ${painted("1 failed", 31)}: x (BUSY)`);
+});
+
+const EXITED_EARLY_MESSAGE = [
+  'Cannot start child "db": pid 7 exited 5 ms after it started (exit code 3); its last stderr lines:',
+  "  boom",
+  "  no database at /var/db",
+].join("\n");
+
+const BULK_FAILED: HostResult = {
+  host: "h",
+  ok: false,
+  code: "SOME_FAILED",
+  message: "start all: 1 done, 1 failed: db (EXITED_EARLY)",
+  data: {
+    results: [
+      { child: "db", ok: false, code: "EXITED_EARLY", message: EXITED_EARLY_MESSAGE },
+      { child: "web", ok: true, message: "start web success" },
+    ],
+  },
+};
+
+Deno.test("a bulk answer shows a line per child, then the summary", () => {
+  const result: HostResult = {
+    host: "h",
+    ok: true,
+    message: "restart all success: 2 children",
+    data: {
+      results: [
+        { child: "api", ok: true, message: "restart api success" },
+        { child: "web", ok: true, message: "restart web success" },
+      ],
+    },
+  };
+  assert.equal(
+    renderBody("restart", "all", result),
+    "api: restart api success\nweb: restart web success\nrestart all success: 2 children",
+  );
+});
+
+Deno.test("a bulk answer with failures shows each failure with its code, lines and hint", () => {
+  assert.equal(
+    renderBody("start", "all", BULK_FAILED),
+    [
+      'db: error: Cannot start child "db": pid 7 exited 5 ms after it started (exit code 3); its last stderr lines: [EXITED_EARLY]',
+      "    boom",
+      "    no database at /var/db",
+      '  hint: "log db --stderr" shows more of what it wrote',
+      "web: start web success",
+      "error: start all: 1 done, 1 failed: db (EXITED_EARLY) [SOME_FAILED]",
+    ].join("\n"),
+  );
+});
+
+Deno.test("with colour on, a bulk answer paints the failed children red and them only", () => {
+  const text = renderBody("start", "all", BULK_FAILED, true);
+  const lines = text.split("\n");
+  const db = lines[0]!;
+  assert.ok(db.startsWith(painted("db: error: ", 31).slice(0, -5)), db);
+  assert.equal(db, painted(unpainted(db), 31), "the whole first line is red");
+  assert.ok(lines.includes("web: start web success"), text);
+  assert.ok(lines.at(-1)!.startsWith(`${painted("error:", 31)} start all: 1 done`), text);
+  assert.equal(unpainted(text), renderBody("start", "all", BULK_FAILED));
+});
+
+Deno.test("an update with nothing to do shows its summary alone", () => {
+  const result: HostResult = {
+    host: "h",
+    ok: true,
+    message: "update success: 0 children",
+    data: { results: [] },
+  };
+  assert.equal(renderBody("update", undefined, result), "update success: 0 children");
+});
+
+Deno.test("signal shows the server's message", () => {
+  const result: HostResult = {
+    host: "h",
+    ok: true,
+    message: "signal web success: SIGHUP sent to its process group 42",
+    data: { pid: 42, signal: "SIGHUP", group: true },
+  };
+  assert.equal(
+    renderBody("signal", "web", result),
+    "signal web success: SIGHUP sent to its process group 42",
+  );
+});
+
+Deno.test("a start that exited early shows the code on the first line and the stderr lines below", () => {
+  const result: HostResult = {
+    host: "h",
+    ok: false,
+    code: "EXITED_EARLY",
+    message: EXITED_EARLY_MESSAGE,
+  };
+  assert.equal(
+    renderBody("start", "db", result),
+    [
+      'error: Cannot start child "db": pid 7 exited 5 ms after it started (exit code 3); its last stderr lines: [EXITED_EARLY]',
+      "    boom",
+      "    no database at /var/db",
+      'hint: "log db --stderr" shows more of what it wrote',
+    ].join("\n"),
+  );
+});
+
+const DRIFTED: CheckData = {
+  children: [
+    child({ name: "api", state: "RUNNING", pid: 1, uptime_ms: 1000, drift: "changed" }),
+    child({
+      name: "db",
+      state: "RUNNING",
+      pid: 2,
+      uptime_ms: 1000,
+      drift: "invalid",
+      config_error: "db.yml:1:1: bad",
+    }),
+    child({ name: "job", state: "BACKOFF", drift: "removed" }),
+    child({ name: "web", state: "RUNNING", pid: 3, uptime_ms: 1000 }),
+  ],
+  problems: [],
+};
+
+Deno.test("check marks each child whose config file differs from its run's after its state", () => {
+  const result: HostResult = { host: "h", ok: true, message: "4 children", data: DRIFTED };
+  assert.equal(
+    renderBody("check", undefined, result),
+    [
+      "NAME  STATE                     PID  UPTIME  RESTARTS  LAST EXIT",
+      "api   RUNNING (config changed)  1    1s      0         -",
+      "db    RUNNING (config invalid)  2    1s      0         -",
+      "job   BACKOFF (file removed)    -    -       0         -",
+      "web   RUNNING                   3    1s      0         -",
+      "4 children",
+    ].join("\n"),
+  );
+  const text = renderBody("check", undefined, result, true);
+  assert.ok(text.includes(painted("RUNNING", 32) + painted(" (config changed)", 33)), text);
+  assert.equal(unpainted(text), renderBody("check", undefined, result));
+});
+
+Deno.test("check of a child whose config changed says that update applies it", () => {
+  const result: HostResult = {
+    host: "h",
+    ok: true,
+    message: "api",
+    data: { children: [{ ...DRIFTED.children[0]!, config_path: "/srv/api.yml" }], problems: [] },
+  };
+  const text = renderBody("check", "api", result);
+  assert.match(
+    text,
+    /^config: {5}\/srv\/api\.yml\n {12}changed since this run started \(update applies it\)\n/m,
+  );
+});
+
+Deno.test("check of a child whose config is invalid shows the config error, every line", () => {
+  const db = { ...DRIFTED.children[1]!, config_error: "Config is invalid:\ndb.yml:1:1: bad" };
+  const result: HostResult = {
+    host: "h",
+    ok: true,
+    message: "db",
+    data: { children: [db], problems: [] },
+  };
+  const lines = renderBody("check", "db", result).split("\n");
+  const at = lines.findIndex((l) => l.startsWith("config:"));
+  assert.deepEqual(lines.slice(at, at + 4), [
+    "config:        -",
+    "               cannot be used now: this run keeps the config it started with",
+    "config error:  Config is invalid:",
+    "               db.yml:1:1: bad",
+  ]);
+});
+
+Deno.test("an exit with one of the child's exit_codes is not red, and is marked expected", () => {
+  const ended = (code: number, expected: boolean) =>
+    child({ name: `c${code}`, state: "EXITED", last_exit: exit({ code, expected }) });
+  const result: HostResult = {
+    host: "h",
+    ok: true,
+    message: "3 children",
+    data: { children: [ended(0, true), ended(2, true), ended(3, false)], problems: [] },
+  };
+  const text = renderBody("check", undefined, result, true);
+  assert.match(unpainted(text), /^c0 +EXITED .* exit code 0$/m);
+  assert.match(unpainted(text), /^c2 +EXITED .* exit code 2 \(expected\)$/m);
+  assert.match(text, /^c0 +EXITED /m, "not painted");
+  assert.match(text, /^c2 +EXITED /m, "not painted");
+  assert.ok(text.includes(`c3    ${painted("EXITED", 31)}`), text);
 });

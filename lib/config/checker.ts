@@ -10,6 +10,7 @@
 import { ConfigError } from "../errors.ts";
 import type { ConfigProblem } from "../errors.ts";
 import type { YamlPath, YamlSource } from "./yaml_source.ts";
+import { suggest } from "../suggest.ts";
 
 /** Quotes a value the way messages show it: strings in double quotes, the rest as JSON. */
 export function quote(value: unknown): string {
@@ -21,36 +22,6 @@ export function quote(value: unknown): string {
   } catch {
     return String(value);
   }
-}
-
-/** Edit distance, for "did you mean" suggestions on misspelt keys and values. */
-export function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + cost);
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
-}
-
-/** The closest of `choices` to `word`, if it is close enough to be a likely typo. */
-export function suggest(word: string, choices: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const choice of choices) {
-    const distance = editDistance(word.toLowerCase(), choice.toLowerCase());
-    if (distance < bestDistance) {
-      best = choice;
-      bestDistance = distance;
-    }
-  }
-  return bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
 }
 
 /** Collects problems against one YAML source. */

@@ -7,11 +7,14 @@
  *
  * @module
  */
+import { MAX_INSTANCES } from "./instances.ts";
 import { CommandSyntaxError } from "../errors.ts";
 import { basename, dirname, extname, isAbsolute, resolve } from "node:path";
 import { Checker, quote } from "./checker.ts";
 import { splitCommand } from "./command_split.ts";
 import { nameProblem } from "./names.ts";
+import { accountRef, MAX_ID, runAsRefusals } from "./users.ts";
+import type { ServerIdentity } from "./users.ts";
 import { YamlSource } from "./yaml_source.ts";
 
 /** Where one output stream of a child goes. */
@@ -70,11 +73,23 @@ export interface ChildConfig {
   readonly repeat: Repeat | undefined;
   readonly prehooks: readonly Hook[];
   readonly posthooks: readonly Hook[];
+  /** Env files (absolute paths), read at each start in this order; `env` overrides them. */
+  readonly envFiles: readonly string[];
+  /** The user the child runs as: a name, or a uid in digits; undefined: the server's user. */
+  readonly user: string | undefined;
+  /** The child's primary group: a name, or a gid in digits; undefined: the user's own. */
+  readonly group: string | undefined;
+  /** The child's umask, 0 to 0o777; undefined: the server's. */
+  readonly umask: number | undefined;
   /**
    * Whether a server started after this one was killed takes over a run of this child it finds
    * still alive (default), or stops that run and starts the child afresh.
    */
   readonly adopt: boolean;
+  /** Exit codes that count as success (restart: on-failure, the history). Default [0]. */
+  readonly exitCodes: readonly number[];
+  /** How many copies run (`NAME:0` … `NAME:N-1`, see `instances.ts`); 1: the child itself. */
+  readonly instances: number;
 }
 
 const KEYS = [
@@ -82,6 +97,10 @@ const KEYS = [
   "args",
   "cwd",
   "env",
+  "env_file",
+  "user",
+  "group",
+  "umask",
   "output",
   "stop_signal",
   "stop_timeout",
@@ -92,6 +111,8 @@ const KEYS = [
   "repeat",
   "hooks",
   "adopt",
+  "exit_codes",
+  "instances",
 ] as const;
 
 /** Signals a child may be asked to stop with. */
@@ -121,8 +142,22 @@ export function childNameOf(path: string): string {
   return basename(path, extname(path));
 }
 
+/** What the config check knows of the server, beyond the file. */
+export interface ChildParseContext {
+  /**
+   * The server's identity: when it is not root, a `user` or `group` other than its own is a
+   * problem of the file. Without it only their form is checked here; a start checks them again
+   * (see `lib/process/spawn_spec.ts`).
+   */
+  readonly server?: ServerIdentity | undefined;
+}
+
 /** Validates the text of the child config file at `path`. */
-export function parseChildConfig(path: string, text: string): ChildConfig {
+export function parseChildConfig(
+  path: string,
+  text: string,
+  context: ChildParseContext = {},
+): ChildConfig {
   const file = resolve(path);
   const dir = dirname(file);
   const name = childNameOf(file);
@@ -148,6 +183,9 @@ export function parseChildConfig(path: string, text: string): ChildConfig {
     }
   }
   const { stdout, stderr } = parseOutput(check, map.output, within);
+  const envFiles = parseEnvFiles(check, map.env_file, within);
+  const { user, group } = parseRunAs(check, map, context.server);
+  const umask = parseUmask(check, map.umask, text);
   const stopSignal = map.stop_signal === undefined
     ? "SIGTERM"
     : parseSignal(check, map.stop_signal) ?? "SIGTERM";
@@ -181,6 +219,13 @@ export function parseChildConfig(path: string, text: string): ChildConfig {
   const repeat = parseRepeat(check, map.repeat);
   const { prehooks, posthooks } = parseHooks(check, map.hooks);
   const adopt = map.adopt === undefined ? true : check.flag(map.adopt, ["adopt"], "adopt") ?? true;
+  const exitCodes = parseExitCodes(check, map.exit_codes);
+  const instances = map.instances === undefined ? 1 : check.number(
+    map.instances,
+    ["instances"],
+    "instances",
+    { min: 1, max: MAX_INSTANCES, integer: true },
+  ) ?? 1;
   check.throwIfProblems();
   return {
     name,
@@ -189,6 +234,10 @@ export function parseChildConfig(path: string, text: string): ChildConfig {
     argv,
     cwd,
     env,
+    envFiles,
+    user,
+    group,
+    umask,
     stdout,
     stderr,
     stopSignal,
@@ -201,7 +250,89 @@ export function parseChildConfig(path: string, text: string): ChildConfig {
     prehooks,
     posthooks,
     adopt,
+    exitCodes,
+    instances,
   };
+}
+
+function parseEnvFiles(
+  check: Checker,
+  value: unknown,
+  within: (p: string) => string,
+): string[] {
+  if (value === undefined || value === null) return [];
+  if (Array.isArray(value)) {
+    return (check.strings(value, ["env_file"], "env_file") ?? []).map(within);
+  }
+  if (typeof value === "string") {
+    const file = check.string(value, ["env_file"], "env_file");
+    return file === undefined ? [] : [within(file)];
+  }
+  check.fail(
+    ["env_file"],
+    `env_file must be a file path or a list of paths, found ${quote(value)}`,
+  );
+  return [];
+}
+
+/** `user` and `group` in canonical form, refused when the server (if known) is not root. */
+function parseRunAs(
+  check: Checker,
+  map: Readonly<Record<string, unknown>>,
+  server: ServerIdentity | undefined,
+): { user: string | undefined; group: string | undefined } {
+  const ref = (key: "user" | "group", id: "uid" | "gid") => {
+    const value = map[key];
+    if (value === undefined || value === null) return undefined;
+    return accountRef(value) ?? check.fail(
+      [key],
+      `${key} must be a ${key} name or a numeric ${id} from 0 to ${MAX_ID}, found ${quote(value)}`,
+    );
+  };
+  const user = ref("user", "uid");
+  const group = ref("group", "gid");
+  if (server) {
+    for (const refusal of runAsRefusals(server, user, group)) {
+      check.fail([refusal.key], refusal.message, true);
+    }
+  }
+  return { user, group };
+}
+
+/**
+ * `umask`, always octal: `"027"`, `027`, `27` and `0o027` all mean 0o027. YAML 1.2 reads `027`
+ * as the decimal number 27 and `0o027` as 23, so a number is judged by its text in the file.
+ */
+function parseUmask(check: Checker, value: unknown, text: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  let written: string | undefined;
+  if (typeof value === "string") written = value;
+  else if (typeof value === "number") {
+    // The number as written (not an alias or a tag), else as YAML read it.
+    const token = scalarText(text, check.source.locate(["umask"]));
+    written = token !== undefined && /^[-+.0-9]/.test(token) ? token : String(value);
+  }
+  const digits = written === undefined ? undefined : /^(?:0o)?([0-7]{1,4})$/.exec(written)?.[1];
+  const mask = digits === undefined ? undefined : parseInt(digits, 8);
+  if (mask === undefined || mask > 0o777) {
+    return check.fail(
+      ["umask"],
+      `umask must be an octal mask from 000 to 777, such as "027", 027 or 0o027, found ${
+        quote(written ?? value)
+      }`,
+    );
+  }
+  return mask;
+}
+
+/** The plain scalar written at `at` in `text` (up to a blank, a comma, a bracket or a `#`). */
+function scalarText(
+  text: string,
+  at: { line: number; col: number } | undefined,
+): string | undefined {
+  if (!at) return undefined;
+  const line = text.split("\n")[at.line - 1];
+  return line === undefined ? undefined : /^[^\s,\]}#]+/.exec(line.slice(at.col - 1))?.[0];
 }
 
 function parseArgv(check: Checker, command: unknown, args: unknown): string[] {
@@ -449,4 +580,24 @@ function parseHooks(
     (kind === "prehook" ? result.prehooks : result.posthooks).push({ action, target });
   });
   return result;
+}
+
+/** `exit_codes`: a list of whole numbers from 0 to 255 (or one number); default `[0]`. */
+function parseExitCodes(check: Checker, value: unknown): number[] {
+  if (value === undefined || value === null) return [0];
+  const list = Array.isArray(value) ? value : [value];
+  const codes: number[] = [];
+  list.forEach((item, i) => {
+    const path = Array.isArray(value) ? ["exit_codes", i] : ["exit_codes"];
+    const code = check.number(item, path, "an exit code in exit_codes", {
+      min: 0,
+      max: 255,
+      integer: true,
+    });
+    if (code !== undefined) codes.push(code);
+  });
+  if (Array.isArray(value) && value.length === 0) {
+    check.fail(["exit_codes"], "exit_codes lists no code: give at least one, e.g. [0]");
+  }
+  return codes;
 }

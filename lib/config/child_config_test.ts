@@ -35,6 +35,10 @@ Deno.test("a child config with only a command gets every default", () => {
     argv: ["sleep", "30"],
     cwd: DIR,
     env: {},
+    envFiles: [],
+    user: undefined,
+    group: undefined,
+    umask: undefined,
     stdout: undefined,
     stderr: undefined,
     stopSignal: "SIGTERM",
@@ -47,6 +51,8 @@ Deno.test("a child config with only a command gets every default", () => {
     prehooks: [],
     posthooks: [],
     adopt: true,
+    exitCodes: [0],
+    instances: 1,
   });
   assert.equal(CHILD_DEFAULTS.stopTimeoutMs, 10_000);
 });
@@ -167,8 +173,8 @@ Deno.test("an unknown key names file, line and column and suggests the close key
     line: 1,
     col: 1,
     message: 'unknown key "comand" in child config (did you mean "command"?); expected one of: ' +
-      "command, args, cwd, env, output, stop_signal, stop_timeout, start_seconds, restart, " +
-      "backoff, max_restarts, repeat, hooks, adopt",
+      "command, args, cwd, env, env_file, user, group, umask, output, stop_signal, stop_timeout, " +
+      "start_seconds, restart, backoff, max_restarts, repeat, hooks, adopt, exit_codes, instances",
   });
   // Without "command" the file also lacks the one field it needs.
   assert.equal(
@@ -459,4 +465,126 @@ Deno.test("an unclosed flow sequence is reported as invalid YAML with a position
     assert.equal(typeof problem.line, "number", `no line in ${JSON.stringify(problem)}`);
     assert.equal(typeof problem.col, "number", `no col in ${JSON.stringify(problem)}`);
   }
+});
+
+Deno.test("umask is octal in every form an operator writes", () => {
+  const umask = (value: string) => parseChildConfig(FILE, `command: x\numask: ${value}\n`).umask;
+  for (
+    const written of ['"027"', "'0027'", "027", "27", "0o027", "0o27", '"0o27"', "027 # g-w, o=-"]
+  ) {
+    assert.equal(umask(written), 0o027, `umask: ${written}`);
+  }
+  assert.equal(umask("0"), 0);
+  assert.equal(umask("777"), 0o777);
+  assert.equal(umask("0022"), 0o022);
+  assert.equal(
+    parseChildConfig(FILE, "{command: x, umask: 077}\n").umask,
+    0o077,
+    "in a flow mapping too",
+  );
+  assert.equal(parseChildConfig(FILE, "command: x\n").umask, undefined);
+});
+
+Deno.test("a umask that is not an octal mask up to 777 names what was written", () => {
+  for (
+    const [written, shown] of [
+      ["8", "8"],
+      ["0x1f", "0x1f"],
+      ["1000", "1000"],
+      ["0o1000", "0o1000"],
+      ['"u=rwx"', '"u=rwx"'],
+      ["-1", "-1"],
+      ["2.5", "2.5"],
+    ]
+  ) {
+    assertOneProblem(`command: x\numask: ${written}\n`, {
+      line: 2,
+      col: 8,
+      message: `umask must be an octal mask from 000 to 777, such as "027", 027 or 0o027, found ${
+        shown!.startsWith('"') ? shown : JSON.stringify(shown)
+      }`,
+    });
+  }
+});
+
+Deno.test("user and group take a name or a number, kept as text", () => {
+  const config = parseChildConfig(FILE, "command: x\nuser: www-data\ngroup: 33\n");
+  assert.equal(config.user, "www-data");
+  assert.equal(config.group, "33");
+  assert.equal(parseChildConfig(FILE, 'command: x\nuser: "65534"\n').user, "65534");
+  assert.equal(parseChildConfig(FILE, "command: x\nuser: 0\n").user, "0");
+  assert.equal(parseChildConfig(FILE, "command: x\nuser: ~\n").user, undefined);
+});
+
+Deno.test("a user or group that is neither a name nor an id is refused at its value", () => {
+  assertOneProblem("command: x\nuser: web server\n", {
+    line: 2,
+    col: 7,
+    message: 'user must be a user name or a numeric uid from 0 to 4294967294, found "web server"',
+  });
+  assertOneProblem("command: x\ngroup: -1\n", {
+    line: 2,
+    col: 8,
+    message: "group must be a group name or a numeric gid from 0 to 4294967294, found -1",
+  });
+  assertOneProblem("command: x\nuser: [a]\n", {
+    line: 2,
+    col: 7,
+    message: 'user must be a user name or a numeric uid from 0 to 4294967294, found ["a"]',
+  });
+});
+
+Deno.test("a server that is not root refuses another user or group at the key, with its uid", () => {
+  const server = { uid: 1000, gid: 1000, user: "alice", group: "staff" };
+  const text = "command: x\nuser: nobody\ngroup: nogroup\n";
+  try {
+    parseChildConfig(FILE, text, { server });
+    assert.fail("expected a refusal");
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    assert.deepEqual(error.problems, [
+      {
+        file: FILE,
+        line: 2,
+        col: 1,
+        message:
+          'user "nobody": the server runs as uid 1000, not root: it cannot start children as another user',
+      },
+      {
+        file: FILE,
+        line: 3,
+        col: 1,
+        message:
+          'group "nogroup": the server runs as uid 1000, not root: it cannot start children in another group',
+      },
+    ]);
+  }
+  // Its own user and group, by name or number, are fine; so is anything for root.
+  for (const own of ["user: alice\ngroup: staff\n", "user: 1000\ngroup: 1000\n"]) {
+    assert.equal(parseChildConfig(FILE, `command: x\n${own}`, { server }).umask, undefined);
+  }
+  const root = { uid: 0, gid: 0 };
+  assert.equal(parseChildConfig(FILE, text, { server: root }).user, "nobody");
+  // Without the server's identity only the form is checked.
+  assert.equal(parseChildConfig(FILE, text).group, "nogroup");
+});
+
+Deno.test("env_file is one path or a list, relative to the file's directory", () => {
+  assert.deepEqual(parseChildConfig(FILE, "command: x\nenv_file: web.env\n").envFiles, [
+    `${DIR}/web.env`,
+  ]);
+  assert.deepEqual(
+    parseChildConfig(FILE, "command: x\nenv_file: [../common.env, /etc/web.env]\n").envFiles,
+    ["/srv/common.env", "/etc/web.env"],
+  );
+  assertOneProblem("command: x\nenv_file: 3\n", {
+    line: 2,
+    col: 11,
+    message: "env_file must be a file path or a list of paths, found 3",
+  });
+  assertOneProblem('command: x\nenv_file: [a.env, ""]\n', {
+    line: 2,
+    col: 19,
+    message: 'each entry of env_file must be a non-empty string, found ""',
+  });
 });

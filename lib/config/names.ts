@@ -36,9 +36,13 @@ export function nameProblem(name: string): NameProblem | undefined {
   return undefined;
 }
 
-/** Throws the SupervisorError (BAD_NAME or RESERVED_NAME) for a name no child can have. */
+/**
+ * Throws the SupervisorError (BAD_NAME or RESERVED_NAME) for a name no child can have; a copy of
+ * a child with `instances` (`web:1`) is named by its file's name and its number.
+ */
 export function assertChildName(name: string): void {
-  const problem = nameProblem(name);
+  const copy = /^(.+):\d{1,4}$/.exec(name);
+  const problem = nameProblem(copy ? copy[1]! : name);
   if (problem) throw new SupervisorError(problem.code, problem.message, { child: name });
 }
 

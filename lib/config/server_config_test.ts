@@ -254,7 +254,7 @@ Deno.test("permissions map key names to the operations they may run", () => {
     line: 2,
     col: 18,
     message:
-      'an operation in permissions.ci must be one of start, stop, restart, trystart, check, info, kill, log, found "kil" (did you mean "kill"?)',
+      'an operation in permissions.ci must be one of start, stop, restart, trystart, check, info, kill, log, signal, update, found "kil" (did you mean "kill"?)',
   }]);
   assert.match(
     problemsOf("permissions:\n  ../x: [check]\n")[0]!.message,

@@ -13,13 +13,15 @@ import { ConfigError, errorMessage, SupervisorError } from "../errors.ts";
 import type { Clock } from "../process/clock.ts";
 import { realClock } from "../process/clock.ts";
 import { parseChildConfig } from "./child_config.ts";
-import type { ChildConfig } from "./child_config.ts";
+import type { ChildConfig, ChildParseContext } from "./child_config.ts";
 import { fileSource } from "./config_source.ts";
 import type { ConfigSource } from "./config_source.ts";
 import { ParsedFileCache } from "./file_cache.ts";
 import { findChildFile, scanLoadpaths } from "./loadpaths.ts";
 import type { Catalog } from "./loadpaths.ts";
 import { assertChildName } from "./names.ts";
+import { suggest } from "../suggest.ts";
+import { instantiate, splitInstance } from "./instances.ts";
 import { parseServerConfig, unreadable } from "./server_config.ts";
 import type { ServerConfig } from "./server_config.ts";
 
@@ -30,6 +32,8 @@ const SETTLE_MS = 1000;
 export interface ConfigStoreOptions {
   readonly source?: ConfigSource;
   readonly clock?: Clock;
+  /** What child files are checked against (the server's user, for `user` and `group`). */
+  readonly childContext?: ChildParseContext;
 }
 
 /** Reads server.yml and child configs on demand, with a text-validated cache. */
@@ -47,7 +51,11 @@ export class ConfigStore {
     this.#source = options.source ?? fileSource;
     this.#clock = options.clock ?? realClock;
     this.#servers = new ParsedFileCache(parseServerConfig, { limit: 4, source: this.#source });
-    this.#children = new ParsedFileCache(parseChildConfig, { source: this.#source });
+    const context = options.childContext ?? {};
+    this.#children = new ParsedFileCache(
+      (path, text) => parseChildConfig(path, text, context),
+      { source: this.#source },
+    );
   }
 
   /** A view of the configuration for one request: each file is read at most once in it. */
@@ -105,6 +113,22 @@ export class ConfigStore {
    */
   async childConfig(name: string, server?: ServerConfig): Promise<ChildConfig> {
     assertChildName(name);
+    const copy = splitInstance(name);
+    if (copy) {
+      const base = await this.childConfig(copy.base, server);
+      if (copy.index >= base.instances) {
+        throw new SupervisorError(
+          "NOT_FOUND",
+          `Cannot find child "${name}": "${copy.base}" has ${
+            base.instances === 1
+              ? "no instances"
+              : `instances ${copy.base}:0 to ${copy.base}:${base.instances - 1}`
+          }`,
+          { child: name },
+        );
+      }
+      return instantiate(base, copy.index);
+    }
     const loadpaths = (server ?? await this.serverOrInvalid()).loadpaths;
     const path = await findChildFile(loadpaths, name, this.#source);
     return await this.childConfigAt(name, path);
@@ -200,12 +224,35 @@ export class ConfigSnapshot {
   child(name: string): Promise<ChildConfig> {
     let config = this.#children.get(name);
     if (config === undefined) {
-      config = quiet(
-        (async () => this.#store.childConfig(name, await this.server()))(),
-      );
+      config = quiet((async () => {
+        try {
+          return await this.#store.childConfig(name, await this.server());
+        } catch (error) {
+          throw await this.#withSuggestion(name, error);
+        }
+      })());
       this.#children.set(name, config);
     }
     return config;
+  }
+
+  /** A NOT_FOUND for a mistyped name, with the closest defined name ("did you mean"). */
+  async #withSuggestion(name: string, error: unknown): Promise<unknown> {
+    if (!(error instanceof SupervisorError) || error.code !== "NOT_FOUND") return error;
+    if (name.includes(":")) return error;
+    let names: string[];
+    try {
+      names = [...(await this.catalog()).files.keys()];
+    } catch {
+      return error;
+    }
+    // A swap of two letters is two edits: allowed for names of three letters and more.
+    const close = suggest(name, names, name.length >= 3 ? Math.max(2, name.length / 3) : 1);
+    if (close === undefined) return error;
+    return new SupervisorError("NOT_FOUND", `${error.message} (did you mean "${close}"?)`, {
+      child: name,
+      cause: error.cause,
+    });
   }
 
   /** The config of child `name`, or `fallback` when it cannot be read now. */

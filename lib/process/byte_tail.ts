@@ -27,6 +27,8 @@ export class ByteTail {
   /** Whether bytes were ever dropped from the front (the oldest line kept may be partial). */
   #cut = false;
   #lastByte = -1;
+  /** Bytes pushed since the tail was made (a mark for {@link linesSince}). */
+  #total = 0;
 
   constructor(capacity = TAIL_BYTES) {
     this.#capacity = capacity;
@@ -36,6 +38,7 @@ export class ByteTail {
   /** Appends `bytes`, dropping the oldest bytes beyond the capacity. */
   push(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
+    this.#total += bytes.length;
     if (this.#size + bytes.length > this.#ring.length && this.#ring.length < this.#capacity) {
       this.#grow(this.#size + bytes.length);
     }
@@ -82,6 +85,22 @@ export class ByteTail {
   /** Marks the end of a run: a partial last line is ended, so runs never share a line. */
   endRun(): void {
     if (this.#size > 0 && this.#lastByte !== 0x0a) this.push(Uint8Array.of(0x0a));
+  }
+
+  /** How many bytes were pushed so far: a mark to read {@link linesSince}. */
+  get written(): number {
+    return this.#total;
+  }
+
+  /** The last `count` lines of what was pushed after `mark` (a value of {@link written}). */
+  linesSince(mark: number, count: number): string[] {
+    const fresh = this.#total - mark;
+    if (fresh <= 0 || count <= 0) return [];
+    if (fresh >= this.#size) return this.lines(count);
+    const all = this.#contents();
+    const lines = decoder.decode(all.subarray(all.length - fresh)).split("\n");
+    if (lines[lines.length - 1] === "") lines.pop();
+    return lines.slice(-count);
   }
 
   /**

@@ -24,8 +24,10 @@ import { newTaps } from "./output_taps.ts";
 import type { OutputTaps } from "./output_taps.ts";
 import { probeProcessTable } from "./process_group.ts";
 import type { GroupProbe } from "./process_group.ts";
-import { backoffDelay, shouldRestart } from "./restart_policy.ts";
+import { backoffDelay, expectedExit, shouldRestart } from "./restart_policy.ts";
 import { SerialQueue } from "./serial_queue.ts";
+import { spawnSpecFor } from "./spawn_spec.ts";
+import { signalProcess } from "./spawner.ts";
 import type { ExitStatus, SpawnedProcess, Spawner } from "./spawner.ts";
 import { Lifecycle } from "./state.ts";
 import type { ChildOp, ChildState, StateEvent } from "./state.ts";
@@ -101,7 +103,18 @@ interface Run {
   readonly timers: AbortController;
   /** Taken over from a previous server: not our child, output not captured. */
   readonly adopted: boolean;
+  /** Where this run's stderr begins in the child's tail: crash context is this run's own. */
+  readonly stderrMark: number;
+  /** Whether the run came to count as started, or how it ended first. */
+  readonly outcome: Promise<StartOutcome>;
+  /** Settles {@link outcome}; later calls do nothing. */
+  readonly settle: (outcome: StartOutcome) => void;
 }
+
+/** How a run's start turned out: started (RUNNING), or ended before it counted as started. */
+export type StartOutcome =
+  | { readonly started: true }
+  | { readonly started: false; readonly exit: ExitRecord; readonly state: ChildState };
 
 /** A supervised child. */
 export class Child {
@@ -111,6 +124,8 @@ export class Child {
   readonly #life: Lifecycle;
   readonly #queue = new SerialQueue();
   #run: Run | undefined;
+  /** The run before the current one, for {@link whenStarted} after a quick exit. */
+  #previousRun: Run | undefined;
   /** Output of the current or last run, drained or not. */
   #lastDrained: Promise<void> = Promise.resolve();
   #config: ChildConfig | undefined;
@@ -210,6 +225,24 @@ export class Child {
     });
     this.#failures = 0;
     this.#life.apply("started", clock.now());
+    this.#run?.settle({ started: true });
+  }
+
+  /**
+   * How the run of process `pid` started: resolves once it counts as started (RUNNING after
+   * `start_seconds`), or with its exit (crash context included) when it ended before that.
+   */
+  whenStarted(pid: number): Promise<StartOutcome> {
+    const run = [this.#run, this.#previousRun].find((r) => r?.proc.pid === pid);
+    if (!run) return Promise.resolve({ started: true });
+    return run.outcome;
+  }
+
+  /** Sends `signal` to the current run's process group, or with `main` to its leader only. */
+  sendSignal(signal: Deno.Signal, how: { readonly main: boolean }): boolean {
+    const run = this.#run;
+    if (!run) return false;
+    return how.main ? signalProcess(run.proc.pid, signal) : run.proc.signalGroup(signal);
   }
 
   /** Runs `task` after every operation queued on this child before it. */
@@ -282,8 +315,10 @@ export class Child {
     let proc: SpawnedProcess;
     try {
       await checkDirectory(config.cwd);
+      // Env files and users are read first: a start they fail does not touch the output files.
+      const spec = await spawnSpecFor(config);
       outputs = await ChildOutputs.open(config, terminal, logger, this.#taps, clock);
-      proc = await spawner.spawn({ argv: config.argv, cwd: config.cwd, env: config.env });
+      proc = await spawner.spawn(spec);
     } catch (error) {
       outputs?.discard();
       const reason = spawnFailure(config, error);
@@ -306,7 +341,10 @@ export class Child {
     const timers = new AbortController();
     const drained = parts.outputs.pump(parts.proc.stdout, parts.proc.stderr);
     this.#lastDrained = drained;
-    const base = { ...parts, drained, timers };
+    let settle!: (outcome: StartOutcome) => void;
+    const outcome = new Promise<StartOutcome>((resolve) => (settle = resolve));
+    const stderrMark = this.#taps.stderr.written;
+    const base = { ...parts, drained, timers, outcome, settle, stderrMark };
     const exited = parts.proc.status
       .catch((): ExitStatus => ({ code: null, signal: null }))
       .then((status) => this.#onExit(base, status));
@@ -430,7 +468,8 @@ export class Child {
       at,
       ranMs: at - run.startedAt,
       requested: stopping,
-      stderrTail: this.#taps.stderr.lines(CRASH_CONTEXT_LINES),
+      expected: expectedExit(status, run.config.exitCodes),
+      stderrTail: this.#taps.stderr.linesSince(run.stderrMark, CRASH_CONTEXT_LINES),
     };
     this.#history.push(exit);
     if (this.#history.length > HISTORY_LENGTH) this.#history.shift();
@@ -442,20 +481,24 @@ export class Child {
     ) => (timer = setTimeout(resolve, CRASH_CONTEXT_WAIT_MS)));
     void Promise.race([run.drained, late]).then(() => {
       clearTimeout(timer);
+      const final = {
+        ...exit,
+        stderrTail: this.#taps.stderr.linesSince(run.stderrMark, CRASH_CONTEXT_LINES),
+      };
       const index = this.#history.indexOf(exit);
-      if (index >= 0) {
-        this.#history[index] = {
-          ...exit,
-          stderrTail: this.#taps.stderr.lines(CRASH_CONTEXT_LINES),
-        };
-      }
+      if (index >= 0) this.#history[index] = final;
+      run.settle({ started: false, exit: final, state: this.#life.state });
     });
     run.timers.abort();
-    if (this.#run?.proc === run.proc) this.#run = undefined;
+    if (this.#run?.proc === run.proc) {
+      this.#previousRun = this.#run;
+      this.#run = undefined;
+    }
     if (!stopping) {
       logger.info(`child "${this.name}" (pid ${run.proc.pid}) exited: ${describeExit(exit)}`);
-      if (shouldRestart(run.config.restart, exit)) this.#scheduleRestart(run.config, at);
-      else this.#life.apply("exited", at);
+      if (shouldRestart(run.config.restart, exit, run.config.exitCodes)) {
+        this.#scheduleRestart(run.config, at);
+      } else this.#life.apply("exited", at);
       // What the leader left behind in its group and session is stopped like the child would
       // have been.
       if (this.#reaper.groupAlive(run.proc.pid)) run.proc.signalGroup(run.config.stopSignal);
@@ -472,6 +515,7 @@ export class Child {
       if (this.#run === run && this.#life.state === "STARTING") {
         this.#failures = 0;
         this.#life.apply("started", clock.now());
+        run.settle({ started: true });
       }
     };
     if (run.config.startSeconds === 0) return promote();

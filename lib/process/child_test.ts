@@ -260,6 +260,7 @@ Deno.test("a child that exits by itself is EXITED with its code, not requested",
       at: 1_007_000,
       ranMs: 7000,
       requested: false,
+      expected: false,
       stderrTail: [],
     });
     assert.deepEqual(status.history, [status.lastExit]);
@@ -315,6 +316,7 @@ Deno.test("terminate sends the stop signal and the child ends STOPPED with reque
       at: 1_002_000,
       ranMs: 2000,
       requested: true,
+      expected: false,
       stderrTail: [],
     });
     assert.deepEqual(child.status().lastExit, exit);

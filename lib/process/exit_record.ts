@@ -17,6 +17,8 @@ export interface ExitRecord {
   readonly ranMs: number;
   /** Whether the supervisor asked it to stop. */
   readonly requested: boolean;
+  /** Whether it exited with one of its `exit_codes` (a success, not a crash). */
+  readonly expected: boolean;
   /** The last lines of its stderr when it ended (crash context). */
   readonly stderrTail: readonly string[];
 }

@@ -14,6 +14,17 @@ import type { OutputTarget } from "../config/child_config.ts";
 
 const NEWLINE = 0x0a;
 
+/** The path of backup `n` of the output file at `path` (1: the newest). */
+export function backupPath(path: string, n: number): string {
+  return `${path}.${n}`;
+}
+
+/** The paths of the backups a target keeps, newest first (none without rotation). */
+export function backupPaths(target: OutputTarget): string[] {
+  if (target.maxBytes === undefined) return [];
+  return Array.from({ length: target.backups }, (_, i) => backupPath(target.path, i + 1));
+}
+
 /** One open output file, shared by the streams that name it. */
 export class LogFile {
   readonly target: OutputTarget;
@@ -147,13 +158,13 @@ export class LogFile {
       // Only the backups that exist are shifted (found once, then counted).
       if (this.#backupsOnDisk === undefined) {
         let n = 0;
-        while (n < backups && (await exists(`${path}.${n + 1}`))) n++;
+        while (n < backups && (await exists(backupPath(path, n + 1)))) n++;
         this.#backupsOnDisk = n;
       }
       for (let i = Math.min(this.#backupsOnDisk, backups - 1); i >= 1; i--) {
-        await Deno.rename(`${path}.${i}`, `${path}.${i + 1}`).catch(() => {});
+        await Deno.rename(backupPath(path, i), backupPath(path, i + 1)).catch(() => {});
       }
-      await Deno.rename(path, `${path}.1`).catch(() => {});
+      await Deno.rename(path, backupPath(path, 1)).catch(() => {});
       this.#backupsOnDisk = Math.min(backups, this.#backupsOnDisk + 1);
     }
     this.#file = await Deno.open(path, { write: true, create: true, truncate: true });

@@ -13,18 +13,27 @@ export interface EndedRun {
   readonly signal: string | null;
 }
 
+/** Whether `exit` ended with one of the codes that count as success (`exit_codes`). */
+export function expectedExit(exit: EndedRun, exitCodes: readonly number[] = [0]): boolean {
+  return exit.signal === null && exit.code !== null && exitCodes.includes(exit.code);
+}
+
 /**
  * Whether an exit we did not ask for leads to a restart: `always` on any such exit,
- * `on-failure` on a non-zero code or a signal, `never` never.
+ * `on-failure` on a signal or a code not in `exit_codes` (default `[0]`), `never` never.
  */
-export function shouldRestart(policy: RestartPolicy, exit: EndedRun): boolean {
+export function shouldRestart(
+  policy: RestartPolicy,
+  exit: EndedRun,
+  exitCodes: readonly number[] = [0],
+): boolean {
   switch (policy) {
     case "never":
       return false;
     case "always":
       return true;
     case "on-failure":
-      return exit.signal !== null || exit.code !== 0;
+      return !expectedExit(exit, exitCodes);
   }
 }
 

@@ -1,6 +1,13 @@
 /**
  * The one seam over the OS for running children: spawn a program as the leader of its own
- * session and process group, observe its exit, signal its whole group (or one process).
+ * session and process group, as another user and with its own umask if asked, observe its exit,
+ * signal its whole group (or one process).
+ *
+ * On Linux the program runs through a chain of programs that each exec the next, so the pid the
+ * server tracks is the program's own: util-linux `setsid` (a new session), `setpriv` (the user,
+ * groups; only for a child with `user` or `group`), `/bin/sh -c 'umask …; exec "$@"'` (only for
+ * a child with `umask`). Deno.Command has no uid or gid option, and `Deno.umask` around the
+ * spawn would change the whole server's umask while other threads may be creating its files.
  *
  * @module
  */
@@ -10,7 +17,28 @@ import { join } from "node:path";
 export interface SpawnSpec {
   readonly argv: readonly string[];
   readonly cwd: string;
+  /** Added to the server's environment. */
   readonly env: Readonly<Record<string, string>>;
+  /** Who the program runs as; undefined: as the server. */
+  readonly credentials?: Credentials | undefined;
+  /** The program's umask, 0 to 0o777; undefined: the server's. */
+  readonly umask?: number | undefined;
+}
+
+/** The ids a child runs with. */
+export interface Credentials {
+  /** Real, effective and saved uid; undefined: the server's. */
+  readonly uid: number | undefined;
+  /** Real, effective and saved gid. */
+  readonly gid: number;
+  /** Every group (the supplementary list), none of the server's unless listed. */
+  readonly groups: readonly number[];
+}
+
+/** Where the programs of the launch chain are; undefined when missing. */
+export interface LaunchTools {
+  readonly setsid: string | undefined;
+  readonly setpriv: string | undefined;
 }
 
 /** How a process ended: an exit code, or the signal that killed it. */
@@ -113,6 +141,59 @@ const SETSID = Deno.build.os === "linux"
   })
   : undefined;
 
+/** Found once, when a child first needs it: most servers never do. */
+let setprivPath: Promise<string | undefined> | undefined;
+
+/** `setpriv` from util-linux, or undefined where it is not installed. */
+function findSetpriv(): Promise<string | undefined> {
+  setprivPath ??= (async () => {
+    for (const candidate of ["/usr/bin/setpriv", "/bin/setpriv"]) {
+      try {
+        if ((await Deno.stat(candidate)).isFile) return candidate;
+      } catch {
+        // not there
+      }
+    }
+    return undefined;
+  })();
+  return setprivPath;
+}
+
+/**
+ * The argv that runs `resolved` with `args` as `spec` asks: through `setsid` when there is one,
+ * then `setpriv` for credentials, then `sh` for a umask; each execs the next, keeping the pid.
+ * Throws when credentials are asked for and `setpriv` is missing.
+ */
+export function launchArgv(
+  resolved: string,
+  args: readonly string[],
+  spec: Pick<SpawnSpec, "credentials" | "umask">,
+  tools: LaunchTools,
+): string[] {
+  const argv = [resolved, ...args];
+  if (spec.umask !== undefined) {
+    const mask = spec.umask.toString(8).padStart(4, "0");
+    argv.unshift("/bin/sh", "-c", `umask ${mask} && exec "$@"`, "sh");
+  }
+  const ids = spec.credentials;
+  if (ids) {
+    if (tools.setpriv === undefined) {
+      throw new Error(
+        "user and group need setpriv from util-linux, which was not found in /usr/bin or /bin: install util-linux",
+      );
+    }
+    argv.unshift(
+      tools.setpriv,
+      ...(ids.uid === undefined ? [] : [`--reuid=${ids.uid}`]),
+      `--regid=${ids.gid}`,
+      ids.groups.length === 0 ? "--clear-groups" : `--groups=${ids.groups.join(",")}`,
+      "--",
+    );
+  }
+  if (tools.setsid !== undefined) argv.unshift(tools.setsid);
+  return argv;
+}
+
 /** Real processes through `Deno.Command`, each the leader of a new session and process group. */
 export const denoSpawner: Spawner = {
   async spawn(spec) {
@@ -121,6 +202,8 @@ export const denoSpawner: Spawner = {
     const env = { ...spec.env };
     // Resolved here so that "not found" is reported as such, with or without setsid in front.
     const resolved = await resolveProgram(program, spec.cwd, env.PATH ?? Deno.env.get("PATH"));
+    const setpriv = spec.credentials ? await findSetpriv() : undefined;
+    const [command, ...rest] = launchArgv(resolved, args, spec, { setsid: SETSID, setpriv });
     const options = {
       cwd: spec.cwd,
       env,
@@ -128,9 +211,11 @@ export const denoSpawner: Spawner = {
       stdout: "piped",
       stderr: "piped",
     } as const;
-    const child = SETSID
-      ? new Deno.Command(SETSID, { ...options, args: [resolved, ...args] }).spawn()
-      : new Deno.Command(resolved, { ...options, args, detached: true }).spawn();
+    const child = new Deno.Command(command!, {
+      ...options,
+      args: rest,
+      detached: SETSID === undefined,
+    }).spawn();
     const pid = child.pid;
     return {
       pid,

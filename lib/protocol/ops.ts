@@ -15,10 +15,22 @@ export const OPS = [
   "info",
   "kill",
   "log",
+  "signal",
+  "update",
 ] as const;
 
 /** One of {@link OPS}. */
 export type Op = typeof OPS[number];
 
 /** Operations that need a child name. */
-export const OPS_NEEDING_CHILD: readonly Op[] = ["start", "stop", "restart", "trystart", "log"];
+export const OPS_NEEDING_CHILD: readonly Op[] = [
+  "start",
+  "stop",
+  "restart",
+  "trystart",
+  "log",
+  "signal",
+];
+
+/** Operations that take `all` for every child. */
+export const OPS_TAKING_ALL: readonly Op[] = ["start", "stop", "restart", "signal"];

@@ -12,11 +12,12 @@ import type { ExitRecord } from "../process/exit_record.ts";
 import { describeExit } from "../process/exit_record.ts";
 import { CHILD_STATES } from "../process/state.ts";
 import type { ChildState } from "../process/state.ts";
-import type { ChildReport, HookReport, OpResult, ServerInfo } from "../server/results.ts";
+import type { BulkItem, ChildReport, HookReport, OpResult, ServerInfo } from "../server/results.ts";
 import { isErrorCode, WireFormatError } from "../errors.ts";
 import type { ErrorCode } from "../errors.ts";
 import { JsonReader } from "./json_reader.ts";
 import type { Op, RequestId } from "./messages.ts";
+import { OPS_TAKING_ALL } from "./ops.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The shapes.
@@ -29,6 +30,8 @@ export interface ExitData {
   readonly ran_ms: number;
   /** Whether the supervisor asked it to stop. */
   readonly requested: boolean;
+  /** Whether it exited with one of the child's `exit_codes`. */
+  readonly expected: boolean;
   /** `exit code 3`, `signal SIGKILL`. */
   readonly description: string;
   /** The last lines of its stderr when it ended. */
@@ -54,6 +57,10 @@ export interface ChildData {
   readonly repeat_at: string | null;
   /** Whether the run was taken over from a server that was killed (its output not captured). */
   readonly adopted: boolean;
+  /** How the config file now differs from the run's: `update` applies it. */
+  readonly drift: "changed" | "removed" | "invalid" | null;
+  /** For `invalid`: why the file cannot be used. */
+  readonly config_error: string | null;
 }
 
 /** What a prehook or posthook did. */
@@ -123,6 +130,30 @@ export interface KillData {
   readonly pid: number;
 }
 
+/** One child's part of a bulk operation. */
+export interface BulkItemData {
+  readonly child: string;
+  readonly ok: boolean;
+  readonly code?: ErrorCode;
+  readonly message: string;
+}
+
+/**
+ * start all, restart all, signal all, update: one item per child acted on. Carried by a failed
+ * response too (code SOME_FAILED) when any item failed.
+ */
+export interface BulkData {
+  readonly results: readonly BulkItemData[];
+}
+
+/** signal NAME. */
+export interface SignalData {
+  readonly pid: number;
+  readonly signal: string;
+  /** Whether the whole process group got it (false: the main process only). */
+  readonly group: boolean;
+}
+
 /** The data of any successful response. */
 export type OpData =
   | StartData
@@ -131,7 +162,9 @@ export type OpData =
   | CheckData
   | InfoData
   | LogData
-  | KillData;
+  | KillData
+  | BulkData
+  | SignalData;
 
 /** A line of `log --follow` after its response. */
 export type FollowEvent =
@@ -164,6 +197,7 @@ export function encodeExit(exit: ExitRecord): ExitData {
     at: iso(exit.at),
     ran_ms: exit.ranMs,
     requested: exit.requested,
+    expected: exit.expected,
     description: describeExit(exit),
     stderr_tail: exit.stderrTail,
   };
@@ -188,6 +222,8 @@ export function encodeChild(child: ChildReport): ChildData {
     next_attempt_at: isoOrNull(child.nextAttemptAt),
     repeat_at: isoOrNull(child.repeatAt),
     adopted: child.adopted,
+    drift: child.drift,
+    config_error: child.configError,
   };
 }
 
@@ -245,7 +281,17 @@ export function encodeResult(result: OpResult): OpData {
       return { ...result.log };
     case "kill":
       return { pid: result.pid };
+    case "bulk":
+      return { results: result.results.map(encodeBulkItem) };
+    case "signalled":
+      return { pid: result.pid, signal: result.signal, group: result.group };
   }
+}
+
+function encodeBulkItem(item: BulkItem): BulkItemData {
+  return item.code === undefined
+    ? { child: item.child, ok: item.ok, message: item.message }
+    : { child: item.child, ok: item.ok, code: item.code, message: item.message };
 }
 
 /** Declared data as the generic JSON object a {@link Response} carries. */
@@ -270,6 +316,7 @@ export function decodeExit(value: unknown, path = "exit"): ExitData {
     at: r.string("at"),
     ran_ms: r.number("ran_ms"),
     requested: r.boolean("requested"),
+    expected: r.has("expected") ? r.boolean("expected") : r.raw("code") === 0,
     description: r.string("description"),
     stderr_tail: r.strings("stderr_tail"),
   };
@@ -296,6 +343,10 @@ export function decodeChild(value: unknown, path = "child"): ChildData {
     next_attempt_at: r.stringOrNull("next_attempt_at"),
     repeat_at: r.stringOrNull("repeat_at"),
     adopted: r.has("adopted") ? r.boolean("adopted") : false,
+    drift: r.has("drift") && r.raw("drift") !== null
+      ? r.oneOf("drift", ["changed", "removed", "invalid"] as const)
+      : null,
+    config_error: r.has("config_error") ? r.stringOrNull("config_error") : null,
   };
 }
 
@@ -378,9 +429,47 @@ export function decodeKillData(value: unknown): KillData {
   return { pid: new JsonReader(value).number("pid") };
 }
 
-/** Reads the data of a successful response to `op` on `child`. */
+/** Reads the data of start all, restart all, signal all and update. */
+export function decodeBulkData(value: unknown): BulkData {
+  const r = new JsonReader(value);
+  return {
+    results: r.list("results", (item, path) => {
+      const i = new JsonReader(item, path);
+      const base = { child: i.string("child"), ok: i.boolean("ok"), message: i.string("message") };
+      if (!i.has("code")) return base;
+      const code = i.raw("code");
+      if (!isErrorCode(code)) throw new WireFormatError(`${path}.code`, "an error code", code);
+      return { ...base, code };
+    }),
+  };
+}
+
+/** Reads the data of signal NAME. */
+export function decodeSignalData(value: unknown): SignalData {
+  const r = new JsonReader(value);
+  return { pid: r.number("pid"), signal: r.string("signal"), group: r.boolean("group") };
+}
+
+/**
+ * Whether `op` on `child` answers with {@link BulkData}: `update`, the `all` forms, and any
+ * operation on a child with `instances` (its copies), told apart by the data's own shape.
+ */
+export function answersInBulk(op: Op, child: string | undefined, value?: unknown): boolean {
+  if (op === "update" || (child === "all" && op !== "stop" && OPS_TAKING_ALL.includes(op))) {
+    return true;
+  }
+  return value !== null && typeof value === "object" &&
+    Array.isArray((value as Record<string, unknown>).results);
+}
+
+/** Reads the data of a response to `op` on `child` (a failed bulk response carries data too). */
 export function decodeData(op: Op, child: string | undefined, value: unknown): OpData {
+  if (answersInBulk(op, child, value)) return decodeBulkData(value);
   switch (op) {
+    case "update":
+      return decodeBulkData(value);
+    case "signal":
+      return decodeSignalData(value);
     case "start":
     case "restart":
     case "trystart":

@@ -11,6 +11,7 @@ import { encodeResult, wireData } from "../protocol/payloads.ts";
 import { errorResponse } from "../protocol/messages.ts";
 import type { Request, Response } from "../protocol/messages.ts";
 import { readLog } from "./log_reader.ts";
+import { SENDABLE_SIGNALS, signalNamed } from "../process/signals.ts";
 import type { LogOptions } from "./log_reader.ts";
 import type { Outcome } from "./outcome.ts";
 import type { OpResult } from "./results.ts";
@@ -40,12 +41,12 @@ export async function dispatch(
   } catch (error) {
     return { kind: "reply", response: errorResponse(request.id, error) };
   }
-  const response: Response = {
-    id: request.id,
-    ok: true,
-    message: result.message,
-    data: wireData(encodeResult(result)),
-  };
+  const data = wireData(encodeResult(result));
+  // A bulk operation fails as a whole when any of its children failed, and says which.
+  const someFailed = result.kind === "bulk" && result.results.some((r) => !r.ok);
+  const response: Response = someFailed
+    ? { id: request.id, ok: false, code: "SOME_FAILED", message: result.message, data }
+    : { id: request.id, ok: true, message: result.message, data };
   if (result.kind === "log" && result.follow) {
     return { kind: "stream", response, follow: result.follow, result };
   }
@@ -58,14 +59,29 @@ async function run(ops: Operations, request: Request, snap: ConfigSnapshot): Pro
   const child = request.child ?? "";
   const ctx = { snap };
   switch (request.op) {
-    case "start":
-      return await supervisor.start(child, ctx);
+    case "start": {
+      const wait = startWait(request.args);
+      if (child === "all") return await supervisor.startAll({ snap, wait });
+      return await supervisor.each("start", child, { snap, wait });
+    }
     case "stop":
-      return await supervisor.stop(child, ctx);
-    case "restart":
-      return await supervisor.restart(child, ctx);
+      return await supervisor.each("stop", child, ctx);
+    case "restart": {
+      const wait = startWait(request.args);
+      if (child === "all") return await supervisor.restartAll({ snap, wait });
+      return await supervisor.each("restart", child, { snap, wait });
+    }
+    case "signal": {
+      const how = signalOptions(request.args);
+      return child === "all" ? supervisor.signalAll(how) : supervisor.signal(child, how);
+    }
+    case "update":
+      if (request.child !== undefined) {
+        throw new SupervisorError("BAD_REQUEST", `Operation "update" takes no child`);
+      }
+      return await supervisor.update({ snap, wait: startWait(request.args) });
     case "trystart":
-      return await supervisor.trystart(child, ctx);
+      return await supervisor.each("trystart", child, { snap, wait: startWait(request.args) });
     case "check":
       return await checkReport(supervisor, snap, { name: request.child, now: ops.clock.now() });
     case "info":
@@ -82,6 +98,52 @@ async function run(ops: Operations, request: Request, snap: ConfigSnapshot): Pro
         pid: ops.facts.pid,
       };
   }
+}
+
+/**
+ * Validates the args of start, restart and trystart: `wait` (default true) — answer once the
+ * child counts as started, or at once with `false`.
+ */
+export function startWait(args: Readonly<Record<string, unknown>>): boolean {
+  const extra = Object.keys(args).filter((k) => k !== "wait");
+  if (extra.length > 0) {
+    throw new SupervisorError(
+      "BAD_REQUEST",
+      `Unknown argument ${JSON.stringify(extra[0])}; expected: wait`,
+    );
+  }
+  const wait = args.wait ?? true;
+  if (typeof wait !== "boolean") {
+    throw new SupervisorError("BAD_REQUEST", `"wait" must be true or false`);
+  }
+  return wait;
+}
+
+/** Validates the args of `signal`: `signal` (a name: HUP, SIGHUP) and `main` (default false). */
+export function signalOptions(
+  args: Readonly<Record<string, unknown>>,
+): { signal: Deno.Signal; main: boolean } {
+  const extra = Object.keys(args).filter((k) => k !== "signal" && k !== "main");
+  if (extra.length > 0) {
+    throw new SupervisorError(
+      "BAD_REQUEST",
+      `Unknown signal argument ${JSON.stringify(extra[0])}; expected: signal, main`,
+    );
+  }
+  const named = typeof args.signal === "string" ? signalNamed(args.signal) : undefined;
+  if (named === undefined) {
+    throw new SupervisorError(
+      "BAD_SIGNAL",
+      `Unknown signal ${JSON.stringify(args.signal ?? null)}; expected one of: ${
+        SENDABLE_SIGNALS.map((s) => s.slice(3)).join(", ")
+      } (with or without "SIG")`,
+    );
+  }
+  const main = args.main ?? false;
+  if (typeof main !== "boolean") {
+    throw new SupervisorError("BAD_REQUEST", `"main" must be true or false`);
+  }
+  return { signal: named, main };
 }
 
 /** Validates the args of `log`: `stream`, `lines`, `follow`. */

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { SupervisorError } from "../errors.ts";
 import type { KeyStore } from "../auth/key_store.ts";
 import type { ServerConfig } from "../config/server_config.ts";
 import type { ConfigSnapshot } from "../config/store.ts";
@@ -19,7 +20,7 @@ import {
   rsaBlockBytes,
 } from "../legacy/legacy_command.ts";
 import { ENCRYPT_BANNER, LEGACY_HELP, legacyReply } from "../legacy/legacy_reply.ts";
-import { encodeResponse } from "../protocol/messages.ts";
+import { encodeResponse, errorResponse } from "../protocol/messages.ts";
 import type { Op, Request } from "../protocol/messages.ts";
 import { PROTOCOL_VERSION } from "../version.ts";
 import { writeWithin } from "./connection.ts";
@@ -153,12 +154,22 @@ async function answer(
     return { reply: command.reply, refusal: { key, code: "UNKNOWN_OP" } };
   }
   if (command.kind === "help") return { reply: LEGACY_HELP };
+  // The original had no `start all`: it refused the word as a child's name, and so does its
+  // dialect here (`stop all` it had).
+  if (command.child === "all" && command.op !== "stop") {
+    const reserved = new SupervisorError("RESERVED_NAME", `"all" is a reserved word`);
+    return {
+      reply: legacyReply(command.op as Op, command.child, errorResponse(null, reserved)),
+      refusal: { key, code: "RESERVED_NAME" },
+    };
+  }
   const v2: Request = {
     v: PROTOCOL_VERSION,
     id: null,
     op: command.op,
     child: command.op === "check" ? undefined : command.child,
-    args: {},
+    // The original answered a start at once: its users and scripts expect that.
+    args: ["start", "restart", "trystart"].includes(command.op) ? { wait: false } : {},
   };
   const outcome = await ctx.run(v2, { peer, dialect: "legacy", key }, snap);
   const repeat = command.op === "start" && command.child && outcome.response.ok

@@ -1,7 +1,8 @@
 /**
  * The `log` operation: the last lines of a child's stdout or stderr — from its output file when
- * it has one, else from the tail kept in memory — and with `follow`, a follower of the lines to
- * come whose first event starts exactly where the answer ends.
+ * it has one (reaching back into its rotated backups, newest first, when the current file has
+ * fewer lines than asked), else from the tail kept in memory — and with `follow`, a follower of
+ * the lines to come whose first event starts exactly where the answer ends.
  *
  * Owns: where the lines come from and the seam between answer and events. Does not own: the
  * child's queue or state (reading a log never waits behind an operation).
@@ -11,7 +12,8 @@
 import type { ChildConfig } from "../config/child_config.ts";
 import { errorMessage, SupervisorError } from "../errors.ts";
 import type { Child } from "../process/child.ts";
-import { readLastLines } from "../process/file_tail.ts";
+import { readLastLinesAcross } from "../process/file_tail.ts";
+import { backupPaths } from "../process/log_file.ts";
 import type { Logged, LogResult } from "./results.ts";
 
 /** What `log` shows. */
@@ -46,9 +48,12 @@ export async function readLog(
   try {
     if (target) {
       const end = published ?? await sizeOf(target.path);
-      const lines = end === 0
-        ? []
-        : await readLastLines(target.path, options.lines, { end, complete: options.follow });
+      // Older lines come from the backups; the answer still ends at `end` of the current file.
+      const lines = await readLastLinesAcross(
+        [target.path, ...backupPaths(target)],
+        options.lines,
+        { end, complete: options.follow },
+      );
       log = { child: child.name, stream: options.stream, source: "file", path: target.path, lines };
     } else {
       const lines = child.recentLines(options.stream, options.lines, options.follow);

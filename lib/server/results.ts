@@ -18,6 +18,10 @@ import type { ChildState } from "../process/state.ts";
 export interface ChildReport extends ChildStatus {
   /** When the child's repeat timer fires, if one is pending (ms since the epoch). */
   readonly repeatAt: number | null;
+  /** How its config file now differs from its run's: `update` applies it (see `drift.ts`). */
+  readonly drift: "changed" | "removed" | "invalid" | null;
+  /** For `invalid`: why the file cannot be used. */
+  readonly configError: string | null;
 }
 
 /** What a hook did. */
@@ -113,5 +117,42 @@ export interface Killed {
   readonly pid: number;
 }
 
+/** What one child's part of a bulk operation came to. */
+export interface BulkItem {
+  readonly child: string;
+  readonly ok: boolean;
+  readonly code?: ErrorCode;
+  readonly message: string;
+}
+
+/**
+ * start all, restart all, signal all, update: one item per child acted on. The response fails
+ * (SOME_FAILED, with the items) when any item failed.
+ */
+export interface Bulk {
+  readonly kind: "bulk";
+  readonly message: string;
+  readonly results: readonly BulkItem[];
+}
+
+/** A signal was sent to a child's process group, or to its main process only. */
+export interface Signalled {
+  readonly kind: "signalled";
+  readonly message: string;
+  readonly pid: number;
+  readonly signal: Deno.Signal;
+  /** Whether the whole group got it (false: the main process only). */
+  readonly group: boolean;
+}
+
 /** The result of any successful operation. */
-export type OpResult = Started | Stopped | StoppedAll | Checked | Informed | Logged | Killed;
+export type OpResult =
+  | Started
+  | Stopped
+  | StoppedAll
+  | Checked
+  | Informed
+  | Logged
+  | Killed
+  | Bulk
+  | Signalled;

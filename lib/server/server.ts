@@ -9,8 +9,9 @@
  */
 import { resolve } from "node:path";
 import { ConfigStore } from "../config/store.ts";
+import { namedIdentity, readAccounts, readServerIdentity } from "../config/users.ts";
 import type { ServerConfig } from "../config/server_config.ts";
-import { describeError } from "../errors.ts";
+import { describeError, SupervisorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ChildDeps } from "../process/child.ts";
 import type { Terminal } from "../process/child_outputs.ts";
@@ -122,7 +123,14 @@ export class Server {
    */
   static async boot(configPath: string, io: ServerIo): Promise<Server> {
     const clock = io.clock ?? realClock;
-    const store = new ConfigStore(resolve(configPath), { clock });
+    // A child file naming another user is refused at config check when the server is not root.
+    const identity = await readServerIdentity()
+      .then(async (ids) => namedIdentity(ids, await readAccounts()))
+      .catch(() => undefined);
+    const store = new ConfigStore(resolve(configPath), {
+      clock,
+      childContext: { server: identity },
+    });
     const config = await store.serverConfig();
     const plan = await planStartup(store, config);
     const state = await openState(store.serverPath, config, io.logger);
@@ -201,15 +209,23 @@ export class Server {
   async startChildren(): Promise<void> {
     const snap = this.#store.snapshot();
     // A child adopted from a killed predecessor runs already: never a second copy.
-    const adopted = this.#plan.names.filter((name) => this.#supervisor.isLive(name));
+    // A child with instances starts as its copies.
+    const planned = (await Promise.all(
+      this.#plan.names.map((name) => this.#supervisor.expand(name, snap)),
+    )).flat();
+    const adopted = planned.filter((name) => this.#supervisor.isLive(name));
     for (const name of adopted) this.#logger.info(`startup: "${name}" runs already (adopted)`);
-    const names = this.#plan.names.filter((name) => !adopted.includes(name));
+    const names = planned.filter((name) => !adopted.includes(name));
     const results = await Promise.allSettled(
       names.map((name) => this.#supervisor.start(name, { snap })),
     );
     results.forEach((result, i) => {
-      if (result.status === "rejected") {
-        this.#logger.error(`startup: ${describeError(result.reason)}`);
+      const reason: unknown = result.status === "rejected" ? result.reason : undefined;
+      if (reason instanceof SupervisorError && reason.code === "ALREADY_RUNNING") {
+        // A prehook of a child planned too (`prehook: start b`) started it first: as planned.
+        this.#logger.info(`startup: "${names[i]}" already started by a prehook`);
+      } else if (result.status === "rejected") {
+        this.#logger.error(`startup: ${describeError(reason)}`);
       } else {
         this.#logger.info(`startup: started "${names[i]}"`);
       }

@@ -13,6 +13,7 @@ import { errorMessage, SupervisorError } from "../errors.ts";
 import type { ChildState } from "../process/state.ts";
 import { VERSION } from "../version.ts";
 import type { Supervisor } from "./supervisor.ts";
+import { driftOf } from "./drift.ts";
 import type { Checked, ChildReport, Informed } from "./results.ts";
 
 /** Facts about the running server that `info` reports. */
@@ -41,15 +42,31 @@ export async function checkReport(
   }
   if (name !== undefined) assertChildName(name);
   const known = new Map(supervisor.children().map((c) => [c.name, c]));
-  const names = name === undefined ? [...new Set([...defined.keys(), ...known.keys()])].sort() : [
-    name,
-  ];
-  const children = names.flatMap((n): ChildReport[] => {
+  // A child with instances is listed as its copies, each defined by the same file.
+  const expanded = new Map<string, string>();
+  await Promise.all([...defined].map(async ([n, path]) => {
+    for (const copy of await supervisor.expand(n, snap)) expanded.set(copy, path);
+  }));
+  defined = expanded;
+  const names = name === undefined
+    ? [...new Set([...defined.keys(), ...known.keys()])].sort()
+    : await supervisor.expand(name, snap);
+  const reports = await Promise.all(names.map(async (n): Promise<ChildReport[]> => {
     const child = known.get(n);
-    if (child) return [supervisor.report(child)];
+    if (child) {
+      const drift = await driftOf(child, snap);
+      // A child whose file was removed is shown until it is stopped, then dropped.
+      if (drift.kind === "removed" && !child.isLive && child.state !== "BACKOFF") return [];
+      return [{
+        ...supervisor.report(child),
+        drift: drift.kind === "none" ? null : drift.kind,
+        configError: drift.kind === "invalid" ? drift.error : null,
+      }];
+    }
     const path = defined.get(n);
     return path === undefined ? [] : [neverStarted(n, path, now)];
-  });
+  }));
+  const children = reports.flat();
   if (name !== undefined && children.length === 0) {
     throw new SupervisorError(
       "NOT_FOUND",
@@ -134,5 +151,7 @@ function neverStarted(name: string, path: string, now: number): ChildReport {
     nextAttemptAt: null,
     repeatAt: null,
     adopted: false,
+    drift: null,
+    configError: null,
   };
 }

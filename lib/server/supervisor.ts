@@ -14,14 +14,27 @@
 import type { ChildConfig, Hook, Repeat } from "../config/child_config.ts";
 import { assertChildName } from "../config/names.ts";
 import type { ConfigSnapshot, ConfigStore } from "../config/store.ts";
-import { describeError, SupervisorError } from "../errors.ts";
+import { describeError, errorMessage, SupervisorError } from "../errors.ts";
 import { Child } from "../process/child.ts";
+import type { StartOutcome } from "../process/child.ts";
+import { describeExit } from "../process/exit_record.ts";
 import type { ChildDeps } from "../process/child.ts";
 import { adoptedProcess, AdoptionWatch } from "../process/adopted_process.ts";
 import type { ProcessIdentity } from "../process/proc_identity.ts";
 import { HookRunner, posthookNotes } from "./hook_runner.ts";
 import { RepeatTimers } from "./repeat_timers.ts";
-import type { ChildReport, OpResult, Started, Stopped, StoppedAll } from "./results.ts";
+import { driftOf } from "./drift.ts";
+import { instanceNames, splitInstance } from "../config/instances.ts";
+import type {
+  Bulk,
+  BulkItem,
+  ChildReport,
+  OpResult,
+  Signalled,
+  Started,
+  Stopped,
+  StoppedAll,
+} from "./results.ts";
 
 /** How long shutdown waits for children's output to be drained after they stopped. */
 const DRAIN_ON_SHUTDOWN_MS = 2000;
@@ -29,6 +42,12 @@ const DRAIN_ON_SHUTDOWN_MS = 2000;
 /** What every operation on a child needs: the request's view of the configuration. */
 export interface OpContext {
   readonly snap: ConfigSnapshot;
+  /**
+   * For start, restart and trystart: answer only once the child counts as started (RUNNING
+   * after `start_seconds`), and fail with EXITED_EARLY when it exits first. Operators' requests
+   * wait unless they say otherwise; hooks, timers and startup do not.
+   */
+  readonly wait?: boolean;
 }
 
 /**
@@ -66,7 +85,7 @@ export class Supervisor {
     this.#registered = options.registered;
     this.#deps = {
       ...deps,
-      configFor: deps.configFor ?? ((n) => store.childConfigOr(n, undefined)),
+      configFor: deps.configFor ?? ((n) => this.#configForRestart(n)),
     };
     this.#repeats = new RepeatTimers(deps.clock);
     this.#hooks = new HookRunner((action, target, { snap, mode }) =>
@@ -93,8 +112,50 @@ export class Supervisor {
   }
 
   /** Stops a running child (or cancels its pending restart), then runs its posthooks. */
-  async stop(name: string, ctx: OpContext): Promise<Stopped | StoppedAll> {
+  stop(name: string, ctx: OpContext): Promise<Stopped | StoppedAll> {
     if (name === "all") return this.stopAll();
+    return this.#stopOne(name, ctx);
+  }
+
+  /**
+   * An operation on `name` as an operator names it: a child with `instances` stands for every
+   * copy (one bulk item each), `NAME:K` for one copy, any other name for itself.
+   */
+  each(
+    op: "start" | "restart" | "trystart" | "stop",
+    name: string,
+    ctx: OpContext,
+  ): Promise<OpResult> {
+    const one = (n: string): Promise<OpResult> =>
+      op === "stop" ? this.stop(n, ctx) : this.#startLike(op, n, ctx);
+    if (name === "all") return one(name);
+    return this.#orCopies(op, name, ctx, one);
+  }
+
+  /**
+   * The names `name` stands for: the copies of a child with `instances` (`web:0` …), else just
+   * `name` (also for a name that cannot be read: its operation reports why).
+   */
+  async expand(name: string, snap: ConfigSnapshot): Promise<string[]> {
+    if (splitInstance(name)) return [name];
+    const config = await snap.childOr(name, undefined);
+    return config ? instanceNames(config) : [name];
+  }
+
+  /** `op` on `name`, or on each of its copies as one bulk result. */
+  async #orCopies<T extends OpResult>(
+    what: string,
+    name: string,
+    ctx: OpContext,
+    op: (name: string) => Promise<T>,
+  ): Promise<T | Bulk> {
+    const names = await this.expand(name, ctx.snap);
+    if (names.length === 1 && names[0] === name) return await op(name);
+    const results = await Promise.all(names.map((n) => this.#item(n, () => op(n))));
+    return bulk(`${what} ${name}`, results);
+  }
+
+  async #stopOne(name: string, ctx: OpContext): Promise<Stopped> {
     const result = await this.#stopBare(name, ctx);
     const config = await ctx.snap.childOr(name, this.#children.get(name)?.config);
     if (!config || config.posthooks.length === 0) return result;
@@ -125,6 +186,158 @@ export class Supervisor {
   /** Whether child `name` has a live process now. */
   isLive(name: string): boolean {
     return this.#children.get(name)?.isLive ?? false;
+  }
+
+  /**
+   * Starts every child defined in the loadpaths that is not running, in parallel; one item per
+   * child started or refused.
+   */
+  async startAll(ctx: OpContext): Promise<Bulk> {
+    this.#guard();
+    const defined = [...(await ctx.snap.catalog()).files.keys()];
+    const names = (await Promise.all(defined.map((n) => this.expand(n, ctx.snap)))).flat()
+      .filter((n) => !this.isLive(n));
+    const results = await Promise.all(
+      names.map((name) => this.#item(name, () => this.start(name, ctx))),
+    );
+    return bulk("start all", results);
+  }
+
+  /** Restarts every child that runs, waits to be restarted, or gave up; in parallel. */
+  async restartAll(ctx: OpContext): Promise<Bulk> {
+    this.#guard();
+    const names = this.children().filter((c) => c.allows("restart")).map((c) => c.name).sort();
+    const results = await Promise.all(
+      names.map((name) => this.#item(name, () => this.restart(name, ctx))),
+    );
+    return bulk("restart all", results);
+  }
+
+  /**
+   * Sends `signal` to a running child's process group, or with `main` to its main process only.
+   * Not queued: a signal reaches the child even while another operation waits on it.
+   */
+  signal(
+    name: string,
+    how: { readonly signal: Deno.Signal; readonly main: boolean },
+  ): Signalled | Bulk {
+    this.#guard();
+    // The copies of a child with instances: each that runs.
+    if (!splitInstance(name) && !this.#children.has(name)) {
+      const copies = this.children().filter((c) => splitInstance(c.name)?.base === name);
+      if (copies.length > 0) {
+        return bulk(
+          `signal ${name} ${how.signal}`,
+          copies.filter((c) => c.isLive).map((c) => this.#signalItem(c.name, how)),
+        );
+      }
+    }
+    assertChildName(name);
+    const child = this.#children.get(name);
+    const pid = child?.pid;
+    if (!child || pid === null || pid === undefined || !child.isLive) {
+      throw new SupervisorError(
+        "NOT_RUNNING",
+        `Cannot signal child "${name}": it is not running${child ? ` (state ${child.state})` : ""}`,
+        { child: name },
+      );
+    }
+    if (!child.sendSignal(how.signal, { main: how.main })) {
+      throw new SupervisorError(
+        "NOT_RUNNING",
+        `Cannot signal child "${name}": its process ${pid} is gone`,
+        { child: name },
+      );
+    }
+    const target = how.main ? `its main process (pid ${pid})` : `its process group ${pid}`;
+    return {
+      kind: "signalled",
+      message: `signal ${name} success: ${how.signal} sent to ${target}`,
+      pid,
+      signal: how.signal,
+      group: !how.main,
+    };
+  }
+
+  /** Sends `signal` to every running child. */
+  signalAll(how: { readonly signal: Deno.Signal; readonly main: boolean }): Bulk {
+    this.#guard();
+    const names = this.children().filter((c) => c.isLive).map((c) => c.name).sort();
+    return bulk(`signal all ${how.signal}`, names.map((name) => this.#signalItem(name, how)));
+  }
+
+  #signalItem(name: string, how: { readonly signal: Deno.Signal; readonly main: boolean }) {
+    try {
+      return { child: name, ok: true, message: this.signal(name, how).message };
+    } catch (error) {
+      return failedItem(name, error);
+    }
+  }
+
+  /**
+   * Applies config drift: a running child whose config changed since its run started is
+   * restarted, a child whose file was removed is stopped. One item per child acted on.
+   */
+  async update(ctx: OpContext): Promise<Bulk> {
+    this.#guard();
+    const results = await Promise.all(
+      this.children().map(async (child) => {
+        const drift = await driftOf(child, ctx.snap);
+        if (drift.kind === "removed" && (child.isLive || child.state === "BACKOFF")) {
+          return await this.#item(child.name, async () => {
+            const stopped = await this.#stopBare(child.name, ctx);
+            const copy = splitInstance(child.name) !== undefined;
+            // A copy past a lowered `instances` is forgotten, so a raised one starts it again.
+            if (copy && !child.isLive) this.#children.delete(child.name);
+            const why = copy ? "instances lowered" : "its config file was removed";
+            return { ...stopped, message: `${stopped.message} (${why})` };
+          });
+        }
+        if (drift.kind === "changed" && child.isLive) {
+          return await this.#item(child.name, async () => {
+            const started = await this.restart(child.name, ctx);
+            return { ...started, message: `${started.message} (its config changed)` };
+          });
+        }
+        if (drift.kind === "invalid" && child.isLive) {
+          return failedItem(child.name, new SupervisorError("CONFIG_INVALID", drift.error));
+        }
+        return undefined;
+      }),
+    );
+    return bulk(
+      "update",
+      [...results, ...await this.#newCopies(ctx)].filter((r) => r !== undefined),
+    );
+  }
+
+  /**
+   * For `update`: the copies that `instances` now asks for and that do not run, of each child
+   * with a copy running (a raised `instances`); started, one item each.
+   */
+  async #newCopies(ctx: OpContext): Promise<BulkItem[]> {
+    const running = new Set(
+      this.children().filter((c) => c.isLive).map((c) => splitInstance(c.name)?.base).filter((
+        b,
+      ) => b !== undefined),
+    );
+    const wanted = (await Promise.all([...running].map((base) => this.expand(base, ctx.snap))))
+      .flat().filter((name) => splitInstance(name) && !this.#children.has(name));
+    return await Promise.all(wanted.map((name) =>
+      this.#item(name, async () => {
+        const started = await this.start(name, ctx);
+        return { ...started, message: `${started.message} (instances raised)` };
+      })
+    ));
+  }
+
+  /** One child's part of a bulk operation. */
+  async #item(name: string, op: () => Promise<OpResult>): Promise<BulkItem> {
+    try {
+      return { child: name, ok: true, message: (await op()).message };
+    } catch (error) {
+      return failedItem(name, error);
+    }
   }
 
   /** Stops every running child in parallel and cancels every pending restart. */
@@ -186,7 +399,12 @@ export class Supervisor {
 
   /** A child's status with its pending repeat timer; never waits. */
   report(child: Child): ChildReport {
-    return { ...child.status(), repeatAt: this.#repeats.dueAt(child.name) ?? null };
+    return {
+      ...child.status(),
+      repeatAt: this.#repeats.dueAt(child.name) ?? null,
+      drift: null,
+      configError: null,
+    };
   }
 
   /**
@@ -198,16 +416,47 @@ export class Supervisor {
     assertChildName(name);
     const known = this.#children.get(name);
     if (known) return known;
-    await ctx.snap.child(name);
+    const config = await ctx.snap.child(name);
+    if (config.instances > 1) {
+      throw new SupervisorError(
+        "BAD_NAME",
+        `Child "${name}" runs ${config.instances} instances: name one, ${name}:0 to ${name}:${
+          config.instances - 1
+        }`,
+        { child: name },
+      );
+    }
     this.#guard();
     return this.#children.get(name) ?? this.#register(name);
   }
 
   /** start, restart or trystart: its prehook chain first, then the operation itself. */
-  async #startLike(op: "start" | "restart" | "trystart", name: string, ctx: OpContext) {
+  async #startLike(
+    op: "start" | "restart" | "trystart",
+    name: string,
+    ctx: OpContext,
+  ): Promise<Started> {
     this.#guard();
     const prehooks = await this.#hooks.before(name, op, ctx.snap);
-    const result = await this.#startBare(op, name, ctx);
+    let result = await this.#startBare(op, name, ctx);
+    const child = this.#children.get(name);
+    if (ctx.wait && child) {
+      const outcome = await child.whenStarted(result.pid);
+      if (!outcome.started) {
+        // Stopped meanwhile by another operation (a stop, a repeat timer): this start did its
+        // part. Exited by itself with one of its exit_codes and not to be restarted: a one-shot
+        // job that completed. Anything else is a start that did not hold.
+        const completed = outcome.exit.expected && outcome.state === "EXITED";
+        if (!outcome.exit.requested && !completed) {
+          throw exitedEarly({ name, op, outcome, pid: result.pid });
+        }
+        const note = completed
+          ? ` (it completed at once: ${describeExit(outcome.exit)})`
+          : " (it was stopped meanwhile by another operation)";
+        result = { ...result, message: result.message + note };
+      }
+      result = { ...result, child: this.report(child) };
+    }
     return prehooks.length === 0 ? result : { ...result, prehooks };
   }
 
@@ -218,8 +467,10 @@ export class Supervisor {
     { snap, mode }: OpContext & { readonly mode: "bare" | "full" },
   ): Promise<OpResult> {
     const ctx = { snap };
-    if (op === "stop") return mode === "bare" ? this.#stopBare(name, ctx) : this.stop(name, ctx);
-    return mode === "bare" ? this.#startBare(op, name, ctx) : this.#startLike(op, name, ctx);
+    if (mode === "full") return this.each(op, name, ctx);
+    const one = (n: string): Promise<OpResult> =>
+      op === "stop" ? this.#stopBare(n, ctx) : this.#startBare(op, n, ctx);
+    return this.#orCopies(op, name, ctx, one);
   }
 
   #startBare(op: "start" | "restart" | "trystart", name: string, ctx: OpContext) {
@@ -317,8 +568,75 @@ export class Supervisor {
     return child;
   }
 
+  /**
+   * The config an automatic restart uses: the file as it is now, or — when it cannot be read —
+   * the last good one, with a warning naming the error (undefined tells the child to keep it).
+   */
+  async #configForRestart(name: string): Promise<ChildConfig | undefined> {
+    try {
+      return await this.#store.childConfig(name);
+    } catch (error) {
+      this.#deps.logger.warn(
+        `child "${name}": restarting with its last good config, since its file cannot be used now: ${
+          describeError(error)
+        }`,
+      );
+      return undefined;
+    }
+  }
+
   /** The child's config as it is now, or that of its run when the file is gone or broken. */
   #configNow(child: Child): Promise<ChildConfig | undefined> {
     return this.#store.childConfigOr(child.name, child.config);
   }
+}
+
+/** The refusal of a start whose run ended before it counted as started. */
+function exitedEarly(facts: {
+  readonly name: string;
+  readonly op: string;
+  readonly pid: number;
+  readonly outcome: Extract<StartOutcome, { started: false }>;
+}): SupervisorError {
+  const { name, op, pid, outcome } = facts;
+  const { exit, state } = outcome;
+  const how = exit.requested
+    ? `it (pid ${pid}) was stopped before it counted as started`
+    : `it (pid ${pid}) exited ${formatMs(exit.ranMs)} after it started (${describeExit(exit)})`;
+  const next = state === "BACKOFF"
+    ? "; it will be tried again (restart policy)"
+    : state === "FATAL"
+    ? "; it gave up (max_restarts)"
+    : "";
+  const tail = exit.stderrTail.slice(-10);
+  const context = tail.length === 0
+    ? ""
+    : `; its last stderr lines:\n${tail.map((line) => `  ${line}`).join("\n")}`;
+  return new SupervisorError(
+    "EXITED_EARLY",
+    `Cannot ${op} child "${name}": ${how}${next}${context}`,
+    { child: name },
+  );
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** A bulk result: the items, and a summary line. */
+function bulk(what: string, results: readonly BulkItem[]): Bulk {
+  const failed = results.filter((r) => !r.ok);
+  const done = results.length - failed.length;
+  const summary = failed.length === 0
+    ? `${what} success: ${done} ${done === 1 ? "child" : "children"}`
+    : `${what}: ${done} done, ${failed.length} failed: ${
+      failed.map((f) => `${f.child} (${f.code ?? "error"})`).join(", ")
+    }`;
+  return { kind: "bulk", message: summary, results };
+}
+
+function failedItem(name: string, error: unknown): BulkItem {
+  return error instanceof SupervisorError
+    ? { child: name, ok: false, code: error.code, message: error.message }
+    : { child: name, ok: false, code: "INTERNAL", message: errorMessage(error) };
 }

@@ -1021,3 +1021,135 @@ Deno.test(
     assert.match(informed.info.problems[0] ?? "", /Server config is invalid/);
   }),
 );
+
+// Honest start results, bulk operations, signals, drift and instances (issue 11)
+
+Deno.test(
+  "a waited start answers once the child counts as started, after start_seconds",
+  withWorld({ web: "start_seconds: 2\n" }, async (w) => {
+    let answered = false;
+    const starting = w.supervisor.start("web", { ...w.ctx(), wait: true }).then((r) => {
+      answered = true;
+      return r;
+    });
+    for (let i = 0; i < 100 && w.spawner.spawned.length === 0; i++) await flush();
+    await w.advance(1_999);
+    assert.equal(answered, false, "not before start_seconds");
+    await w.advance(1);
+    const result = await starting;
+    assert.equal(result.child.state, "RUNNING");
+  }),
+);
+
+Deno.test(
+  "a waited start of a child that exits first fails with EXITED_EARLY, its exit and stderr",
+  withWorld({ web: "start_seconds: 5\nrestart: on-failure\n" }, async (w) => {
+    const starting = w.supervisor.start("web", { ...w.ctx(), wait: true });
+    for (let i = 0; i < 100 && w.spawner.spawned.length === 0; i++) await flush();
+    w.proc("web").exit({ code: 3, signal: null });
+    const error = await rejectsWith(
+      starting,
+      "EXITED_EARLY",
+      /^Cannot start child "web": it \(pid \d+\) exited \d+ ms after it started \(exit code 3\); it will be tried again/,
+    );
+    assert.equal(error.child, "web");
+    assert.equal(w.child("web").state, "BACKOFF");
+  }),
+);
+
+Deno.test(
+  "a start that does not wait answers at once",
+  withWorld({ web: "start_seconds: 5\n" }, async (w) => {
+    const result = await w.supervisor.start("web", { ...w.ctx(), wait: false });
+    assert.equal(result.child.state, "STARTING");
+  }),
+);
+
+Deno.test(
+  "start all starts every defined child that does not run, and says which",
+  withWorld({ a: "", b: "", c: "" }, async (w) => {
+    await w.supervisor.start("b", w.ctx());
+    const result = await w.supervisor.startAll(w.ctx());
+    assert.deepEqual(result.results.map((r) => [r.child, r.ok]), [["a", true], ["c", true]]);
+    assert.deepEqual(w.spawnedNames().sort(), ["a", "b", "c"]);
+  }),
+);
+
+Deno.test(
+  "restart all restarts the children that run and leaves stopped ones alone",
+  withWorld({ a: "", b: "" }, async (w) => {
+    await w.supervisor.start("a", w.ctx());
+    const first = w.proc("a").pid;
+    const result = await w.supervisor.restartAll(w.ctx());
+    assert.deepEqual(result.results.map((r) => r.child), ["a"]);
+    assert.notEqual(w.proc("a").pid, first);
+    assert.deepEqual(w.spawnedNames(), ["a", "a"]);
+  }),
+);
+
+Deno.test(
+  "signal reaches the group, or the main process alone; a stopped child is refused",
+  withWorld({ web: "", idle: "" }, async (w) => {
+    await w.supervisor.start("web", w.ctx());
+    const sent = w.supervisor.signal("web", { signal: "SIGHUP", main: false });
+    assert.equal(sent.kind, "signalled");
+    assert.deepEqual(w.proc("web").signals, ["SIGHUP"]);
+    assert.throws(
+      () => w.supervisor.signal("idle", { signal: "SIGHUP", main: false }),
+      (error: unknown) => error instanceof SupervisorError && error.code === "NOT_RUNNING",
+    );
+  }),
+);
+
+Deno.test(
+  "update restarts exactly the child whose config changed and stops the one removed",
+  withWorld({ a: "", b: "", c: "" }, async (w) => {
+    for (const name of ["a", "b", "c"]) await w.supervisor.start(name, w.ctx());
+    const pids = { a: w.proc("a").pid, b: w.proc("b").pid, c: w.proc("c").pid };
+    w.define("b", "stop_timeout: 3\n");
+    w.source.remove(`${CHILDREN_DIR}/c.yml`);
+    const checked = await checkReport(w.supervisor, w.store.snapshot(), {
+      name: undefined,
+      now: w.clock.now(),
+    });
+    assert.deepEqual(checked.children.map((c) => [c.name, c.drift]), [
+      ["a", null],
+      ["b", "changed"],
+      ["c", "removed"],
+    ]);
+    const result = await w.supervisor.update(w.ctx());
+    assert.deepEqual(result.results.map((r) => [r.child, r.ok]).sort(), [["b", true], ["c", true]]);
+    assert.equal(w.proc("a").pid, pids.a, "a was left alone");
+    assert.notEqual(w.proc("b").pid, pids.b, "b was restarted");
+    assert.equal(w.child("c").state, "STOPPED");
+    const after = await checkReport(w.supervisor, w.store.snapshot(), {
+      name: undefined,
+      now: w.clock.now(),
+    });
+    assert.deepEqual(after.children.map((c) => c.name), ["a", "b"], "c is dropped once stopped");
+  }),
+);
+
+Deno.test(
+  "a child with instances runs as its copies, each with its number filled in",
+  withWorld({ web: "instances: 3\nenv: { PORT: '80{instance}' }\n" }, async (w) => {
+    const result = await w.supervisor.each("start", "web", w.ctx());
+    assert.equal(result.kind, "bulk");
+    const ports = w.spawner.spawned.map((p) => p.spec.env.PORT).sort();
+    assert.deepEqual(ports, ["800", "801", "802"]);
+    await w.supervisor.each("stop", "web:1", w.ctx());
+    assert.equal(w.child("web:1").state, "STOPPED");
+    assert.equal(w.child("web:0").state, "STARTING");
+    await rejectsWith(w.supervisor.childFor("web", w.ctx()), "BAD_NAME", /runs 3 instances/);
+    await rejectsWith(w.supervisor.start("web:3", w.ctx()), "NOT_FOUND", /web:0 to web:2/);
+  }),
+);
+
+Deno.test(
+  "a mistyped child name is NOT_FOUND with the closest defined name",
+  withWorld({ web: "", worker: "" }, async (w) => {
+    await rejectsWith(w.supervisor.start("wbe", w.ctx()), "NOT_FOUND", /\(did you mean "web"\?\)$/);
+    const far = await rejectsWith(w.supervisor.start("zzzzzz", w.ctx()), "NOT_FOUND");
+    assert.doesNotMatch(far.message, /did you mean/);
+  }),
+);

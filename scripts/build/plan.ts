@@ -40,34 +40,16 @@ export interface Binary {
 }
 
 /**
- * The server's permissions, each one needed by code it runs (checked by running the black-box
- * tests with exactly these flags instead of -A, and by tests/workflows_test.ts, which runs the
- * release smoke test with them; a new `Deno.env.get` in the code shows up there):
- *
- * - `--allow-net`: `Deno.listen` on `listener_addr`/`listener_port`, which come from the config,
- *   so no fixed host list is possible.
- * - `--allow-read`: server.yml, child configs in any loadpath, `<key>.pem` in pub_keys_path,
- *   output files for `log`, and `/proc` (process-group checks); all paths come from the config.
- * - `--allow-write`: child output files, their rotation (rename) and the audit log, wherever the
- *   config puts them.
- * - `--allow-run`: `Deno.Command` for the children (any program the configs name) and
- *   `Deno.kill` for stop signals, which Deno counts as "run".
- * - `--allow-env=LOG_STREAM,LOG_TOKENS,PATH`: the spawner reads PATH to resolve a child's
- *   program (so "not found" is reported as such), and npm:yaml reads its two debug variables
- *   whenever it parses. Nothing else in the server reads the environment: children inherit it
- *   without any permission. An unrestricted `--allow-env` would be broader than needed.
- *   XDG_RUNTIME_DIR: where the state file goes by default for a server not run as root (the
- *   user id comes from /proc/self/status, so no `--allow-sys` is needed).
- *
- * Not granted: sys (no OS information is read), ffi, import (no remote code), and never -A.
+ * The server's permissions: all of them (`--allow-all`). Deno 2.9 refuses every read of /proc
+ * without it ("Requires all access to /proc/self/stat"), even with `--allow-read=/proc`, and
+ * the server needs /proc to stop a child's whole process group and session (listing members),
+ * to tell a process from a later one with its pid (start times, for adoption), and to know its
+ * own user (for `user`/`group`). It loses nothing by it: `--allow-run` of any program the
+ * configs name, which it needs anyway, already lets a child do anything the server's user can.
+ * What keeps the server safe is its user (a dedicated one under systemd), not Deno's sandbox.
+ * Checked by tests/workflows_test.ts, which runs the release smoke test with these flags.
  */
-export const SERVER_PERMISSIONS = [
-  "--allow-net",
-  "--allow-read",
-  "--allow-write",
-  "--allow-run",
-  "--allow-env=LOG_STREAM,LOG_TOKENS,PATH,XDG_RUNTIME_DIR",
-] as const;
+export const SERVER_PERMISSIONS = ["--allow-all"] as const;
 
 /**
  * The client's permissions:
