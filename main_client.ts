@@ -92,6 +92,7 @@ async function main(args: readonly string[]): Promise<number> {
     parallel: command.parallel,
     signer,
     args: requestArgs(command),
+    rolling: command.rolling,
   };
   if (command.op === "log" && command.log.follow) {
     return await follow(

@@ -59,7 +59,7 @@ _supervisor_ts_client() {
       compopt -o filenames 2>/dev/null
       return 0
       ;;
-    on|with|--timeout|--parallel|--lines|-n) return 0 ;;
+    on|with|--timeout|--parallel|--lines|-n|--max-unavailable) return 0 ;;
   esac
   local i word op="" operands=0 target=()
   for ((i = 1; i < cword; i++)); do
@@ -69,7 +69,7 @@ _supervisor_ts_client() {
         ((i += 1))
         ((i < cword)) && target+=("$word" "$(_supervisor_ts_client_unquote "${words[i]}")")
         ;;
-      on|with|--timeout|--parallel|--lines|-n) ((i += 1)) ;;
+      on|with|--timeout|--parallel|--lines|-n|--max-unavailable) ((i += 1)) ;;
       -*) ;;
       *) if [[ -z $op ]]; then op="$word"; else ((operands += 1)); fi ;;
     esac
@@ -77,12 +77,12 @@ _supervisor_ts_client() {
   if [[ $cur == -* ]]; then
     local flags="--json --timeout --parallel --help --version"
     case "$op" in
-      "") flags+=" --stderr --lines --follow --main --no-wait" ;;
+      "") flags+=" --stderr --lines --follow --main --no-wait --rolling --max-unavailable" ;;
       log) flags+=" --stderr --lines --follow" ;;
       signal) flags+=" --main" ;;
       start) flags+=" --no-wait" ;;
-      restart) flags+=" --no-wait" ;;
-      trystart) flags+=" --no-wait" ;;
+      restart) flags+=" --no-wait --rolling --max-unavailable" ;;
+      trystart) flags+=" --no-wait --rolling --max-unavailable" ;;
       update) flags+=" --no-wait" ;;
     esac
     COMPREPLY=($(compgen -W "$flags" -- "$cur"))

@@ -18,7 +18,7 @@ function _supervisor_ts_client_scan --argument-names what
                 set --append target $pending (string replace --regex '^~/' "$HOME/" -- $token)
             end
             set pending ''
-        else if contains -- $token on with --timeout --parallel --lines -n
+        else if contains -- $token on with --timeout --parallel --lines -n --max-unavailable
             set pending $token
         else if string match --quiet -- '-*' $token
             continue
@@ -50,7 +50,7 @@ end
 # word after OP) or "next OP" (the one after that).
 function _supervisor_ts_client_wants --argument-names what op
     set --local tokens (commandline --current-process --tokenize --cut-at-cursor)
-    if test (count $tokens) -gt 1; and contains -- $tokens[-1] on with --timeout --parallel --lines -n
+    if test (count $tokens) -gt 1; and contains -- $tokens[-1] on with --timeout --parallel --lines -n --max-unavailable
         return 1
     end
     set --local current (_supervisor_ts_client_scan operation)
@@ -118,5 +118,7 @@ complete --command supervisor-ts-client --long-option lines --short-option n --r
 complete --command supervisor-ts-client --long-option follow --short-option f --condition '_supervisor_ts_client_goes_with log' --description 'keep printing new lines until Ctrl-C'
 complete --command supervisor-ts-client --long-option main --condition '_supervisor_ts_client_goes_with signal' --description 'signal the child\'s main process, not its whole process group'
 complete --command supervisor-ts-client --long-option no-wait --condition '_supervisor_ts_client_goes_with start restart trystart update' --description 'answer at once, without waiting start_seconds for the child to count as started'
+complete --command supervisor-ts-client --long-option rolling --condition '_supervisor_ts_client_goes_with restart trystart' --description 'one host at a time, each ready again before the next; stop at the first failure'
+complete --command supervisor-ts-client --long-option max-unavailable --require-parameter --no-files --condition '_supervisor_ts_client_goes_with restart trystart' --description 'like --rolling, with N hosts at a time'
 complete --command supervisor-ts-client --long-option help --short-option h --description 'print the help'
 complete --command supervisor-ts-client --long-option version --short-option V --description 'print the version'

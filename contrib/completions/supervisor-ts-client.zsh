@@ -33,6 +33,7 @@ _supervisor_ts_client() {
     --timeout) _message -e values 'S, seconds to wait for each host'; return ;;
     --parallel) _message -e values 'N, hosts asked at once, at most'; return ;;
     --lines|-n) _message -e values 'N, how many lines to show'; return ;;
+    --max-unavailable) _message -e values 'N, like --rolling, with N hosts at a time'; return ;;
   esac
   for (( i = 2; i < CURRENT; i++ )); do
     word=${words[i]}
@@ -41,7 +42,7 @@ _supervisor_ts_client() {
         (( i += 1 ))
         (( i < CURRENT )) && target+=("$word" "${${(Q)words[i]}/#\~/$HOME}")
         ;;
-      on|with|--timeout|--parallel|--lines|-n) (( i += 1 )) ;;
+      on|with|--timeout|--parallel|--lines|-n|--max-unavailable) (( i += 1 )) ;;
       -*) ;;
       *) if [[ -z $op ]]; then op=$word; else (( operands += 1 )); fi ;;
     esac
@@ -69,6 +70,12 @@ _supervisor_ts_client() {
     if [[ -z $op || $op == (start|restart|trystart|update) ]]; then
       option_list+=(
         '--no-wait:answer at once, without waiting start_seconds for the child to count as started'
+      )
+    fi
+    if [[ -z $op || $op == (restart|trystart) ]]; then
+      option_list+=(
+        '--rolling:one host at a time, each ready again before the next; stop at the first failure'
+        '--max-unavailable:like --rolling, with N hosts at a time'
       )
     fi
     _describe -t options option option_list

@@ -174,6 +174,17 @@ export const OPTIONS = [
     only: ["start", "restart", "trystart", "update"],
     about: "answer at once, without waiting start_seconds for the child to count as started",
   },
+  {
+    name: "--rolling",
+    only: ["restart", "trystart"],
+    about: "one host at a time, each ready again before the next; stop at the first failure",
+  },
+  {
+    name: "--max-unavailable",
+    value: "N",
+    only: ["restart", "trystart"],
+    about: "like --rolling, with N hosts at a time",
+  },
   { name: "--help", short: "-h", about: "print the help" },
   { name: "--version", short: "-V", about: "print the version" },
 ] as const satisfies readonly OptionSpec[];
@@ -220,6 +231,11 @@ export type ClientCommand =
     readonly wait: boolean;
     /** For `signal`: which signal, and to whom. */
     readonly signal: SignalArgs | undefined;
+    /**
+     * For a rolling restart (`--rolling`, `--max-unavailable N`): hosts at a time; the hosts
+     * not asked yet are skipped after the first failure. Undefined: every host at once.
+     */
+    readonly rolling: number | undefined;
   } & Reach);
 
 /** A command for a server. */
@@ -341,6 +357,18 @@ function parseTimeout(value: string | undefined): number {
   return seconds;
 }
 
+function parseMaxUnavailable(value: string | undefined): number {
+  const n = Number(value);
+  if (value === undefined || !/^\d+$/.test(value) || n < 1 || n > 10_000) {
+    throw new UsageError(
+      `--max-unavailable needs a whole number of hosts from 1 to 10000, found ${
+        JSON.stringify(value ?? "")
+      }`,
+    );
+  }
+  return n;
+}
+
 function parseParallel(value: string | undefined): number {
   const n = Number(value);
   if (value === undefined || !/^\d+$/.test(value) || n < 1 || n > 10_000) {
@@ -374,6 +402,7 @@ export function parseClientArgs(argv: readonly string[]): ClientCommand {
   let follow = false;
   let wait = true;
   let main = false;
+  let rolling: number | undefined;
   /** Options and words given, as typed, for the operations that take none. */
   const given: string[] = [];
   /** Options given that go with some operations only. */
@@ -425,6 +454,12 @@ export function parseClientArgs(argv: readonly string[]): ClientCommand {
         break;
       case "--no-wait":
         wait = false;
+        break;
+      case "--rolling":
+        rolling = 1;
+        break;
+      case "--max-unavailable":
+        rolling = parseMaxUnavailable(value);
         break;
       case "--lines":
         lines = parseLines(value);
@@ -504,6 +539,7 @@ export function parseClientArgs(argv: readonly string[]): ClientCommand {
     log: { stream, lines, follow },
     wait,
     signal: op === "signal" && second !== undefined ? { name: second, main } : undefined,
+    rolling,
     ...reach,
   };
 }

@@ -45,6 +45,7 @@ Deno.test("an operation alone goes to 127.0.0.1:33889 with the default timeout",
     log: { stream: "stdout", lines: 20, follow: false },
     wait: true,
     signal: undefined,
+    rolling: undefined,
   });
   assert.equal(DEFAULT_TIMEOUT_S, 30);
 });
@@ -318,7 +319,12 @@ function argvOf(name: string): string[] {
 }
 
 Deno.test("every option and word in the tables is accepted by the parser", () => {
-  const values: Record<string, string> = { "--timeout": "5", "--parallel": "2", "--lines": "3" };
+  const values: Record<string, string> = {
+    "--timeout": "5",
+    "--parallel": "2",
+    "--lines": "3",
+    "--max-unavailable": "2",
+  };
   for (const option of OPTIONS) {
     const base = "only" in option ? argvOf(option.only[0]) : ["log", "web"];
     const argv = [...base, option.name, ...("value" in option ? [values[option.name]!] : [])];
@@ -422,4 +428,12 @@ Deno.test("without options a request carries no args, and log's carry its own", 
     lines: 3,
     follow: false,
   });
+});
+
+Deno.test("--rolling asks one host at a time, --max-unavailable N hosts, for restarts only", () => {
+  assert.equal(op(["restart", "web", "--rolling", "on", "h1", "on", "h2"]).rolling, 1);
+  assert.equal(op(["restart", "web", "--max-unavailable", "2"]).rolling, 2);
+  assert.equal(op(["restart", "web"]).rolling, undefined);
+  assertUsage(["stop", "web", "--rolling"], /"--rolling" goes with the restart and trystart/);
+  assertUsage(["restart", "web", "--max-unavailable", "0"], /--max-unavailable needs a whole/);
 });

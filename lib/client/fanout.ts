@@ -26,7 +26,8 @@ import type { Exchange } from "./transport.ts";
 export interface HostResult {
   readonly host: string;
   readonly ok: boolean;
-  readonly code?: ErrorCode | "UNREACHABLE";
+  /** UNREACHABLE: the host could not be asked; SKIPPED: not asked (a rolling restart stopped). */
+  readonly code?: ErrorCode | "UNREACHABLE" | "SKIPPED";
   readonly message: string;
   /** For unreachable hosts: a few words (`connection refused`). */
   readonly reason?: string;
@@ -82,6 +83,11 @@ export interface FanOutOptions {
   readonly signer?: SigningKey | undefined;
   /** Arguments of the operation (`log`). */
   readonly args?: Record<string, unknown> | undefined;
+  /**
+   * A rolling operation: hosts are asked in the order given, this many at a time, and after
+   * the first failure no further host is asked (they are reported SKIPPED).
+   */
+  readonly rolling?: number | undefined;
 }
 
 /** Default bound on hosts asked at once. */
@@ -96,14 +102,27 @@ export async function fanOut(
 ): Promise<HostResult[]> {
   const results: HostResult[] = new Array(hosts.length);
   let next = 0;
+  let failedAt: string | undefined;
   const worker = async () => {
-    while (next < hosts.length) {
+    while (next < hosts.length && failedAt === undefined) {
       const index = next++;
-      results[index] = await ask(hosts[index]!, op, child, options);
+      const result = await ask(hosts[index]!, op, child, options);
+      results[index] = result;
+      if (options.rolling !== undefined && !result.ok) failedAt ??= result.host;
     }
   };
-  const workers = Math.max(1, Math.min(options.parallel, hosts.length));
+  const width = options.rolling ?? options.parallel;
+  const workers = Math.max(1, Math.min(width, hosts.length));
   await Promise.all(Array.from({ length: workers }, worker));
+  for (let i = 0; i < hosts.length; i++) {
+    results[i] ??= {
+      host: hosts[i]!.label,
+      ok: false,
+      code: "SKIPPED",
+      message: `not asked: the rolling ${op} stopped after the failure on ${failedAt}`,
+      reason: "skipped",
+    };
+  }
   return results;
 }
 

@@ -202,7 +202,7 @@ function renderFailure(
 ): string {
   const [first = "", ...rest] = withCode(result.message, result.code, "  ");
   const code = result.code;
-  const hint = code === undefined || code === "UNREACHABLE"
+  const hint = code === undefined || code === "UNREACHABLE" || code === "SKIPPED"
     ? undefined
     : refusalHint({ op, child, code, message: result.message });
   return [errorLine(first, colour), ...rest, ...(hint === undefined ? [] : [`hint: ${hint}`])]
