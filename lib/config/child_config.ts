@@ -7,6 +7,8 @@
  *
  * @module
  */
+import { parseDependsOn } from "./depends_on.ts";
+import type { Dependency } from "./depends_on.ts";
 import { MAX_INSTANCES } from "./instances.ts";
 import { CommandSyntaxError } from "../errors.ts";
 import { basename, dirname, extname, isAbsolute, resolve } from "node:path";
@@ -90,6 +92,8 @@ export interface ChildConfig {
   readonly exitCodes: readonly number[];
   /** How many copies run (`NAME:0` … `NAME:N-1`, see `instances.ts`); 1: the child itself. */
   readonly instances: number;
+  /** What must run (or have run) before this child starts (see `depends_on.ts`). */
+  readonly dependsOn: readonly Dependency[];
 }
 
 const KEYS = [
@@ -113,6 +117,7 @@ const KEYS = [
   "adopt",
   "exit_codes",
   "instances",
+  "depends_on",
 ] as const;
 
 /** Signals a child may be asked to stop with. */
@@ -220,6 +225,7 @@ export function parseChildConfig(
   const { prehooks, posthooks } = parseHooks(check, map.hooks);
   const adopt = map.adopt === undefined ? true : check.flag(map.adopt, ["adopt"], "adopt") ?? true;
   const exitCodes = parseExitCodes(check, map.exit_codes);
+  const dependsOn = parseDependsOn(check, map.depends_on, { self: name });
   const instances = map.instances === undefined ? 1 : check.number(
     map.instances,
     ["instances"],
@@ -252,6 +258,7 @@ export function parseChildConfig(
     adopt,
     exitCodes,
     instances,
+    dependsOn,
   };
 }
 

@@ -238,6 +238,15 @@ export class Child {
     return run.outcome;
   }
 
+  /** The exit of the current run once it ends; of the last run when none is live. */
+  whenExited(): Promise<ExitRecord> {
+    const run = this.#run;
+    if (run) return run.exited;
+    const last = this.#history[this.#history.length - 1];
+    if (last) return Promise.resolve(last);
+    return Promise.reject(new Error(`Child "${this.name}" never ran`));
+  }
+
   /** Sends `signal` to the current run's process group, or with `main` to its leader only. */
   sendSignal(signal: Deno.Signal, how: { readonly main: boolean }): boolean {
     const run = this.#run;

@@ -216,20 +216,34 @@ export class Server {
     const adopted = planned.filter((name) => this.#supervisor.isLive(name));
     for (const name of adopted) this.#logger.info(`startup: "${name}" runs already (adopted)`);
     const names = planned.filter((name) => !adopted.includes(name));
-    const results = await Promise.allSettled(
-      names.map((name) => this.#supervisor.start(name, { snap })),
-    );
-    results.forEach((result, i) => {
-      const reason: unknown = result.status === "rejected" ? result.reason : undefined;
-      if (reason instanceof SupervisorError && reason.code === "ALREADY_RUNNING") {
-        // A prehook of a child planned too (`prehook: start b`) started it first: as planned.
-        this.#logger.info(`startup: "${names[i]}" already started by a prehook`);
-      } else if (result.status === "rejected") {
-        this.#logger.error(`startup: ${describeError(reason)}`);
-      } else {
-        this.#logger.info(`startup: started "${names[i]}"`);
-      }
-    });
+    let layers: string[][];
+    try {
+      layers = await this.#supervisor.startLayers(names, snap);
+    } catch (error) {
+      this.#logger.error(`startup: nothing started: ${describeError(error)}`);
+      return;
+    }
+    // In dependency order: a layer starts once the layers before it count as started.
+    const ordered = layers.length > 1;
+    for (const layer of layers) {
+      const todo = layer.filter((name) => !this.#supervisor.isLive(name));
+      const results = await Promise.allSettled(
+        todo.map((name) => this.#supervisor.start(name, { snap, wait: ordered })),
+      );
+      results.forEach((result, i) => this.#logStartup(todo[i]!, result));
+    }
+  }
+
+  #logStartup(name: string, result: PromiseSettledResult<unknown>): void {
+    const reason: unknown = result.status === "rejected" ? result.reason : undefined;
+    if (reason instanceof SupervisorError && reason.code === "ALREADY_RUNNING") {
+      // A prehook of a child planned too (`prehook: start b`) started it first: as planned.
+      this.#logger.info(`startup: "${name}" already started by a prehook`);
+    } else if (result.status === "rejected") {
+      this.#logger.error(`startup: ${describeError(reason)}`);
+    } else {
+      this.#logger.info(`startup: started "${name}"`);
+    }
   }
 
   /** Whether shutdown has begun. */

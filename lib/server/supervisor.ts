@@ -24,6 +24,8 @@ import type { ProcessIdentity } from "../process/proc_identity.ts";
 import { HookRunner, posthookNotes } from "./hook_runner.ts";
 import { RepeatTimers } from "./repeat_timers.ts";
 import { driftOf } from "./drift.ts";
+import { graphOf, nodesOf, startPlan, stopOrder, stopPlan } from "./dependency_graph.ts";
+import type { DependencyGraph, GraphEntry } from "./dependency_graph.ts";
 import { instanceNames, splitInstance } from "../config/instances.ts";
 import type {
   Bulk,
@@ -126,10 +128,146 @@ export class Supervisor {
     name: string,
     ctx: OpContext,
   ): Promise<OpResult> {
-    const one = (n: string): Promise<OpResult> =>
-      op === "stop" ? this.stop(n, ctx) : this.#startLike(op, n, ctx);
-    if (name === "all") return one(name);
-    return this.#orCopies(op, name, ctx, one);
+    if (name === "all") {
+      return op === "stop" ? this.stop(name, ctx) : this.#startLike(op, name, ctx);
+    }
+    if (op === "stop") return this.#stopWithDependents(name, ctx);
+    return this.#startWithDependencies(op, name, ctx);
+  }
+
+  /**
+   * A start (restart, trystart) of `name` after what it depends on: each dependency that does
+   * not run is started first, layer by layer in dependency order (independent ones at once),
+   * and waited for until its condition holds (`started`, `ready`, `completed`,
+   * `completed_successfully`). A cycle or an undefined dependency is refused before anything
+   * starts.
+   */
+  async #startWithDependencies(
+    op: "start" | "restart" | "trystart",
+    name: string,
+    ctx: OpContext,
+  ): Promise<OpResult> {
+    const graph = await this.#reachableGraph([name], ctx.snap);
+    const targets = new Set(nodesOf(name, graph) ?? [name]);
+    const layers = graph.size === 0 ? [] : startPlan([name], graph, op);
+    const brought: string[] = [];
+    for (const layer of layers) {
+      const needed = layer.filter((n) => !targets.has(n));
+      await Promise.all(needed.map(async (dep) => {
+        if (await this.#satisfy(dep, graph, ctx)) brought.push(dep);
+      }));
+    }
+    const result = await this.#orCopies(op, name, ctx, (n) => this.#startLike(op, n, ctx));
+    if (brought.length === 0) return result;
+    return {
+      ...result,
+      message: `${result.message} (started first: ${brought.sort().join(", ")})`,
+    };
+  }
+
+  /**
+   * Makes sure dependency `dep` is in the state its dependents need; true when it had to be
+   * started. The condition is the strictest any dependent in `graph` asks of it.
+   */
+  async #satisfy(dep: string, graph: DependencyGraph, ctx: OpContext): Promise<boolean> {
+    const conditions = [...graph.values()].flat()
+      .filter((d) => d.name === dep || splitInstance(dep)?.base === d.name)
+      .map((d) => d.condition);
+    const completes = conditions.some((c) => c === "completed" || c === "completed_successfully");
+    const strict = conditions.includes("completed_successfully");
+    const child = this.#children.get(dep);
+    if (completes) {
+      const last = child?.status().lastExit;
+      const done = child && !child.isLive && last && !last.requested &&
+        (!strict || last.expected);
+      if (done) return false;
+      if (!child?.isLive) await this.#startLike("start", dep, { ...ctx, wait: false });
+      const ran = this.#children.get(dep)!;
+      const exit = await ran.whenExited();
+      if (strict && !exit.expected) {
+        throw new SupervisorError(
+          "HOOK_FAILED",
+          `Dependency "${dep}" did not complete successfully (${describeExit(exit)})`,
+          { child: dep },
+        );
+      }
+      return true;
+    }
+    if (child?.isLive) {
+      if (child.state === "STARTING" && child.pid !== null) await this.#awaitStarted(child);
+      return false;
+    }
+    await this.#startLike("start", dep, { ...ctx, wait: true });
+    return true;
+  }
+
+  /** Waits until the current run of `child` counts as started; EXITED_EARLY otherwise. */
+  async #awaitStarted(child: Child): Promise<void> {
+    const pid = child.pid;
+    if (pid === null) return;
+    const outcome = await child.whenStarted(pid);
+    if (!outcome.started && !outcome.exit.requested) {
+      throw exitedEarly({ name: child.name, op: "start", outcome, pid });
+    }
+  }
+
+  /**
+   * The dependency graph of `names` and everything they need, read from the snapshot (only the
+   * files reachable from them). Empty when none of them has `depends_on`.
+   */
+  async #reachableGraph(names: readonly string[], snap: ConfigSnapshot): Promise<DependencyGraph> {
+    const entries = new Map<string, GraphEntry>();
+    const queue = names.map((n) => splitInstance(n)?.base ?? n);
+    let any = false;
+    while (queue.length > 0) {
+      const base = queue.shift()!;
+      if (entries.has(base)) continue;
+      const config = await snap.childOr(base, undefined);
+      if (!config) continue;
+      entries.set(base, config);
+      for (const dep of config.dependsOn) {
+        any = true;
+        queue.push(splitInstance(dep.name)?.base ?? dep.name);
+      }
+    }
+    return any ? graphOf(entries.values()) : new Map();
+  }
+
+  /** The graph of the children that run now, from the configs their runs started with. */
+  #runningGraph(): DependencyGraph {
+    const entries = this.children().flatMap((c) => {
+      const config = c.config;
+      if (!config) return [];
+      // A copy's config has instances 1 and the copy's name: one node each.
+      return [{ name: c.name, instances: 1, dependsOn: config.dependsOn }];
+    });
+    return graphOf(entries);
+  }
+
+  /**
+   * A stop of `name` after the running children that depend on it (dependents first, layer by
+   * layer); the answer names them.
+   */
+  async #stopWithDependents(name: string, ctx: OpContext): Promise<OpResult> {
+    const graph = this.#runningGraph();
+    const targets = new Set(nodesOf(name, graph) ?? [name]);
+    const layers = stopPlan([name], graph, (n) => this.isLive(n));
+    const dependents: string[] = [];
+    for (const layer of layers) {
+      const first = layer.filter((n) => !targets.has(n));
+      await Promise.all(first.map(async (n) => {
+        await this.#stopBare(n, ctx);
+        dependents.push(n);
+      }));
+    }
+    const result = await this.#orCopies("stop", name, ctx, (n) => this.stop(n, ctx));
+    if (dependents.length === 0) return result;
+    return {
+      ...result,
+      message: `${result.message} (stopped first, as they depend on it: ${
+        dependents.sort().join(", ")
+      })`,
+    };
   }
 
   /**
@@ -343,14 +481,21 @@ export class Supervisor {
   /** Stops every running child in parallel and cancels every pending restart. */
   async stopAll(): Promise<StoppedAll> {
     this.#guard();
-    const children = [...this.#children.values()];
-    const results = await Promise.allSettled(children.map((child) =>
-      child.enqueue(async () => {
-        this.#repeats.cancel(child.name);
-        const halt = await child.halt(await this.#configNow(child));
-        return halt.kind === "idle" ? undefined : child.name;
-      })
-    ));
+    const results: PromiseSettledResult<string | undefined>[] = [];
+    const children: Child[] = [];
+    // Dependents first (reverse dependency order); each layer at once.
+    for (const layer of this.#reverseLayers()) {
+      children.push(...layer);
+      results.push(
+        ...await Promise.allSettled(layer.map((child) =>
+          child.enqueue(async () => {
+            this.#repeats.cancel(child.name);
+            const halt = await child.halt(await this.#configNow(child));
+            return halt.kind === "idle" ? undefined : child.name;
+          })
+        )),
+      );
+    }
     const stopped = results.flatMap((r) => (r.status === "fulfilled" && r.value ? [r.value] : []));
     const failed = results.flatMap((r, i) =>
       r.status === "rejected" ? [`${children[i]!.name}: ${String(r.reason)}`] : []
@@ -367,14 +512,33 @@ export class Supervisor {
       this.#repeats.cancelAll();
       const children = [...this.#children.values()];
       for (const child of children) child.endFollows();
-      await Promise.allSettled(
-        children.map((child) =>
-          child.enqueue(async () => child.halt(await this.#configNow(child)))
-        ),
-      );
+      // Dependents first, so a service is never stopped under a child that needs it.
+      for (const layer of this.#reverseLayers()) {
+        await Promise.allSettled(
+          layer.map((child) => child.enqueue(async () => child.halt(await this.#configNow(child)))),
+        );
+      }
       await Promise.allSettled(children.map((child) => child.drained(DRAIN_ON_SHUTDOWN_MS)));
     })();
     return this.#shuttingDown;
+  }
+
+  /**
+   * `names` and what they depend on, in layers of dependency order (each layer may start at
+   * once, after the layers before it); one layer when nothing has `depends_on`. Throws for a
+   * cycle or an undefined dependency.
+   */
+  async startLayers(names: readonly string[], snap: ConfigSnapshot): Promise<string[][]> {
+    const graph = await this.#reachableGraph(names, snap);
+    if (graph.size === 0) return [[...names]];
+    return startPlan(names, graph, "start");
+  }
+
+  /** Every known child, in layers of reverse dependency order (dependents first). */
+  #reverseLayers(): Child[][] {
+    const graph = this.#runningGraph();
+    const layers = stopOrder([...this.#children.keys()], graph);
+    return layers.map((layer) => layer.flatMap((n) => this.#children.get(n) ?? []));
   }
 
   /** Whether shutdown has begun. */
