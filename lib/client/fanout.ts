@@ -215,7 +215,9 @@ export function fromResponse(
   const code = response.code === undefined ? {} : { code: response.code };
   const failed = { host, ok: false, ...code, message: response.message };
   // A refusal of the whole operation (BAD_SIGNAL, FORBIDDEN …) has no items.
-  if (!response.ok && (!answersInBulk(op, child) || response.data === undefined)) return failed;
+  if (!response.ok && (!answersInBulk(op, child, response.data) || response.data === undefined)) {
+    return failed;
+  }
   let data: OpData;
   try {
     data = decodeData(op, child, response.data);

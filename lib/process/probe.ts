@@ -82,10 +82,18 @@ export function probeCheck(
 async function connects(host: string, port: number, signal: AbortSignal): Promise<boolean> {
   const connecting = Deno.connect({ hostname: host, port, signal });
   // A connection that opens after the abort is closed as soon as it does.
-  connecting.then((conn) => signal.aborted && conn.close(), () => {});
-  const conn = await untilAborted(connecting, signal);
-  conn.close();
+  connecting.then((conn) => signal.aborted && closeQuietly(conn), () => {});
+  closeQuietly(await untilAborted(connecting, signal));
   return true;
+}
+
+/** Closes `conn`, which the connect's signal may have closed already. */
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
 }
 
 /** Whether a GET of `url` is answered with a 2xx or 3xx status before `signal` aborts. */

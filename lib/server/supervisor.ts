@@ -742,7 +742,7 @@ export class Supervisor {
     } catch (error) {
       this.#deps.logger.warn(
         `child "${name}": restarting with its last good config, since its file cannot be used now: ${
-          describeError(error)
+          errorMessage(error)
         }`,
       );
       return undefined;
