@@ -137,6 +137,9 @@ function renderChildDetail(c: ChildData, colour: boolean): string {
     ...(c.config_error === null ? [] : rowsOf("config error", c.config_error)),
     ["last exit:", describeExitJson(c.last_exit)],
   ];
+  if (c.ready !== null) {
+    rows.push(["ready:", c.ready ? `yes, since ${c.ready_since ?? "-"}` : "not yet"]);
+  }
   if (c.adopted) {
     rows.push(["adopted:", "yes: taken over from a server that was killed; output not captured"]);
   }

@@ -21,6 +21,7 @@ function exit(fields: Partial<ExitData>): ExitData {
     at: "2026-01-01T00:00:00.000Z",
     ran_ms: 1000,
     requested: false,
+    reason: null,
     stderr_tail: [],
   };
   const merged = { ...base, ...fields };
@@ -49,6 +50,8 @@ function child(fields: Partial<ChildData> & { name: string }): ChildData {
     next_attempt_at: null,
     repeat_at: null,
     adopted: false,
+    ready: null,
+    ready_since: null,
     drift: null,
     config_error: null,
     ...fields,

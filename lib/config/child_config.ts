@@ -7,6 +7,8 @@
  *
  * @module
  */
+import { parseProbe } from "./probe_config.ts";
+import type { ProbeConfig } from "./probe_config.ts";
 import { parseDependsOn } from "./depends_on.ts";
 import type { Dependency } from "./depends_on.ts";
 import { MAX_INSTANCES } from "./instances.ts";
@@ -94,6 +96,10 @@ export interface ChildConfig {
   readonly instances: number;
   /** What must run (or have run) before this child starts (see `depends_on.ts`). */
   readonly dependsOn: readonly Dependency[];
+  /** When a run counts as started: ready by this probe (else `start_seconds`). */
+  readonly ready: ProbeConfig | undefined;
+  /** While a run is up: after `failure_threshold` failures in a row it is restarted. */
+  readonly health: ProbeConfig | undefined;
 }
 
 const KEYS = [
@@ -118,6 +124,8 @@ const KEYS = [
   "exit_codes",
   "instances",
   "depends_on",
+  "ready",
+  "health",
 ] as const;
 
 /** Signals a child may be asked to stop with. */
@@ -226,6 +234,8 @@ export function parseChildConfig(
   const adopt = map.adopt === undefined ? true : check.flag(map.adopt, ["adopt"], "adopt") ?? true;
   const exitCodes = parseExitCodes(check, map.exit_codes);
   const dependsOn = parseDependsOn(check, map.depends_on, { self: name });
+  const ready = parseProbe(check, map.ready, "ready");
+  const health = parseProbe(check, map.health, "health");
   const instances = map.instances === undefined ? 1 : check.number(
     map.instances,
     ["instances"],
@@ -259,6 +269,8 @@ export function parseChildConfig(
     exitCodes,
     instances,
     dependsOn,
+    ready,
+    health,
   };
 }
 

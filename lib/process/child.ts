@@ -10,6 +10,9 @@
  *
  * @module
  */
+import { ProbeRunner } from "./probe_runner.ts";
+import { probeCheck } from "./probe.ts";
+import type { ProbeConfig } from "../config/probe_config.ts";
 import type { ExitRecord } from "./exit_record.ts";
 import { describeExit } from "./exit_record.ts";
 import type { ChildConfig } from "../config/child_config.ts";
@@ -79,6 +82,10 @@ export interface ChildStatus {
   readonly nextAttemptAt: number | null;
   /** Whether the current run was taken over from a server that was killed. */
   readonly adopted: boolean;
+  /** With a readiness probe: whether the current run is ready; null without one. */
+  readonly ready: boolean | null;
+  /** When the current run became ready. */
+  readonly readySince: number | null;
 }
 
 /** What {@link Child.halt} did. */
@@ -105,6 +112,8 @@ interface Run {
   readonly adopted: boolean;
   /** Where this run's stderr begins in the child's tail: crash context is this run's own. */
   readonly stderrMark: number;
+  /** Its ready and health probes while they run, and why the server ended it, if it did. */
+  readonly probes: { runners: ProbeRunner[]; failure: string | undefined; readyAt: number | null };
   /** Whether the run came to count as started, or how it ended first. */
   readonly outcome: Promise<StartOutcome>;
   /** Settles {@link outcome}; later calls do nothing. */
@@ -279,6 +288,8 @@ export class Child {
       failures: this.#failures,
       nextAttemptAt: this.#backoff?.at ?? null,
       adopted: run?.adopted ?? false,
+      ready: run?.config.ready ? run.probes.readyAt !== null : null,
+      readySince: run?.probes.readyAt ?? null,
     };
   }
 
@@ -353,7 +364,8 @@ export class Child {
     let settle!: (outcome: StartOutcome) => void;
     const outcome = new Promise<StartOutcome>((resolve) => (settle = resolve));
     const stderrMark = this.#taps.stderr.written;
-    const base = { ...parts, drained, timers, outcome, settle, stderrMark };
+    const probes = { runners: [] as ProbeRunner[], failure: undefined, readyAt: null };
+    const base = { ...parts, drained, timers, outcome, settle, stderrMark, probes };
     const exited = parts.proc.status
       .catch((): ExitStatus => ({ code: null, signal: null }))
       .then((status) => this.#onExit(base, status));
@@ -417,6 +429,7 @@ export class Child {
     const deadline = clock.now() + config.stopTimeoutMs;
     this.#life.apply("stop", clock.now());
     run.timers.abort();
+    for (const runner of run.probes.runners) runner.stop();
     run.proc.signalGroup(config.stopSignal);
     void this.#reaper.signalSession(run.proc.pid, config.stopSignal);
     let exit = await this.#within(run.exited, config.stopTimeoutMs);
@@ -477,8 +490,9 @@ export class Child {
       at,
       ranMs: at - run.startedAt,
       requested: stopping,
-      expected: expectedExit(status, run.config.exitCodes),
+      expected: run.probes.failure === undefined && expectedExit(status, run.config.exitCodes),
       stderrTail: this.#taps.stderr.linesSince(run.stderrMark, CRASH_CONTEXT_LINES),
+      ...(run.probes.failure === undefined ? {} : { reason: run.probes.failure }),
     };
     this.#history.push(exit);
     if (this.#history.length > HISTORY_LENGTH) this.#history.shift();
@@ -499,13 +513,16 @@ export class Child {
       run.settle({ started: false, exit: final, state: this.#life.state });
     });
     run.timers.abort();
+    for (const runner of run.probes.runners) runner.stop();
     if (this.#run?.proc === run.proc) {
       this.#previousRun = this.#run;
       this.#run = undefined;
     }
     if (!stopping) {
       logger.info(`child "${this.name}" (pid ${run.proc.pid}) exited: ${describeExit(exit)}`);
-      if (shouldRestart(run.config.restart, exit, run.config.exitCodes)) {
+      // An unhealthy run is restarted whatever the policy says (backoff and max_restarts apply).
+      const unhealthy = run.probes.failure === "unhealthy";
+      if (unhealthy || shouldRestart(run.config.restart, exit, run.config.exitCodes)) {
         this.#scheduleRestart(run.config, at);
       } else this.#life.apply("exited", at);
       // What the leader left behind in its group and session is stopped like the child would
@@ -525,10 +542,76 @@ export class Child {
         this.#failures = 0;
         this.#life.apply("started", clock.now());
         run.settle({ started: true });
+        this.#watchHealth(run);
       }
     };
+    const ready = run.config.ready;
+    if (ready) {
+      // With a readiness probe, the run counts as started once ready, not after start_seconds.
+      this.#probe(run, ready, {
+        onReady: () => {
+          run.probes.readyAt = clock.now();
+          promote();
+        },
+        onNeverReady: () =>
+          this.#fail(run, `not ready within ${(ready.timeoutTotalMs ?? 0) / 1000}s`),
+      });
+      return;
+    }
     if (run.config.startSeconds === 0) return promote();
     clock.sleep(run.config.startSeconds * 1000, run.timers.signal).then(promote, () => {});
+  }
+
+  /** Starts the health probe of a run that counts as started. */
+  #watchHealth(run: Run): void {
+    const health = run.config.health;
+    if (!health) return;
+    this.#probe(run, health, { onUnhealthy: () => this.#fail(run, "unhealthy") });
+  }
+
+  /** Runs `probe` for `run` until the run ends; a log probe is fed the run's output lines. */
+  #probe(
+    run: Run,
+    probe: ProbeConfig,
+    on: { onReady?: () => void; onNeverReady?: () => void; onUnhealthy?: () => void },
+  ): void {
+    const runner = new ProbeRunner({
+      probe,
+      clock: this.#deps.clock,
+      check: probe.kind === "log"
+        ? undefined
+        : probeCheck(probe, { cwd: run.config.cwd, env: run.config.env }),
+      ...on,
+    });
+    run.probes.runners.push(runner);
+    runner.start();
+    if (probe.kind === "log") {
+      const follower = this.#taps.bus.follow(["stdout", "stderr"]);
+      void (async () => {
+        for await (const item of follower) {
+          if ("line" in item) runner.offer(item.line);
+          if (runner.status.verdict !== "pending" || this.#run !== run) break;
+        }
+        follower.close();
+      })();
+      void runner.finished.then(() => follower.close());
+    }
+  }
+
+  /**
+   * Ends a run the server gave up on (never ready, unhealthy) as a crash: the stop signal to
+   * its group, SIGKILL after stop_timeout; its exit then goes through the restart policy.
+   */
+  #fail(run: Run, reason: string): void {
+    if (this.#run !== run || run.probes.failure !== undefined) return;
+    const { clock, logger } = this.#deps;
+    run.probes.failure = reason;
+    logger.warn(`child "${this.name}" (pid ${run.proc.pid}) is ${reason}: ending it`);
+    run.proc.signalGroup(run.config.stopSignal);
+    clock.sleep(run.config.stopTimeoutMs, run.timers.signal).then(
+      () => run.proc.signalGroup("SIGKILL"),
+      () => {},
+    );
   }
 
   /**

@@ -19,6 +19,8 @@ export interface ExitRecord {
   readonly requested: boolean;
   /** Whether it exited with one of its `exit_codes` (a success, not a crash). */
   readonly expected: boolean;
+  /** Why the server ended it, when a probe did: `unhealthy`, `not ready`. */
+  readonly reason?: string;
   /** The last lines of its stderr when it ended (crash context). */
   readonly stderrTail: readonly string[];
 }
@@ -30,7 +32,12 @@ export interface ExitRecord {
 export function describeExit(exit: {
   readonly code: number | null;
   readonly signal: string | null;
+  readonly reason?: string | null | undefined;
 }): string {
-  if (exit.signal) return `signal ${exit.signal}`;
-  return exit.code === null ? "exit status unknown" : `exit code ${exit.code}`;
+  const how = exit.signal
+    ? `signal ${exit.signal}`
+    : exit.code === null
+    ? "exit status unknown"
+    : `exit code ${exit.code}`;
+  return exit.reason ? `${how} (${exit.reason})` : how;
 }

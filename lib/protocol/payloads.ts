@@ -32,6 +32,8 @@ export interface ExitData {
   readonly requested: boolean;
   /** Whether it exited with one of the child's `exit_codes`. */
   readonly expected: boolean;
+  /** Why the server ended it, when a probe did: `unhealthy`, `not ready within 60s`. */
+  readonly reason: string | null;
   /** `exit code 3`, `signal SIGKILL`. */
   readonly description: string;
   /** The last lines of its stderr when it ended. */
@@ -57,6 +59,9 @@ export interface ChildData {
   readonly repeat_at: string | null;
   /** Whether the run was taken over from a server that was killed (its output not captured). */
   readonly adopted: boolean;
+  /** With a readiness probe: whether the run is ready (null without one), and since when. */
+  readonly ready: boolean | null;
+  readonly ready_since: string | null;
   /** How the config file now differs from the run's: `update` applies it. */
   readonly drift: "changed" | "removed" | "invalid" | null;
   /** For `invalid`: why the file cannot be used. */
@@ -198,6 +203,7 @@ export function encodeExit(exit: ExitRecord): ExitData {
     ran_ms: exit.ranMs,
     requested: exit.requested,
     expected: exit.expected,
+    reason: exit.reason ?? null,
     description: describeExit(exit),
     stderr_tail: exit.stderrTail,
   };
@@ -222,6 +228,8 @@ export function encodeChild(child: ChildReport): ChildData {
     next_attempt_at: isoOrNull(child.nextAttemptAt),
     repeat_at: isoOrNull(child.repeatAt),
     adopted: child.adopted,
+    ready: child.ready,
+    ready_since: isoOrNull(child.readySince),
     drift: child.drift,
     config_error: child.configError,
   };
@@ -317,6 +325,7 @@ export function decodeExit(value: unknown, path = "exit"): ExitData {
     ran_ms: r.number("ran_ms"),
     requested: r.boolean("requested"),
     expected: r.has("expected") ? r.boolean("expected") : r.raw("code") === 0,
+    reason: r.has("reason") ? r.stringOrNull("reason") : null,
     description: r.string("description"),
     stderr_tail: r.strings("stderr_tail"),
   };
@@ -343,6 +352,8 @@ export function decodeChild(value: unknown, path = "child"): ChildData {
     next_attempt_at: r.stringOrNull("next_attempt_at"),
     repeat_at: r.stringOrNull("repeat_at"),
     adopted: r.has("adopted") ? r.boolean("adopted") : false,
+    ready: r.has("ready") && r.raw("ready") !== null ? r.boolean("ready") : null,
+    ready_since: r.has("ready_since") ? r.stringOrNull("ready_since") : null,
     drift: r.has("drift") && r.raw("drift") !== null
       ? r.oneOf("drift", ["changed", "removed", "invalid"] as const)
       : null,

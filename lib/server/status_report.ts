@@ -151,6 +151,8 @@ function neverStarted(name: string, path: string, now: number): ChildReport {
     nextAttemptAt: null,
     repeatAt: null,
     adopted: false,
+    ready: null,
+    readySince: null,
     drift: null,
     configError: null,
   };
