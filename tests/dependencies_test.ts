@@ -110,3 +110,20 @@ Deno.test("a dependency cycle is refused before anything runs", async () => {
   assert.match(start.message, /form a cycle: a -> b -> a/);
   assert.deepEqual(await events(server), [], "nothing was started");
 });
+
+Deno.test("restart all stops in reverse dependency order, then starts in order", async () => {
+  await using server = await startServer({
+    children: {
+      db: recorder("db", "start_seconds: 0.2\n"),
+      app: recorder("app", "start_seconds: 0.2\ndepends_on: [db]\n"),
+    },
+  });
+  assert.equal((await server.json("start", "app")).ok, true);
+  await Deno.remove(join(server.dir, "events.log"));
+  const restart = await server.json("restart", "all");
+  assert.equal(restart.ok, true, restart.message);
+  const list = await events(server);
+  assert.ok(at(list, "stop", "app") < at(list, "stop", "db"), "app stopped before db");
+  assert.ok(at(list, "stop", "db") < at(list, "start", "db"), "every stop before any start");
+  assert.ok(at(list, "start", "db") < at(list, "start", "app"), "db started before app");
+});

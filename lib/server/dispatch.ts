@@ -11,6 +11,7 @@ import { encodeResult, wireData } from "../protocol/payloads.ts";
 import { errorResponse } from "../protocol/messages.ts";
 import type { Request, Response } from "../protocol/messages.ts";
 import { readLog } from "./log_reader.ts";
+import { restartAll, signalAll, signalChild, startAll, update } from "./fleet.ts";
 import { SENDABLE_SIGNALS, signalNamed } from "../process/signals.ts";
 import type { LogOptions } from "./log_reader.ts";
 import type { Outcome } from "./outcome.ts";
@@ -61,25 +62,25 @@ async function run(ops: Operations, request: Request, snap: ConfigSnapshot): Pro
   switch (request.op) {
     case "start": {
       const wait = startWait(request.args);
-      if (child === "all") return await supervisor.startAll({ snap, wait });
+      if (child === "all") return await startAll(supervisor, { snap, wait });
       return await supervisor.each("start", child, { snap, wait });
     }
     case "stop":
       return await supervisor.each("stop", child, ctx);
     case "restart": {
       const wait = startWait(request.args);
-      if (child === "all") return await supervisor.restartAll({ snap, wait });
+      if (child === "all") return await restartAll(supervisor, { snap, wait });
       return await supervisor.each("restart", child, { snap, wait });
     }
     case "signal": {
       const how = signalOptions(request.args);
-      return child === "all" ? supervisor.signalAll(how) : supervisor.signal(child, how);
+      return child === "all" ? signalAll(supervisor, how) : signalChild(supervisor, child, how);
     }
     case "update":
       if (request.child !== undefined) {
         throw new SupervisorError("BAD_REQUEST", `Operation "update" takes no child`);
       }
-      return await supervisor.update({ snap, wait: startWait(request.args) });
+      return await update(supervisor, { snap, wait: startWait(request.args) });
     case "trystart":
       return await supervisor.each("trystart", child, { snap, wait: startWait(request.args) });
     case "check":

@@ -15,21 +15,27 @@ import type { ChildConfig, Hook, Repeat } from "../config/child_config.ts";
 import { assertChildName } from "../config/names.ts";
 import type { ConfigSnapshot, ConfigStore } from "../config/store.ts";
 import { describeError, errorMessage, SupervisorError } from "../errors.ts";
+import { bulk, itemOf } from "./bulk.ts";
 import { Child } from "../process/child.ts";
-import type { StartOutcome } from "../process/child.ts";
 import { describeExit } from "../process/exit_record.ts";
 import type { ChildDeps } from "../process/child.ts";
 import { adoptedProcess, AdoptionWatch } from "../process/adopted_process.ts";
 import type { ProcessIdentity } from "../process/proc_identity.ts";
 import { HookRunner, posthookNotes } from "./hook_runner.ts";
 import { RepeatTimers } from "./repeat_timers.ts";
-import { driftOf } from "./drift.ts";
-import { graphOf, nodesOf, startPlan, stopOrder, stopPlan } from "./dependency_graph.ts";
-import type { DependencyGraph, GraphEntry } from "./dependency_graph.ts";
+import type { DependencyGraph } from "./dependency_graph.ts";
+import {
+  reverseLayers,
+  runningGraph,
+  startLayers,
+  startWithDependencies,
+  stopWithDependents,
+} from "./dependencies.ts";
+import type { DependencyHost } from "./dependencies.ts";
+import { exitedEarly } from "./exited_early.ts";
 import { instanceNames, splitInstance } from "../config/instances.ts";
 import type {
   Bulk,
-  BulkItem,
   ChildReport,
   OpResult,
   Signalled,
@@ -74,6 +80,16 @@ export class Supervisor {
   readonly #hooks: HookRunner;
   readonly #adoption: AdoptionWatch;
   readonly #registered: ((child: Child) => void) | undefined;
+  /** What `dependencies.ts` may do with this supervisor. */
+  readonly #host: DependencyHost = {
+    startOne: (op, name, ctx) => this.#startLike(op, name, ctx),
+    onCopies: (what, name, ctx, op) => this.#orCopies(what, name, ctx, op),
+    stopOne: (name, ctx) => this.stop(name, ctx),
+    stopQuietly: (name, ctx) => this.#stopBare(name, ctx),
+    child: (name) => this.#children.get(name),
+    isLive: (name) => this.isLive(name),
+    children: () => this.children(),
+  };
   #shuttingDown: Promise<void> | undefined;
 
   constructor(
@@ -131,143 +147,8 @@ export class Supervisor {
     if (name === "all") {
       return op === "stop" ? this.stop(name, ctx) : this.#startLike(op, name, ctx);
     }
-    if (op === "stop") return this.#stopWithDependents(name, ctx);
-    return this.#startWithDependencies(op, name, ctx);
-  }
-
-  /**
-   * A start (restart, trystart) of `name` after what it depends on: each dependency that does
-   * not run is started first, layer by layer in dependency order (independent ones at once),
-   * and waited for until its condition holds (`started`, `ready`, `completed`,
-   * `completed_successfully`). A cycle or an undefined dependency is refused before anything
-   * starts.
-   */
-  async #startWithDependencies(
-    op: "start" | "restart" | "trystart",
-    name: string,
-    ctx: OpContext,
-  ): Promise<OpResult> {
-    const graph = await this.#reachableGraph([name], ctx.snap);
-    const targets = new Set(nodesOf(name, graph) ?? [name]);
-    const layers = graph.size === 0 ? [] : startPlan([name], graph, op);
-    const brought: string[] = [];
-    for (const layer of layers) {
-      const needed = layer.filter((n) => !targets.has(n));
-      await Promise.all(needed.map(async (dep) => {
-        if (await this.#satisfy(dep, graph, ctx)) brought.push(dep);
-      }));
-    }
-    const result = await this.#orCopies(op, name, ctx, (n) => this.#startLike(op, n, ctx));
-    if (brought.length === 0) return result;
-    return {
-      ...result,
-      message: `${result.message} (started first: ${brought.sort().join(", ")})`,
-    };
-  }
-
-  /**
-   * Makes sure dependency `dep` is in the state its dependents need; true when it had to be
-   * started. The condition is the strictest any dependent in `graph` asks of it.
-   */
-  async #satisfy(dep: string, graph: DependencyGraph, ctx: OpContext): Promise<boolean> {
-    const conditions = [...graph.values()].flat()
-      .filter((d) => d.name === dep || splitInstance(dep)?.base === d.name)
-      .map((d) => d.condition);
-    const completes = conditions.some((c) => c === "completed" || c === "completed_successfully");
-    const strict = conditions.includes("completed_successfully");
-    const child = this.#children.get(dep);
-    if (completes) {
-      const last = child?.status().lastExit;
-      const done = child && !child.isLive && last && !last.requested &&
-        (!strict || last.expected);
-      if (done) return false;
-      if (!child?.isLive) await this.#startLike("start", dep, { ...ctx, wait: false });
-      const ran = this.#children.get(dep)!;
-      const exit = await ran.whenExited();
-      if (strict && !exit.expected) {
-        throw new SupervisorError(
-          "HOOK_FAILED",
-          `Dependency "${dep}" did not complete successfully (${describeExit(exit)})`,
-          { child: dep },
-        );
-      }
-      return true;
-    }
-    if (child?.isLive) {
-      if (child.state === "STARTING" && child.pid !== null) await this.#awaitStarted(child);
-      return false;
-    }
-    await this.#startLike("start", dep, { ...ctx, wait: true });
-    return true;
-  }
-
-  /** Waits until the current run of `child` counts as started; EXITED_EARLY otherwise. */
-  async #awaitStarted(child: Child): Promise<void> {
-    const pid = child.pid;
-    if (pid === null) return;
-    const outcome = await child.whenStarted(pid);
-    if (!outcome.started && !outcome.exit.requested) {
-      throw exitedEarly({ name: child.name, op: "start", outcome, pid });
-    }
-  }
-
-  /**
-   * The dependency graph of `names` and everything they need, read from the snapshot (only the
-   * files reachable from them). Empty when none of them has `depends_on`.
-   */
-  async #reachableGraph(names: readonly string[], snap: ConfigSnapshot): Promise<DependencyGraph> {
-    const entries = new Map<string, GraphEntry>();
-    const queue = names.map((n) => splitInstance(n)?.base ?? n);
-    let any = false;
-    while (queue.length > 0) {
-      const base = queue.shift()!;
-      if (entries.has(base)) continue;
-      const config = await snap.childOr(base, undefined);
-      if (!config) continue;
-      entries.set(base, config);
-      for (const dep of config.dependsOn) {
-        any = true;
-        queue.push(splitInstance(dep.name)?.base ?? dep.name);
-      }
-    }
-    return any ? graphOf(entries.values()) : new Map();
-  }
-
-  /** The graph of the children that run now, from the configs their runs started with. */
-  #runningGraph(): DependencyGraph {
-    const entries = this.children().flatMap((c) => {
-      const config = c.config;
-      if (!config) return [];
-      // A copy's config has instances 1 and the copy's name: one node each.
-      return [{ name: c.name, instances: 1, dependsOn: config.dependsOn }];
-    });
-    return graphOf(entries);
-  }
-
-  /**
-   * A stop of `name` after the running children that depend on it (dependents first, layer by
-   * layer); the answer names them.
-   */
-  async #stopWithDependents(name: string, ctx: OpContext): Promise<OpResult> {
-    const graph = this.#runningGraph();
-    const targets = new Set(nodesOf(name, graph) ?? [name]);
-    const layers = stopPlan([name], graph, (n) => this.isLive(n));
-    const dependents: string[] = [];
-    for (const layer of layers) {
-      const first = layer.filter((n) => !targets.has(n));
-      await Promise.all(first.map(async (n) => {
-        await this.#stopBare(n, ctx);
-        dependents.push(n);
-      }));
-    }
-    const result = await this.#orCopies("stop", name, ctx, (n) => this.stop(n, ctx));
-    if (dependents.length === 0) return result;
-    return {
-      ...result,
-      message: `${result.message} (stopped first, as they depend on it: ${
-        dependents.sort().join(", ")
-      })`,
-    };
+    if (op === "stop") return stopWithDependents(this.#host, name, ctx);
+    return startWithDependencies(this.#host, { op, name }, ctx);
   }
 
   /**
@@ -289,7 +170,7 @@ export class Supervisor {
   ): Promise<T | Bulk> {
     const names = await this.expand(name, ctx.snap);
     if (names.length === 1 && names[0] === name) return await op(name);
-    const results = await Promise.all(names.map((n) => this.#item(n, () => op(n))));
+    const results = await Promise.all(names.map((n) => itemOf(n, () => op(n))));
     return bulk(`${what} ${name}`, results);
   }
 
@@ -327,49 +208,14 @@ export class Supervisor {
   }
 
   /**
-   * Starts every child defined in the loadpaths that is not running, in parallel; one item per
-   * child started or refused.
-   */
-  async startAll(ctx: OpContext): Promise<Bulk> {
-    this.#guard();
-    const defined = [...(await ctx.snap.catalog()).files.keys()];
-    const names = (await Promise.all(defined.map((n) => this.expand(n, ctx.snap)))).flat()
-      .filter((n) => !this.isLive(n));
-    const results = await Promise.all(
-      names.map((name) => this.#item(name, () => this.start(name, ctx))),
-    );
-    return bulk("start all", results);
-  }
-
-  /** Restarts every child that runs, waits to be restarted, or gave up; in parallel. */
-  async restartAll(ctx: OpContext): Promise<Bulk> {
-    this.#guard();
-    const names = this.children().filter((c) => c.allows("restart")).map((c) => c.name).sort();
-    const results = await Promise.all(
-      names.map((name) => this.#item(name, () => this.restart(name, ctx))),
-    );
-    return bulk("restart all", results);
-  }
-
-  /**
    * Sends `signal` to a running child's process group, or with `main` to its main process only.
    * Not queued: a signal reaches the child even while another operation waits on it.
    */
   signal(
     name: string,
     how: { readonly signal: Deno.Signal; readonly main: boolean },
-  ): Signalled | Bulk {
-    this.#guard();
-    // The copies of a child with instances: each that runs.
-    if (!splitInstance(name) && !this.#children.has(name)) {
-      const copies = this.children().filter((c) => splitInstance(c.name)?.base === name);
-      if (copies.length > 0) {
-        return bulk(
-          `signal ${name} ${how.signal}`,
-          copies.filter((c) => c.isLive).map((c) => this.#signalItem(c.name, how)),
-        );
-      }
-    }
+  ): Signalled {
+    this.guard();
     assertChildName(name);
     const child = this.#children.get(name);
     const pid = child?.pid;
@@ -397,94 +243,43 @@ export class Supervisor {
     };
   }
 
-  /** Sends `signal` to every running child. */
-  signalAll(how: { readonly signal: Deno.Signal; readonly main: boolean }): Bulk {
-    this.#guard();
-    const names = this.children().filter((c) => c.isLive).map((c) => c.name).sort();
-    return bulk(`signal all ${how.signal}`, names.map((name) => this.#signalItem(name, how)));
+  /** The dependency graph of the children's runs (see `dependencies.ts`). */
+  runningGraph(): DependencyGraph {
+    return runningGraph(this.children());
   }
 
-  #signalItem(name: string, how: { readonly signal: Deno.Signal; readonly main: boolean }) {
-    try {
-      return { child: name, ok: true, message: this.signal(name, how).message };
-    } catch (error) {
-      return failedItem(name, error);
-    }
+  /** Brings child `name` to rest in its queue (stop, or cancel a pending restart). */
+  async halt(name: string): Promise<void> {
+    const child = this.#children.get(name);
+    if (!child) return;
+    await child.enqueue(async () => {
+      this.#repeats.cancel(name);
+      await child.halt(await this.#configNow(child));
+    });
   }
 
-  /**
-   * Applies config drift: a running child whose config changed since its run started is
-   * restarted, a child whose file was removed is stopped. One item per child acted on.
-   */
-  async update(ctx: OpContext): Promise<Bulk> {
-    this.#guard();
-    const results = await Promise.all(
-      this.children().map(async (child) => {
-        const drift = await driftOf(child, ctx.snap);
-        if (drift.kind === "removed" && (child.isLive || child.state === "BACKOFF")) {
-          return await this.#item(child.name, async () => {
-            const stopped = await this.#stopBare(child.name, ctx);
-            const copy = splitInstance(child.name) !== undefined;
-            // A copy past a lowered `instances` is forgotten, so a raised one starts it again.
-            if (copy && !child.isLive) this.#children.delete(child.name);
-            const why = copy ? "instances lowered" : "its config file was removed";
-            return { ...stopped, message: `${stopped.message} (${why})` };
-          });
-        }
-        if (drift.kind === "changed" && child.isLive) {
-          return await this.#item(child.name, async () => {
-            const started = await this.restart(child.name, ctx);
-            return { ...started, message: `${started.message} (its config changed)` };
-          });
-        }
-        if (drift.kind === "invalid" && child.isLive) {
-          return failedItem(child.name, new SupervisorError("CONFIG_INVALID", drift.error));
-        }
-        return undefined;
-      }),
-    );
-    return bulk(
-      "update",
-      [...results, ...await this.#newCopies(ctx)].filter((r) => r !== undefined),
-    );
+  /** Stops child `name` without its posthooks (config drift: its file is gone). */
+  stopQuietly(name: string, ctx: OpContext): Promise<Stopped> {
+    return this.#stopBare(name, ctx);
   }
 
-  /**
-   * For `update`: the copies that `instances` now asks for and that do not run, of each child
-   * with a copy running (a raised `instances`); started, one item each.
-   */
-  async #newCopies(ctx: OpContext): Promise<BulkItem[]> {
-    const running = new Set(
-      this.children().filter((c) => c.isLive).map((c) => splitInstance(c.name)?.base).filter((
-        b,
-      ) => b !== undefined),
-    );
-    const wanted = (await Promise.all([...running].map((base) => this.expand(base, ctx.snap))))
-      .flat().filter((name) => splitInstance(name) && !this.#children.has(name));
-    return await Promise.all(wanted.map((name) =>
-      this.#item(name, async () => {
-        const started = await this.start(name, ctx);
-        return { ...started, message: `${started.message} (instances raised)` };
-      })
-    ));
+  /** Whether child `name` is known (registered). */
+  knows(name: string): boolean {
+    return this.#children.has(name);
   }
 
-  /** One child's part of a bulk operation. */
-  async #item(name: string, op: () => Promise<OpResult>): Promise<BulkItem> {
-    try {
-      return { child: name, ok: true, message: (await op()).message };
-    } catch (error) {
-      return failedItem(name, error);
-    }
+  /** Drops the record of child `name`, which must not be live (a copy past `instances`). */
+  forget(name: string): void {
+    if (!this.#children.get(name)?.isLive) this.#children.delete(name);
   }
 
   /** Stops every running child in parallel and cancels every pending restart. */
   async stopAll(): Promise<StoppedAll> {
-    this.#guard();
+    this.guard();
     const results: PromiseSettledResult<string | undefined>[] = [];
     const children: Child[] = [];
     // Dependents first (reverse dependency order); each layer at once.
-    for (const layer of this.#reverseLayers()) {
+    for (const layer of reverseLayers(this.children())) {
       children.push(...layer);
       results.push(
         ...await Promise.allSettled(layer.map((child) =>
@@ -513,7 +308,7 @@ export class Supervisor {
       const children = [...this.#children.values()];
       for (const child of children) child.endFollows();
       // Dependents first, so a service is never stopped under a child that needs it.
-      for (const layer of this.#reverseLayers()) {
+      for (const layer of reverseLayers(this.children())) {
         await Promise.allSettled(
           layer.map((child) => child.enqueue(async () => child.halt(await this.#configNow(child)))),
         );
@@ -523,22 +318,9 @@ export class Supervisor {
     return this.#shuttingDown;
   }
 
-  /**
-   * `names` and what they depend on, in layers of dependency order (each layer may start at
-   * once, after the layers before it); one layer when nothing has `depends_on`. Throws for a
-   * cycle or an undefined dependency.
-   */
-  async startLayers(names: readonly string[], snap: ConfigSnapshot): Promise<string[][]> {
-    const graph = await this.#reachableGraph(names, snap);
-    if (graph.size === 0) return [[...names]];
-    return startPlan(names, graph, "start");
-  }
-
-  /** Every known child, in layers of reverse dependency order (dependents first). */
-  #reverseLayers(): Child[][] {
-    const graph = this.#runningGraph();
-    const layers = stopOrder([...this.#children.keys()], graph);
-    return layers.map((layer) => layer.flatMap((n) => this.#children.get(n) ?? []));
+  /** `names` and their dependencies, in layers of dependency order (see `dependencies.ts`). */
+  startLayers(names: readonly string[], snap: ConfigSnapshot): Promise<string[][]> {
+    return startLayers(names, snap);
   }
 
   /** Whether shutdown has begun. */
@@ -576,7 +358,7 @@ export class Supervisor {
    * start). Throws for a name that cannot exist or has no config.
    */
   async childFor(name: string, ctx: OpContext): Promise<Child> {
-    this.#guard();
+    this.guard();
     assertChildName(name);
     const known = this.#children.get(name);
     if (known) return known;
@@ -590,7 +372,7 @@ export class Supervisor {
         { child: name },
       );
     }
-    this.#guard();
+    this.guard();
     return this.#children.get(name) ?? this.#register(name);
   }
 
@@ -600,7 +382,7 @@ export class Supervisor {
     name: string,
     ctx: OpContext,
   ): Promise<Started> {
-    this.#guard();
+    this.guard();
     const prehooks = await this.#hooks.before(name, op, ctx.snap);
     let result = await this.#startBare(op, name, ctx);
     const child = this.#children.get(name);
@@ -696,7 +478,8 @@ export class Supervisor {
     }
   }
 
-  #guard(): void {
+  /** Throws SHUTTING_DOWN once shutdown has begun. */
+  guard(): void {
     if (this.#shuttingDown) {
       throw new SupervisorError(
         "SHUTTING_DOWN",
@@ -709,7 +492,7 @@ export class Supervisor {
   async #queued<T>(name: string, ctx: OpContext, task: (child: Child) => Promise<T>): Promise<T> {
     const child = await this.childFor(name, ctx);
     return await child.enqueue(() => {
-      this.#guard();
+      this.guard();
       return task(child);
     });
   }
@@ -753,54 +536,4 @@ export class Supervisor {
   #configNow(child: Child): Promise<ChildConfig | undefined> {
     return this.#store.childConfigOr(child.name, child.config);
   }
-}
-
-/** The refusal of a start whose run ended before it counted as started. */
-function exitedEarly(facts: {
-  readonly name: string;
-  readonly op: string;
-  readonly pid: number;
-  readonly outcome: Extract<StartOutcome, { started: false }>;
-}): SupervisorError {
-  const { name, op, pid, outcome } = facts;
-  const { exit, state } = outcome;
-  const how = exit.requested
-    ? `it (pid ${pid}) was stopped before it counted as started`
-    : `it (pid ${pid}) exited ${formatMs(exit.ranMs)} after it started (${describeExit(exit)})`;
-  const next = state === "BACKOFF"
-    ? "; it will be tried again (restart policy)"
-    : state === "FATAL"
-    ? "; it gave up (max_restarts)"
-    : "";
-  const tail = exit.stderrTail.slice(-10);
-  const context = tail.length === 0
-    ? ""
-    : `; its last stderr lines:\n${tail.map((line) => `  ${line}`).join("\n")}`;
-  return new SupervisorError(
-    "EXITED_EARLY",
-    `Cannot ${op} child "${name}": ${how}${next}${context}`,
-    { child: name },
-  );
-}
-
-function formatMs(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-/** A bulk result: the items, and a summary line. */
-function bulk(what: string, results: readonly BulkItem[]): Bulk {
-  const failed = results.filter((r) => !r.ok);
-  const done = results.length - failed.length;
-  const summary = failed.length === 0
-    ? `${what} success: ${done} ${done === 1 ? "child" : "children"}`
-    : `${what}: ${done} done, ${failed.length} failed: ${
-      failed.map((f) => `${f.child} (${f.code ?? "error"})`).join(", ")
-    }`;
-  return { kind: "bulk", message: summary, results };
-}
-
-function failedItem(name: string, error: unknown): BulkItem {
-  return error instanceof SupervisorError
-    ? { child: name, ok: false, code: error.code, message: error.message }
-    : { child: name, ok: false, code: "INTERNAL", message: errorMessage(error) };
 }

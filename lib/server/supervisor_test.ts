@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { restartAll, startAll, update } from "./fleet.ts";
 import assert from "node:assert/strict";
 import { ConfigStore } from "../config/store.ts";
 import { SupervisorError } from "../errors.ts";
@@ -1069,7 +1070,7 @@ Deno.test(
   "start all starts every defined child that does not run, and says which",
   withWorld({ a: "", b: "", c: "" }, async (w) => {
     await w.supervisor.start("b", w.ctx());
-    const result = await w.supervisor.startAll(w.ctx());
+    const result = await startAll(w.supervisor, w.ctx());
     assert.deepEqual(result.results.map((r) => [r.child, r.ok]), [["a", true], ["c", true]]);
     assert.deepEqual(w.spawnedNames().sort(), ["a", "b", "c"]);
   }),
@@ -1080,7 +1081,7 @@ Deno.test(
   withWorld({ a: "", b: "" }, async (w) => {
     await w.supervisor.start("a", w.ctx());
     const first = w.proc("a").pid;
-    const result = await w.supervisor.restartAll(w.ctx());
+    const result = await restartAll(w.supervisor, w.ctx());
     assert.deepEqual(result.results.map((r) => r.child), ["a"]);
     assert.notEqual(w.proc("a").pid, first);
     assert.deepEqual(w.spawnedNames(), ["a", "a"]);
@@ -1117,7 +1118,7 @@ Deno.test(
       ["b", "changed"],
       ["c", "removed"],
     ]);
-    const result = await w.supervisor.update(w.ctx());
+    const result = await update(w.supervisor, w.ctx());
     assert.deepEqual(result.results.map((r) => [r.child, r.ok]).sort(), [["b", true], ["c", true]]);
     assert.equal(w.proc("a").pid, pids.a, "a was left alone");
     assert.notEqual(w.proc("b").pid, pids.b, "b was restarted");
