@@ -525,6 +525,11 @@ export function parseClientArgs(argv: readonly string[]): ClientCommand {
       }${misplaced.arg}"`,
     );
   }
+  if (rolling !== undefined && !wait) {
+    throw new UsageError(
+      `a rolling restart waits for each host before the next: "--no-wait" does not go with it`,
+    );
+  }
   if (follow && json) {
     throw new UsageError(`"--follow" prints lines as they come and cannot be combined with --json`);
   }

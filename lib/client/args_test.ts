@@ -437,3 +437,7 @@ Deno.test("--rolling asks one host at a time, --max-unavailable N hosts, for res
   assertUsage(["stop", "web", "--rolling"], /"--rolling" goes with the restart and trystart/);
   assertUsage(["restart", "web", "--max-unavailable", "0"], /--max-unavailable needs a whole/);
 });
+
+Deno.test("a rolling restart refuses --no-wait: it must wait for each host", () => {
+  assertUsage(["restart", "web", "--rolling", "--no-wait"], /"--no-wait" does not go with it/);
+});

@@ -113,7 +113,13 @@ interface Run {
   /** Where this run's stderr begins in the child's tail: crash context is this run's own. */
   readonly stderrMark: number;
   /** Its ready and health probes while they run, and why the server ended it, if it did. */
-  readonly probes: { runners: ProbeRunner[]; failure: string | undefined; readyAt: number | null };
+  readonly probes: {
+    runners: ProbeRunner[];
+    failure: string | undefined;
+    readyAt: number | null;
+    /** Failures in a row before this run: an unhealthy end continues the streak. */
+    failuresBefore: number;
+  };
   /** Whether the run came to count as started, or how it ended first. */
   readonly outcome: Promise<StartOutcome>;
   /** Settles {@link outcome}; later calls do nothing. */
@@ -364,7 +370,12 @@ export class Child {
     let settle!: (outcome: StartOutcome) => void;
     const outcome = new Promise<StartOutcome>((resolve) => (settle = resolve));
     const stderrMark = this.#taps.stderr.written;
-    const probes = { runners: [] as ProbeRunner[], failure: undefined, readyAt: null };
+    const probes = {
+      runners: [] as ProbeRunner[],
+      failure: undefined,
+      readyAt: null,
+      failuresBefore: this.#failures,
+    };
     const base = { ...parts, drained, timers, outcome, settle, stderrMark, probes };
     const exited = parts.proc.status
       .catch((): ExitStatus => ({ code: null, signal: null }))
@@ -521,8 +532,17 @@ export class Child {
     if (!stopping) {
       logger.info(`child "${this.name}" (pid ${run.proc.pid}) exited: ${describeExit(exit)}`);
       // An unhealthy run is restarted whatever the policy says (backoff and max_restarts apply).
-      const unhealthy = run.probes.failure === "unhealthy";
-      if (unhealthy || shouldRestart(run.config.restart, exit, run.config.exitCodes)) {
+      // A run the server ended (unhealthy, never ready) is a failure whatever its exit code:
+      // unhealthy is restarted whatever the policy, never-ready unless the policy is never; an
+      // unhealthy end continues the streak of failures, so max_restarts still applies.
+      const failure = run.probes.failure;
+      if (failure === "unhealthy") {
+        this.#failures = Math.max(this.#failures, run.probes.failuresBefore);
+      }
+      const restart = failure === "unhealthy" ||
+        (failure !== undefined && run.config.restart !== "never") ||
+        shouldRestart(run.config.restart, exit, run.config.exitCodes);
+      if (restart) {
         this.#scheduleRestart(run.config, at);
       } else this.#life.apply("exited", at);
       // What the leader left behind in its group and session is stopped like the child would

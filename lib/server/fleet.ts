@@ -31,9 +31,23 @@ export async function startAll(supervisor: Supervisor, ctx: OpContext): Promise<
   const defined = [...(await ctx.snap.catalog()).files.keys()];
   const names = (await Promise.all(defined.map((n) => supervisor.expand(n, ctx.snap)))).flat()
     .filter((n) => !supervisor.isLive(n));
-  const results = await Promise.all(
-    names.map((name) => itemOf(name, () => supervisor.start(name, ctx))),
-  );
+  let layers: string[][];
+  try {
+    layers = await supervisor.startLayers(names, ctx.snap);
+  } catch (error) {
+    return bulk("start all", names.map((name) => failedItem(name, error)));
+  }
+  // In dependency order: a layer starts once the layers before it count as started.
+  const results: BulkItem[] = [];
+  const wait = layers.length > 1 ? true : ctx.wait ?? false;
+  for (const layer of layers) {
+    const todo = layer.filter((name) => !supervisor.isLive(name));
+    results.push(
+      ...await Promise.all(
+        todo.map((name) => itemOf(name, () => supervisor.start(name, { ...ctx, wait }))),
+      ),
+    );
+  }
   return bulk("start all", results);
 }
 

@@ -561,6 +561,7 @@ Deno.test(
   }, async (w) => {
     await w.supervisor.start("job", w.ctx());
     await w.advance(30_000);
+    for (let i = 0; i < 100 && w.spawner.spawned.length < 2; i++) await flush();
     assert.deepEqual(w.proc("job").signals, ["SIGTERM"]);
     assert.equal(w.child("job").state, "STOPPED");
     assert.deepEqual(w.spawnedNames(), ["job", "report"]);
