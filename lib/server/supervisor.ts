@@ -383,6 +383,7 @@ export class Supervisor {
     ctx: OpContext,
   ): Promise<Started> {
     this.guard();
+    await this.#refuseEarly(op, name, ctx);
     const prehooks = await this.#hooks.before(name, op, ctx.snap);
     let result = await this.#startBare(op, name, ctx);
     const child = this.#children.get(name);
@@ -404,6 +405,27 @@ export class Supervisor {
       result = { ...result, child: this.report(child) };
     }
     return prehooks.length === 0 ? result : { ...result, prehooks };
+  }
+
+  /**
+   * Refuses an operation the child's state does not allow before any prehook runs: a start of
+   * a running child, a restart of one that does not run. Not while it is being stopped: an
+   * operation waiting behind a stop is judged in its turn.
+   */
+  async #refuseEarly(op: "start" | "restart" | "trystart", name: string, ctx: OpContext) {
+    const known = this.#children.get(name);
+    if (known) {
+      if (known.state !== "STOPPING") known.assertAllows(op);
+      return;
+    }
+    if (op !== "restart") return;
+    // Never started here: a restart has nothing to restart (once the name is known to exist).
+    await ctx.snap.child(name);
+    throw new SupervisorError(
+      "NOT_RUNNING",
+      `Cannot restart child "${name}": it is not running (state STOPPED); use start or trystart`,
+      { child: name },
+    );
   }
 
   /** A hook's or a timer's operation: `bare` without the target's hooks, `full` with them. */

@@ -279,10 +279,11 @@ Deno.test(
     app: "hooks:\n  - prehook: start db\n  - prehook: start ghost\n",
     db: "",
   }, async (w) => {
+    // (trystart: a restart of a child that never ran is refused NOT_RUNNING before its hooks.)
     await rejectsWith(
-      w.supervisor.restart("app", w.ctx()),
+      w.supervisor.trystart("app", w.ctx()),
       "HOOK_FAILED",
-      /^Cannot restart child "app": prehook "start ghost" of "app" names a child that cannot be read: Cannot find child "ghost"/,
+      /^Cannot trystart child "app": prehook "start ghost" of "app" names a child that cannot be read: Cannot find child "ghost"/,
     );
     assert.deepEqual(w.spawnedNames(), []);
     assert.deepEqual(w.supervisor.children(), []);
@@ -835,10 +836,6 @@ Deno.test(
 
 Deno.test({
   name: "a start refused with ALREADY_RUNNING runs none of the child's prehooks",
-  // Known and kept as it was: the prehook chain runs before the child's queue checks its
-  // state. A check outside the queue would refuse a start queued behind a stop; fixed with
-  // honest start results (issue 11).
-  ignore: true,
   fn: withWorld({ app: "hooks: [{ prehook: restart db }]\n", db: "" }, async (w) => {
     await w.supervisor.start("app", w.ctx());
     assert.deepEqual(w.spawnedNames(), ["db", "app"]);
@@ -850,10 +847,6 @@ Deno.test({
 
 Deno.test({
   name: "a restart refused with NOT_RUNNING runs none of the child's prehooks",
-  // Known and kept as it was: the prehook chain runs before the child's queue checks its
-  // state. A check outside the queue would refuse a start queued behind a stop; fixed with
-  // honest start results (issue 11).
-  ignore: true,
   fn: withWorld({ app: "hooks: [{ prehook: start db }]\n", db: "" }, async (w) => {
     await rejectsWith(w.supervisor.restart("app", w.ctx()), "NOT_RUNNING");
     assert.deepEqual(w.spawnedNames(), [], "db was started by a refused restart");
@@ -862,10 +855,6 @@ Deno.test({
 
 Deno.test({
   name: "restart of a stopped child is refused with NOT_RUNNING even when its file is broken",
-  // Known and kept as it was: the prehook chain runs before the child's queue checks its
-  // state. A check outside the queue would refuse a start queued behind a stop; fixed with
-  // honest start results (issue 11).
-  ignore: true,
   fn: withWorld({ web: "" }, async (w) => {
     await w.supervisor.start("web", w.ctx());
     await w.supervisor.stop("web", w.ctx());
