@@ -8,26 +8,18 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isAlive, launchServer, startServer, type TestServer, waitUntil } from "./harness.ts";
+import {
+  isAlive,
+  launchServer,
+  processesWith,
+  startServer,
+  type TestServer,
+  waitUntil,
+} from "./harness.ts";
 
 /** A command line no other process has: `sleep 1000.NNNNN`. */
 function marker(): string {
   return `1000.${Math.floor(Math.random() * 90_000) + 10_000}`;
-}
-
-/** Pids of live processes whose command line contains `text`. */
-function processesWith(text: string): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).replaceAll("\0", " ");
-      if (cmdline.includes(text) && isAlive(Number(entry.name))) pids.push(Number(entry.name));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
 }
 
 /** SIGKILLs the server, leaving its directory (and children) as they are. */

@@ -10,7 +10,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { delay, isAlive, readAll, startServer, type TestServer, waitUntil } from "./harness.ts";
+import {
+  delay,
+  isAlive,
+  processesWith,
+  readAll,
+  startServer,
+  type TestServer,
+  waitUntil,
+} from "./harness.ts";
 
 /** Longest an operator's `check` may take while an attack is going on. */
 const PROMPT_MS = 1_000;
@@ -278,18 +286,3 @@ Deno.test("SIGTERM while startup children are being spawned leaves no process be
     }
   }
 });
-
-/** Pids of processes whose command line contains `marker`. */
-function processesWith(marker: string): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
-      if (cmdline.includes(marker)) pids.push(Number(entry.name));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}

@@ -7,15 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startServer, waitUntil } from "./harness.ts";
-
-/** A free loopback port (bound to 0, then closed). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
+import { freePort, startServer, waitUntil } from "./harness.ts";
 
 /** A program that opens `port` after `delayMs`, writing the time (ns) to `events.log`. */
 const SLOW_DB = `

@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type ClientRun, delay, runClient, startServer } from "./harness.ts";
+import { type ClientRun, delay, freePort, runClient, startServer } from "./harness.ts";
 import { requirePrograms } from "./requires.ts";
 
 const SSHD = "/usr/sbin/sshd";
@@ -30,14 +30,6 @@ function escape(text: string): string {
 /** Single-quotes a word for SUPERVISOR_TS_SSH, which is split like a shell splits words. */
 function quote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
-}
-
-/** A loopback port nothing listens on (bound to 0, then closed). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 /** Runs a program to completion; throws with its stderr when it fails. */

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { childData } from "../testing/wire_fixtures.ts";
 import { join } from "node:path";
 import { COMPLETE_CHILDREN, OPERATIONS, OPTIONS, SHELLS, WORDS } from "./args.ts";
 import { childNamesOf, completionScript, PROGRAM } from "./completions.ts";
@@ -241,25 +242,7 @@ Deno.test("bash completes file paths after with", async () => {
 
 /** A successful `check` answer naming `names`, as the decoder gives it. */
 function checked(host: string, names: readonly string[]): HostResult {
-  const children = names.map((name) =>
-    decodeChild({
-      name,
-      state: "STOPPED",
-      since: "2026-01-01T00:00:00.000Z",
-      pid: null,
-      started_at: null,
-      uptime_ms: null,
-      restarts: 0,
-      last_exit: null,
-      history: [],
-      config_path: null,
-      command: null,
-      error: null,
-      failures: 0,
-      next_attempt_at: null,
-      repeat_at: null,
-    })
-  );
+  const children = names.map((name) => decodeChild(childData({ name })));
   return { host, ok: true, message: "", data: { children, problems: [] } };
 }
 

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { childData } from "../testing/wire_fixtures.ts";
 import type { CheckData, ChildData, ExitData } from "../protocol/payloads.ts";
 import type { HostResult } from "./fanout.ts";
 import {
@@ -32,31 +33,8 @@ function exit(fields: Partial<ExitData>): ExitData {
   };
 }
 
-/** A child with the declared shape: `fields` over plausible values of a stopped child. */
-function child(fields: Partial<ChildData> & { name: string }): ChildData {
-  return {
-    state: "STOPPED",
-    since: "2026-01-01T00:00:00.000Z",
-    pid: null,
-    started_at: null,
-    uptime_ms: null,
-    restarts: 0,
-    last_exit: null,
-    history: [],
-    config_path: null,
-    command: null,
-    error: null,
-    failures: 0,
-    next_attempt_at: null,
-    repeat_at: null,
-    adopted: false,
-    ready: null,
-    ready_since: null,
-    drift: null,
-    config_error: null,
-    ...fields,
-  };
-}
+/** A child with the declared shape (see lib/testing/wire_fixtures.ts). */
+const child = childData;
 
 Deno.test("durations under a second are shown in whole milliseconds", () => {
   assert.equal(formatDuration(0), "0ms");

@@ -14,3 +14,4 @@ export { FakeProcess, FakeSpawner, settle } from "./fake_spawner.ts";
 export { FakeProcessTable } from "./fake_process_table.ts";
 export { MemoryLogger } from "./memory_logger.ts";
 export { MemoryConfigSource } from "./memory_config_source.ts";
+export { childData } from "./wire_fixtures.ts";
