@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { childData } from "../testing/wire_fixtures.ts";
-import type { CheckData, ChildData, ExitData } from "../protocol/payloads.ts";
+import type { CheckData, ExitData } from "../protocol/payloads.ts";
 import type { HostResult } from "./fanout.ts";
 import {
   describeExitJson,
