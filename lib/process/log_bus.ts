@@ -13,6 +13,8 @@
  */
 import { SupervisorError } from "../errors.ts";
 import { concat } from "./bytes.ts";
+import { Feed } from "./feed.ts";
+import type { FeedLimits } from "./feed.ts";
 
 /** One line of a child's output. */
 export interface LogLine {
@@ -20,11 +22,7 @@ export interface LogLine {
   readonly line: string;
 }
 
-/** Lines a follower may have queued before the oldest are dropped. */
-export const FOLLOW_QUEUE = 10_000;
-
-/** Bytes of line text (UTF-8) a follower may have queued before the oldest lines are dropped. */
-export const FOLLOW_QUEUE_BYTES = 1024 * 1024;
+export { FOLLOW_QUEUE, FOLLOW_QUEUE_BYTES } from "./feed.ts";
 
 /** Followers one child may have at once. */
 export const MAX_FOLLOWERS_PER_CHILD = 64;
@@ -33,112 +31,27 @@ export const MAX_FOLLOWERS_PER_CHILD = 64;
 export const MAX_FOLLOWERS = 256;
 
 /** The bounds of one follower's queue. */
-export interface FollowerLimits {
-  /** Lines queued at most (default {@link FOLLOW_QUEUE}). */
-  readonly maxLines?: number;
-  /** Bytes of line text queued at most (default {@link FOLLOW_QUEUE_BYTES}); one line always fits. */
-  readonly maxBytes?: number;
-}
-
-interface Queued {
-  readonly line: LogLine;
-  readonly bytes: number;
-}
+export type FollowerLimits = FeedLimits;
 
 /**
- * A subscription: an async stream of lines, ended by `close()`. When lines had to be dropped,
- * one `{ dropped: N }` comes before the next line delivered.
+ * A subscription to the lines of some streams of one child: an async stream of lines, ended by
+ * `close()`, bounded as a {@link Feed} is.
  */
-export class Follower implements AsyncIterable<LogLine | { dropped: number }> {
-  #queue: Queued[] = [];
-  #head = 0;
-  #bytes = 0;
-  readonly #maxLines: number;
-  readonly #maxBytes: number;
+export class Follower extends Feed<LogLine> {
   readonly #streams: readonly ("stdout" | "stderr")[];
-  #dropped = 0;
-  #wake: (() => void) | undefined;
-  #closed = false;
-  readonly #onClose: () => void;
 
   constructor(
     streams: readonly ("stdout" | "stderr")[],
     onClose: () => void,
     limits: FollowerLimits = {},
   ) {
+    super(onClose, limits);
     this.#streams = streams;
-    this.#onClose = onClose;
-    this.#maxLines = Math.max(1, limits.maxLines ?? FOLLOW_QUEUE);
-    this.#maxBytes = limits.maxBytes ?? FOLLOW_QUEUE_BYTES;
   }
 
-  /** Lines waiting to be read. */
-  get queuedLines(): number {
-    return this.#queue.length - this.#head;
-  }
-
-  /** Bytes of line text (UTF-8) waiting to be read. */
-  get queuedBytes(): number {
-    return this.#bytes;
-  }
-
-  /**
-   * Queues a line; when the queue is then over its bounds, drops the oldest lines and counts
-   * them. `bytes` is the line's UTF-8 size, when the caller already knows it.
-   */
-  offer(line: LogLine, bytes: number = utf8Length(line.line)): void {
-    if (this.#closed || !this.#streams.includes(line.stream)) return;
-    this.#queue.push({ line, bytes });
-    this.#bytes += bytes;
-    while (
-      this.queuedLines > 1 &&
-      (this.queuedLines > this.#maxLines || this.#bytes > this.#maxBytes)
-    ) {
-      this.#bytes -= this.#shift()!.bytes;
-      this.#dropped++;
-    }
-    this.#wake?.();
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#onClose();
-    this.#wake?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<LogLine | { dropped: number }> {
-    while (true) {
-      if (this.queuedLines > 0) {
-        if (this.#dropped > 0) {
-          const dropped = this.#dropped;
-          this.#dropped = 0;
-          yield { dropped };
-          continue;
-        }
-        const next = this.#shift()!;
-        this.#bytes -= next.bytes;
-        yield next.line;
-        continue;
-      }
-      if (this.#closed) return;
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-      this.#wake = undefined;
-    }
-  }
-
-  /** Takes the oldest queued line off (the array is compacted now and then, not at each shift). */
-  #shift(): Queued | undefined {
-    if (this.#head >= this.#queue.length) return undefined;
-    const item = this.#queue[this.#head++];
-    if (this.#head === this.#queue.length) {
-      this.#queue = [];
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
-    return item;
+  /** Queues a line of a followed stream (see {@link Feed.offer}); other streams' are ignored. */
+  override offer(line: LogLine, bytes: number = utf8Length(line.line)): void {
+    if (this.#streams.includes(line.stream)) super.offer(line, bytes);
   }
 }
 
