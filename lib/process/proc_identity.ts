@@ -4,8 +4,12 @@
  * (/proc/sys/kernel/random/boot_id). Linux only; elsewhere nothing can be told and the answers
  * are undefined.
  *
+ * Owns: telling processes apart. Does not own: the stat format (see `proc_stat.ts`).
+ *
  * @module
  */
+import { isZombie, readProcStat } from "./proc_stat.ts";
+import type { ProcStat } from "./proc_stat.ts";
 
 /** Who a process is: its pid, and when it started in which boot. */
 export interface ProcessIdentity {
@@ -24,24 +28,15 @@ export function bootId(): Promise<string | undefined> {
   return cachedBootId;
 }
 
-/** The fields after the command name in /proc/PID/stat (the name may hold spaces and parens). */
-function statFields(stat: string): string[] {
-  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-}
-
 /** Field 22 of /proc/PID/stat for `pid`, with whether it is a zombie; undefined when gone. */
 async function readStart(pid: number): Promise<{ ticks: number; zombie: boolean } | undefined> {
-  let stat: string;
+  let stat: ProcStat | undefined;
   try {
-    stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    stat = await readProcStat(pid);
   } catch {
     return undefined;
   }
-  const fields = statFields(stat);
-  // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
-  const ticks = Number(fields[19]);
-  if (!Number.isFinite(ticks)) return undefined;
-  return { ticks, zombie: fields[0] === "Z" || fields[0] === "X" };
+  return stat && { ticks: stat.starttime, zombie: isZombie(stat) };
 }
 
 /** The identity of live process `pid`, or undefined when it is gone (or a zombie). */
