@@ -17,7 +17,8 @@ import { fanOut, followAll } from "./lib/client/fanout.ts";
 import type { Followed } from "./lib/client/fanout.ts";
 import { helpText } from "./lib/client/help.ts";
 import { keyFileHint, withHint } from "./lib/client/hints.ts";
-import { errorLine, logLines, renderResults } from "./lib/client/render.ts";
+import { changeLine, errorLine, logLines, renderResults } from "./lib/client/render.ts";
+import type { ChildEventData } from "./lib/protocol/payloads.ts";
 import { checkSshCommand } from "./lib/client/transport.ts";
 import { VERSION } from "./lib/version.ts";
 
@@ -94,10 +95,10 @@ async function main(args: readonly string[]): Promise<number> {
     args: requestArgs(command),
     rolling: command.rolling,
   };
-  if (command.op === "log" && command.log.follow) {
+  if ((command.op === "log" || command.op === "events") && command.log.follow) {
     return await follow(
-      command.hosts.map((h) => h.label),
-      await followAll(command.hosts, command.child!, options),
+      { op: command.op, json: command.json, hosts: command.hosts.map((h) => h.label) },
+      await followAll(command.hosts, command.op, command.child, options),
       colourErr,
     );
   }
@@ -114,17 +115,24 @@ async function main(args: readonly string[]): Promise<number> {
 
 /**
  * `log --follow`: the lines each host has, then new lines as they come, prefixed with the host
- * when there are several, until Ctrl-C (exit 0) or every server ends the stream.
+ * when there are several, until Ctrl-C (exit 0) or every server ends the stream. `events
+ * --follow`: the same with changes of state, one line each (one JSON object a line with --json,
+ * with its host).
  */
 async function follow(
-  hosts: readonly string[],
+  how: { readonly op: "log" | "events"; readonly json: boolean; readonly hosts: readonly string[] },
   followed: readonly Followed[],
   colourErr: boolean,
 ): Promise<number> {
-  const prefix = (host: string) => (hosts.length > 1 ? `${host} | ` : "");
+  const prefix = (host: string) => (how.hosts.length > 1 ? `${host} | ` : "");
+  const change = (host: string, data: ChildEventData) =>
+    how.json ? JSON.stringify({ host, ...data }) : prefix(host) + changeLine(data);
   for (const { result } of followed) {
-    if (!result.ok) console.error(renderResults("log", undefined, [result], colourErr).trimEnd());
-    else for (const line of logLines(result)) console.log(prefix(result.host) + line);
+    if (!result.ok) {
+      console.error(renderResults(how.op, undefined, [result], colourErr).trimEnd());
+    } else if (how.op === "log") {
+      for (const line of logLines(result)) console.log(prefix(result.host) + line);
+    }
   }
   const open = followed.filter((f) => f.exchange !== undefined);
   const stop = () => {
@@ -135,9 +143,13 @@ async function follow(
   await Promise.all(open.map(async ({ result, exchange }) => {
     for await (const event of exchange!.events()) {
       if (event.event === "line") console.log(prefix(result.host) + event.data.line);
+      else if (event.event === "change") console.log(change(result.host, event.data));
       else if (event.event === "dropped") {
+        const what = how.op === "log" ? "lines" : "changes";
         console.error(
-          `${prefix(result.host)}(${event.data.count} lines dropped: this client read too slowly)`,
+          `${
+            prefix(result.host)
+          }(${event.data.count} ${what} dropped: this client read too slowly)`,
         );
       }
     }

@@ -86,6 +86,7 @@ async function main(args: readonly string[]): Promise<number> {
   }
   say(`listening on ${server.address}`);
   if (server.localAddress !== undefined) say(`listening on ${server.localAddress}`);
+  if (server.http !== undefined) say(`serving http on ${server.http}`);
   await server.serve();
   return 0;
 }

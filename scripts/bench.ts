@@ -13,10 +13,11 @@
  * 4. crash → respawn latency with zero delay, from timestamps the child writes;
  * 5. idle CPU of the supervisor over 60 s with 500 children (`--quick`: 10 s);
  * 6. log throughput: 200 MB of lines captured to a file, against a shell redirect;
- * 7. 1,000 concurrent clients asking for status.
+ * 7. 1,000 concurrent clients asking for status;
+ * 8. the CPU cost of sampling CPU and memory of 500 children at the default period (ours only).
  *
  * Options: `--quick` (10 s idle window), `--only=NAME,…` (measure only these peers besides
- * supervisor-ts), `--workloads=control,fleet,respawn,logs` (run only these; for development).
+ * supervisor-ts), `--workloads=control,fleet,respawn,logs,sampling` (run only these; for development).
  *
  * Every process started carries a run marker in its environment (peers' daemons and children
  * inherit it); at the end, and on an error or Ctrl-C, peers' supervisors are killed first, then
@@ -36,6 +37,7 @@ import { supervisorTs } from "./bench/peers/supervisor_ts.ts";
 import { supervisord } from "./bench/peers/supervisord.ts";
 import { cleanupAll, isBenchSleep, taggedProcesses } from "./bench/procs.ts";
 import { respawnLatency } from "./bench/respawn.ts";
+import { resourceSampling } from "./bench/sampling.ts";
 import { ROOT } from "./bench/servers.ts";
 import { FLEET, startMany } from "./bench/start_many.ts";
 import { markdownTable } from "./bench/stats.ts";
@@ -57,6 +59,7 @@ const WORKLOADS = {
   fleet: startMany,
   respawn: respawnLatency,
   logs: logThroughput,
+  sampling: resourceSampling,
 } as const;
 type WorkloadName = keyof typeof WORKLOADS;
 
@@ -68,7 +71,7 @@ interface Options {
 }
 
 const USAGE =
-  "usage: deno task bench [--quick] [--only=supervisord,pm2] [--workloads=control,fleet,respawn,logs]";
+  "usage: deno task bench [--quick] [--only=supervisord,pm2] [--workloads=control,fleet,respawn,logs,sampling]";
 
 function parseOptions(args: readonly string[]): Options {
   let quick = false;

@@ -115,6 +115,12 @@ export class TestServer {
     return this.#exited;
   }
 
+  /** The HTTP endpoint's base URL (`http://127.0.0.1:PORT`), once the server says it serves it. */
+  async httpUrl(): Promise<string> {
+    const match = await this.stdout.waitFor(/serving http on (http:\/\/127\.0\.0\.1:\d+)\//);
+    return match[1]!;
+  }
+
   /** Writes (or replaces) a child config. */
   writeChild(name: string, yaml: string): string {
     const path = join(this.childDir, `${name}.yml`);

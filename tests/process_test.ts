@@ -152,7 +152,7 @@ Deno.test("a child that exits by itself is reported with its exit code and is no
   assert.equal(child.last_exit?.requested, false);
   assert.deepEqual(zombieChildren(server.pid), [], "the server leaves no zombie");
   const text = await server.client("check");
-  assert.match(text.stdout, /quitter\s+EXITED\s+-\s+-\s+0\s+exit code 3/);
+  assert.match(text.stdout, /quitter\s+EXITED\s+-\s+-\s+0\s+-\s+-\s+exit code 3/);
 });
 
 Deno.test("a child killed by a signal is reported with that signal", async () => {

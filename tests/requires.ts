@@ -47,6 +47,10 @@ const PROGRAMS = {
   "bash": { apt: "bash", ci: true },
   "script": { apt: "bsdutils", ci: true },
   "zsh": { apt: "zsh", ci: false },
+  // The status page's browser test drives Debian's Chromium through npm playwright-core.
+  "chromium": { apt: "chromium", ci: true, linuxOnly: true },
+  // /metrics is checked with the real Prometheus tooling.
+  "promtool": { apt: "prometheus", ci: true, linuxOnly: true },
   "fish": { apt: "fish", ci: false },
 } as const satisfies Record<string, Source>;
 

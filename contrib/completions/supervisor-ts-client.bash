@@ -79,6 +79,7 @@ _supervisor_ts_client() {
     case "$op" in
       "") flags+=" --stderr --lines --follow --main --no-wait --rolling --max-unavailable" ;;
       log) flags+=" --stderr --lines --follow" ;;
+      events) flags+=" --follow" ;;
       signal) flags+=" --main" ;;
       start) flags+=" --no-wait" ;;
       restart) flags+=" --no-wait --rolling --max-unavailable" ;;
@@ -91,7 +92,7 @@ _supervisor_ts_client() {
   # A word bash split at ":" or "=" is a value being typed: nothing to offer.
   [[ $cur == *[:=]* ]] && return 0
   if [[ -z $op ]]; then
-    COMPREPLY=($(compgen -W "start stop restart trystart check status info kill log signal update completions help on with" -- "$cur"))
+    COMPREPLY=($(compgen -W "start stop restart trystart check status info kill log signal update events completions help on with" -- "$cur"))
     return 0
   fi
   local choices="on with"

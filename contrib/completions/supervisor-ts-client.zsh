@@ -18,6 +18,7 @@ _supervisor_ts_client() {
     'log:the last lines a child wrote'
     'signal:send a signal to a child'\''s process group (with --main, its main process only)'
     'update:restart children whose config changed, stop those whose file was removed'
+    'events:the recent changes of state (with --follow, each one as it happens)'
     'completions:print a shell completion script'
     'help:print the help'
   )
@@ -59,7 +60,11 @@ _supervisor_ts_client() {
       option_list+=(
         '--stderr:show what the child wrote to stderr'
         '--lines:how many lines to show'
-        '--follow:keep printing new lines until Ctrl-C'
+      )
+    fi
+    if [[ -z $op || $op == (log|events) ]]; then
+      option_list+=(
+        '--follow:keep printing new lines (or changes) until Ctrl-C'
       )
     fi
     if [[ -z $op || $op == signal ]]; then

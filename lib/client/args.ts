@@ -70,7 +70,7 @@ export interface OperationSpec {
 }
 
 /** Server operations that take no child name. */
-const TAKES_NO_CHILD: readonly Op[] = ["info", "kill", "update"];
+const TAKES_NO_CHILD: readonly Op[] = ["info", "kill", "update", "events"];
 
 /** The word after the child, by operation. */
 const NEXT_OPERANDS: Readonly<Partial<Record<Op, NextOperand>>> = {
@@ -94,6 +94,7 @@ const ABOUT: Readonly<Record<Op, string>> = {
   log: "the last lines a child wrote",
   signal: "send a signal to a child's process group (with --main, its main process only)",
   update: "restart children whose config changed, stop those whose file was removed",
+  events: "the recent changes of state (with --follow, each one as it happens)",
 };
 
 /** Other names of server operations, with their few words: what supervisorctl users type. */
@@ -163,7 +164,12 @@ export const OPTIONS = [
   { name: "--parallel", value: "N", about: "hosts asked at once, at most" },
   { name: "--stderr", only: ["log"], about: "show what the child wrote to stderr" },
   { name: "--lines", short: "-n", value: "N", only: ["log"], about: "how many lines to show" },
-  { name: "--follow", short: "-f", only: ["log"], about: "keep printing new lines until Ctrl-C" },
+  {
+    name: "--follow",
+    short: "-f",
+    only: ["log", "events"],
+    about: "keep printing new lines (or changes) until Ctrl-C",
+  },
   {
     name: "--main",
     only: ["signal"],
@@ -262,6 +268,7 @@ export interface SignalArgs {
  */
 export function requestArgs(command: OpCommand): Record<string, unknown> | undefined {
   if (command.op === "log") return { ...command.log };
+  if (command.op === "events") return command.log.follow ? { follow: true } : undefined;
   if (command.signal !== undefined) {
     return { signal: command.signal.name, main: command.signal.main };
   }
@@ -530,7 +537,7 @@ export function parseClientArgs(argv: readonly string[]): ClientCommand {
       `a rolling restart waits for each host before the next: "--no-wait" does not go with it`,
     );
   }
-  if (follow && json) {
+  if (follow && json && op !== "events") {
     throw new UsageError(`"--follow" prints lines as they come and cannot be combined with --json`);
   }
   if (TAKES_NO_CHILD.includes(op) && child !== undefined) {

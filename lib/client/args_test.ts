@@ -80,7 +80,7 @@ Deno.test("the seed's spellings of operations are accepted", () => {
 Deno.test("an unknown operation is a usage error listing the operations", () => {
   assertUsage(
     ["reboot"],
-    'Unknown operation "reboot"; expected one of: start, stop, restart, trystart, check, status, info, kill, log, signal, update, completions, help',
+    'Unknown operation "reboot"; expected one of: start, stop, restart, trystart, check, status, info, kill, log, signal, update, events, completions, help',
   );
 });
 
@@ -226,7 +226,7 @@ Deno.test("log takes --stderr, --lines N and --follow, and they go with log only
   assert.equal(op(["log", "web", "--lines=0"]).log.lines, 0);
   assertUsage(
     ["check", "--follow"],
-    '"--follow" goes with the log operation, e.g. "log web --follow"',
+    '"--follow" goes with the log and events operations, e.g. "log web --follow"',
   );
   assertUsage(
     ["log", "web", "--lines", "x"],

@@ -16,7 +16,14 @@ import type { ErrorCode } from "../errors.ts";
 import { encodeRequest } from "../protocol/messages.ts";
 import type { Op, Response } from "../protocol/messages.ts";
 import { answersInBulk, decodeData } from "../protocol/payloads.ts";
-import type { BulkData, CheckData, InfoData, LogData, OpData } from "../protocol/payloads.ts";
+import type {
+  BulkData,
+  CheckData,
+  EventsData,
+  InfoData,
+  LogData,
+  OpData,
+} from "../protocol/payloads.ts";
 import { unreachableHint, withHint } from "./hints.ts";
 import type { HostTarget } from "./hosts.ts";
 import { badAnswer, openExchange, request } from "./transport.ts";
@@ -51,6 +58,12 @@ function isInfoData(data: OpData): data is InfoData {
 export function checkDataOf(result: HostResult): CheckData | undefined {
   const data = result.ok ? result.data : undefined;
   return data !== undefined && "children" in data ? data : undefined;
+}
+
+/** The data of a successful answer when it is that of `events`. */
+export function eventsDataOf(result: HostResult): EventsData | undefined {
+  const data = result.ok ? result.data : undefined;
+  return data !== undefined && "events" in data ? data : undefined;
 }
 
 /** The data of a successful answer when it is that of `info`. */
@@ -139,28 +152,35 @@ async function requestLine(
     : encodeRequest(body);
 }
 
-/** A host whose `log --follow` was answered: its result, and the stream of lines, if it worked. */
+/**
+ * A host whose `log --follow` or `events --follow` was answered: its result, and the stream of
+ * events, if it worked.
+ */
 export interface Followed {
   readonly result: HostResult;
   readonly exchange: Exchange | undefined;
 }
 
-/** Opens `log --follow` on every host at once; each answer comes with its stream of events. */
+/**
+ * Opens `log --follow` (or `events --follow`) on every host at once; each answer comes with its
+ * stream of events.
+ */
 export function followAll(
   hosts: readonly HostTarget[],
-  child: string,
+  op: "log" | "events",
+  child: string | undefined,
   options: FanOutOptions,
 ): Promise<Followed[]> {
   return Promise.all(hosts.map(async (host): Promise<Followed> => {
     try {
       const exchange = await openExchange(
         host,
-        await requestLine("log", child, options),
+        await requestLine(op, child, options),
         options.timeoutMs,
       );
       let result: HostResult;
       try {
-        result = fromResponse(host.label, "log", child, exchange.response);
+        result = fromResponse(host.label, op, child, exchange.response);
       } catch (error) {
         exchange.close();
         throw error;

@@ -163,6 +163,8 @@ const SERVER_HINTS: Readonly<Record<ErrorCode, Hint | null>> = {
   BAD_SIGNATURE: null,
   STALE_REQUEST: null,
   REPLAYED: null,
+  // Only the HTTP endpoint answers it; the client never asks there.
+  AUTH_REQUIRED: null,
   FORBIDDEN: null,
   LEGACY_DISABLED: null,
   SHUTTING_DOWN: () => "wait until the server is back, then try again",

@@ -10,10 +10,17 @@
  * @module
  */
 import { describeExit } from "../process/exit_record.ts";
-import type { BulkData, ChildData, ExitData, InfoData } from "../protocol/payloads.ts";
+import { formatBytes } from "../format.ts";
+import type {
+  BulkData,
+  ChildData,
+  ChildEventData,
+  ExitData,
+  InfoData,
+} from "../protocol/payloads.ts";
 import { paint, stateColour } from "./colour.ts";
 import type { Colour } from "./colour.ts";
-import { bulkDataOf, checkDataOf, infoDataOf, logDataOf } from "./fanout.ts";
+import { bulkDataOf, checkDataOf, eventsDataOf, infoDataOf, logDataOf } from "./fanout.ts";
 import type { HostResult } from "./fanout.ts";
 import { refusalHint } from "./hints.ts";
 
@@ -101,7 +108,16 @@ function stateCell(c: ChildData): Segment[] {
 }
 
 function renderChildren(children: readonly ChildData[], colour: boolean): string {
-  const rows: Cell[][] = [["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT"]];
+  const rows: Cell[][] = [[
+    "NAME",
+    "STATE",
+    "PID",
+    "UPTIME",
+    "RESTARTS",
+    "CPU",
+    "MEM",
+    "LAST EXIT",
+  ]];
   for (const c of children) {
     rows.push([
       c.name,
@@ -109,10 +125,36 @@ function renderChildren(children: readonly ChildData[], colour: boolean): string
       orDash(c.pid),
       durationOrDash(c.uptime_ms),
       String(c.restarts),
+      c.resources === null ? "-" : formatPercent(c.resources.cpu_percent),
+      c.resources === null ? "-" : formatBytes(c.resources.rss_bytes),
       describeExitJson(c.last_exit),
     ]);
   }
   return table(rows, colour);
+}
+
+/** CPU over the last period, 100% = one core; `-` before a second sample gives a rate. */
+export function formatPercent(percent: number | null): string {
+  return percent === null ? "-" : `${percent.toFixed(1)}%`;
+}
+
+/** `2.5% CPU (12.3s in all), 45.3M in 3 processes, sampled at …`. */
+function describeResources(r: NonNullable<ChildData["resources"]>): string {
+  const cpu = r.cpu_percent === null ? "CPU" : `${formatPercent(r.cpu_percent)} CPU`;
+  const noun = r.processes === 1 ? "process" : "processes";
+  return `${cpu} (${r.cpu_seconds.toFixed(2)}s in all), ${
+    formatBytes(r.rss_bytes)
+  } resident in ${r.processes} ${noun}, sampled at ${r.sampled_at}`;
+}
+
+/**
+ * A change of state on one line: `2026-12-01T08:51:04.123Z web RUNNING -> BACKOFF exit code 3
+ * (memory limit)`.
+ */
+export function changeLine(e: ChildEventData): string {
+  const exit = e.exit === null ? "" : ` ${describeExitJson(e.exit)}`;
+  const reason = e.reason === null ? "" : ` (${e.reason})`;
+  return `${e.at} ${e.child} ${e.from} -> ${e.to}${exit}${reason}`;
 }
 
 /** Rows of a key and a value of several lines: the key on the first, nothing on the others. */
@@ -136,6 +178,10 @@ function renderChildDetail(c: ChildData, colour: boolean): string {
     ...drift,
     ...(c.config_error === null ? [] : rowsOf("config error", c.config_error)),
     ["last exit:", describeExitJson(c.last_exit)],
+    ...(c.resources === null ? [] : [["resources:", describeResources(c.resources)] as [
+      string,
+      string,
+    ]]),
   ];
   if (c.ready !== null) {
     rows.push(["ready:", c.ready ? `yes, since ${c.ready_since ?? "-"}` : "not yet"]);
@@ -267,6 +313,9 @@ export function renderBody(
     parts.push(renderInfo(info));
   } else if (op === "log") {
     parts.push(...logLines(result));
+  } else if (op === "events") {
+    const events = eventsDataOf(result)?.events ?? [];
+    parts.push(...events.map(changeLine), result.message);
   } else {
     parts.push(result.message);
   }

@@ -2,10 +2,13 @@ import assert from "node:assert/strict";
 import { childData } from "../testing/wire_fixtures.ts";
 import type { CheckData, ExitData } from "../protocol/payloads.ts";
 import type { HostResult } from "./fanout.ts";
+import { formatBytes } from "../format.ts";
 import {
+  changeLine,
   describeExitJson,
   errorLine,
   formatDuration,
+  formatPercent,
   renderBody,
   renderResults,
   summaryLine,
@@ -178,6 +181,13 @@ Deno.test("check without a child renders a table with aligned columns, then the 
           uptime_ms: 192_000,
           restarts: 2,
           last_exit: exit({ code: 1, signal: null, requested: false }),
+          resources: {
+            cpu_seconds: 12.5,
+            cpu_percent: 3.25,
+            rss_bytes: 47_500_000,
+            processes: 2,
+            sampled_at: "2026-01-01T00:00:00.000Z",
+          },
         }),
         child({
           name: "db-long-name",
@@ -194,9 +204,9 @@ Deno.test("check without a child renders a table with aligned columns, then the 
   assert.equal(
     renderBody("check", undefined, result),
     [
-      "NAME          STATE    PID  UPTIME  RESTARTS  LAST EXIT",
-      "web           RUNNING  123  3m12s   2         exit code 1",
-      "db-long-name  STOPPED  -    -       0         signal SIGTERM (stopped)",
+      "NAME          STATE    PID  UPTIME  RESTARTS  CPU   MEM    LAST EXIT",
+      "web           RUNNING  123  3m12s   2         3.3%  45.3M  exit code 1",
+      "db-long-name  STOPPED  -    -       0         -     -      signal SIGTERM (stopped)",
       "2 children",
     ].join("\n"),
   );
@@ -492,11 +502,11 @@ Deno.test("check marks each child whose config file differs from its run's after
   assert.equal(
     renderBody("check", undefined, result),
     [
-      "NAME  STATE                     PID  UPTIME  RESTARTS  LAST EXIT",
-      "api   RUNNING (config changed)  1    1s      0         -",
-      "db    RUNNING (config invalid)  2    1s      0         -",
-      "job   BACKOFF (file removed)    -    -       0         -",
-      "web   RUNNING                   3    1s      0         -",
+      "NAME  STATE                     PID  UPTIME  RESTARTS  CPU  MEM  LAST EXIT",
+      "api   RUNNING (config changed)  1    1s      0         -    -    -",
+      "db    RUNNING (config invalid)  2    1s      0         -    -    -",
+      "job   BACKOFF (file removed)    -    -       0         -    -    -",
+      "web   RUNNING                   3    1s      0         -    -    -",
       "4 children",
     ].join("\n"),
   );
@@ -552,4 +562,40 @@ Deno.test("an exit with one of the child's exit_codes is not red, and is marked 
   assert.match(text, /^c0 +EXITED /m, "not painted");
   assert.match(text, /^c2 +EXITED /m, "not painted");
   assert.ok(text.includes(`c3    ${painted("EXITED", 31)}`), text);
+});
+
+Deno.test("bytes and CPU as the check table shows them", () => {
+  assert.equal(formatBytes(0), "0B");
+  assert.equal(formatBytes(812 * 1024), "812K");
+  assert.equal(formatBytes(1536), "1.50K");
+  assert.equal(formatBytes(47_500_000), "45.3M");
+  assert.equal(formatBytes(3 * 2 ** 30), "3.00G");
+  assert.equal(formatPercent(null), "-");
+  assert.equal(formatPercent(0), "0.0%");
+  assert.equal(formatPercent(187.46), "187.5%");
+});
+
+Deno.test("a change of state on one line, with the exit and the server's reason", () => {
+  assert.equal(
+    changeLine({
+      child: "api",
+      from: "RUNNING",
+      to: "BACKOFF",
+      at: "2026-12-01T09:00:00.000Z",
+      exit: exit({ code: null, signal: "SIGTERM", requested: false }),
+      reason: "memory limit",
+    }),
+    "2026-12-01T09:00:00.000Z api RUNNING -> BACKOFF signal SIGTERM (memory limit)",
+  );
+  assert.equal(
+    changeLine({
+      child: "api",
+      from: "STOPPED",
+      to: "STARTING",
+      at: "2026-12-01T09:00:00.000Z",
+      exit: null,
+      reason: null,
+    }),
+    "2026-12-01T09:00:00.000Z api STOPPED -> STARTING",
+  );
 });

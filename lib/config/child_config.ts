@@ -7,6 +7,8 @@
  *
  * @module
  */
+import { parseMemoryLimit } from "./memory_limit.ts";
+import type { MemoryLimit } from "./memory_limit.ts";
 import { parseProbe } from "./probe_config.ts";
 import type { ProbeConfig } from "./probe_config.ts";
 import { parseDependsOn } from "./depends_on.ts";
@@ -100,6 +102,8 @@ export interface ChildConfig {
   readonly ready: ProbeConfig | undefined;
   /** While a run is up: after `failure_threshold` failures in a row it is restarted. */
   readonly health: ProbeConfig | undefined;
+  /** Resident memory above which, for some samples in a row, the child is restarted. */
+  readonly maxMemory: MemoryLimit | undefined;
 }
 
 const KEYS = [
@@ -126,6 +130,7 @@ const KEYS = [
   "depends_on",
   "ready",
   "health",
+  "max_memory",
 ] as const;
 
 /** Signals a child may be asked to stop with. */
@@ -236,6 +241,7 @@ export function parseChildConfig(
   const dependsOn = parseDependsOn(check, map.depends_on, { self: name });
   const ready = parseProbe(check, map.ready, "ready");
   const health = parseProbe(check, map.health, "health");
+  const maxMemory = parseMemoryLimit(check, map.max_memory);
   const instances = map.instances === undefined ? 1 : check.number(
     map.instances,
     ["instances"],
@@ -268,6 +274,7 @@ export function parseChildConfig(
     adopt,
     exitCodes,
     instances,
+    maxMemory,
     dependsOn,
     ready,
     health,

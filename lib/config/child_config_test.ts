@@ -56,6 +56,7 @@ Deno.test("a child config with only a command gets every default", () => {
     dependsOn: [],
     ready: undefined,
     health: undefined,
+    maxMemory: undefined,
   });
   assert.equal(CHILD_DEFAULTS.stopTimeoutMs, 10_000);
 });
@@ -178,7 +179,7 @@ Deno.test("an unknown key names file, line and column and suggests the close key
     message: 'unknown key "comand" in child config (did you mean "command"?); expected one of: ' +
       "command, args, cwd, env, env_file, user, group, umask, output, stop_signal, stop_timeout, " +
       "start_seconds, restart, backoff, max_restarts, repeat, hooks, adopt, exit_codes, instances, " +
-      "depends_on, ready, health",
+      "depends_on, ready, health, max_memory",
   });
   // Without "command" the file also lacks the one field it needs.
   assert.equal(

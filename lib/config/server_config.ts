@@ -13,6 +13,8 @@ import { Checker } from "./checker.ts";
 import { keyNameProblem } from "./names.ts";
 import { OPS } from "../protocol/ops.ts";
 import { YamlSource } from "./yaml_source.ts";
+import { HTTP_KEYS, parseHttpSettings } from "./http_config.ts";
+import type { HttpConfig } from "./http_config.ts";
 
 /** Where the server looks for its config when none is given (as supervisor-rs did). */
 export const DEFAULT_SERVER_CONFIG_PATH = "/tmp/server.yml";
@@ -66,6 +68,10 @@ export interface ServerConfig {
    * them: a path, `undefined` for the default place, or `false` (`state_file: off`) for none.
    */
   readonly stateFile: string | false | undefined;
+  /** The status page, /metrics and the JSON API over HTTP, when `http_listen` is given. */
+  readonly http: HttpConfig | undefined;
+  /** Milliseconds between samples of CPU and memory (taken only while anyone looks). */
+  readonly sampleIntervalMs: number;
 }
 
 const KEYS = [
@@ -84,6 +90,7 @@ const KEYS = [
   "audit_log",
   "control_socket",
   "state_file",
+  ...HTTP_KEYS,
 ] as const;
 
 /** Operations a permission list may name. */
@@ -171,6 +178,7 @@ export function parseServerConfig(path: string, text: string): ServerConfig {
   const stateOff = map.state_file === false ||
     (typeof map.state_file === "string" && /^(off|no|false)$/i.test(map.state_file));
   const stateFile = stateOff ? false : optionalPath("state_file");
+  const { http, sampleIntervalMs } = parseHttpSettings(check, map, dir);
   if (encrypt && pubKeysPath.length === 0) {
     check.fail(["encrypt"], "encrypt is on but pub_keys_path lists no directory of public keys");
   }
@@ -194,6 +202,8 @@ export function parseServerConfig(path: string, text: string): ServerConfig {
     auditLog,
     controlSocket,
     stateFile,
+    http,
+    sampleIntervalMs,
   };
 }
 

@@ -43,6 +43,8 @@ Deno.test("an empty server.yml gives every default", () => {
     auditLog: undefined,
     controlSocket: undefined,
     stateFile: undefined,
+    http: undefined,
+    sampleIntervalMs: 5000,
   });
   assert.equal(DEFAULT_PORT, 33889);
 });
@@ -168,7 +170,7 @@ Deno.test("an unknown key is rejected with its position and a suggestion", () =>
     col: 1,
     message: 'unknown key "loadpath" in server config (did you mean "loadpaths"?); expected one ' +
       "of: loadpaths, mode, startup, encrypt, pub_keys_path, listener_addr, ipv6, " +
-      "listener_port, limits, legacy, sign_window, permissions, audit_log, control_socket, state_file",
+      "listener_port, limits, legacy, sign_window, permissions, audit_log, control_socket, state_file, http_listen, http_token_file, http_actions, sample_interval",
   }]);
 });
 
@@ -254,7 +256,7 @@ Deno.test("permissions map key names to the operations they may run", () => {
     line: 2,
     col: 18,
     message:
-      'an operation in permissions.ci must be one of start, stop, restart, trystart, check, info, kill, log, signal, update, found "kil" (did you mean "kill"?)',
+      'an operation in permissions.ci must be one of start, stop, restart, trystart, check, info, kill, log, signal, update, events, found "kil" (did you mean "kill"?)',
   }]);
   assert.match(
     problemsOf("permissions:\n  ../x: [check]\n")[0]!.message,
@@ -270,4 +272,44 @@ Deno.test("audit_log resolves against the config's directory and sign_window is 
     problemsOf("sign_window: 0\n")[0]!.message,
     /sign_window \(seconds\) must be a number from 1 to 3600/,
   );
+});
+
+Deno.test("http_listen: HOST:PORT, a token file relative to server.yml, actions off by default", () => {
+  const config = parseServerConfig(
+    FILE,
+    "http_listen: '[::1]:9310'\nhttp_token_file: http.token\nsample_interval: 0.5\n",
+  );
+  assert.deepEqual(config.http, {
+    hostname: "::1",
+    port: 9310,
+    tokenFile: `${DIR}/http.token`,
+    actions: false,
+  });
+  assert.equal(config.sampleIntervalMs, 500);
+  assert.deepEqual(parseServerConfig(FILE, "http_listen: localhost:0\n").http, {
+    hostname: "localhost",
+    port: 0,
+    tokenFile: undefined,
+    actions: false,
+  });
+});
+
+Deno.test("an HTTP endpoint that would be unsafe is refused, each problem at its key", () => {
+  const messages = (text: string) => problemsOf(text).map((p) => p.message);
+  assert.match(messages("http_listen: 0.0.0.0:9310\n")[0]!, /beyond this machine.*http_token_file/);
+  assert.match(
+    messages("http_listen: 127.0.0.1:9310\nhttp_actions: on\n")[0]!,
+    /http_actions: on .* needs a token/,
+  );
+  assert.match(messages("http_listen: 127.0.0.1:99999\n")[0]!, /http_listen must be HOST:PORT/);
+  assert.match(messages("http_listen: [1, 2]\n")[0]!, /http_listen must be HOST:PORT/);
+  assert.match(
+    messages("http_actions: on\n")[0]!,
+    /http_actions has no effect without http_listen/,
+  );
+  assert.match(
+    messages("sample_interval: 0\n")[0]!,
+    /sample_interval \(seconds\) must be a number from 0.1 to 3600/,
+  );
+  assert.equal(problemsOf("http_listen: 0.0.0.0:9310\n")[0]!.line, 1);
 });

@@ -94,6 +94,12 @@ export type Halt =
   | { readonly kind: "cancelled" }
   | { readonly kind: "stopped"; readonly exit: ExitRecord };
 
+/**
+ * Why the server ended a run, for the reasons after which it is restarted whatever the
+ * restart policy says (backoff and max_restarts still apply).
+ */
+const ALWAYS_RESTARTED: readonly string[] = ["unhealthy", "memory limit"];
+
 /** Exits kept per child. */
 export const HISTORY_LENGTH = 10;
 
@@ -539,7 +545,7 @@ export class Child {
       if (failure === "unhealthy") {
         this.#failures = Math.max(this.#failures, run.probes.failuresBefore);
       }
-      const restart = failure === "unhealthy" ||
+      const restart = (failure !== undefined && ALWAYS_RESTARTED.includes(failure)) ||
         (failure !== undefined && run.config.restart !== "never") ||
         shouldRestart(run.config.restart, exit, run.config.exitCodes);
       if (restart) {
@@ -619,14 +625,26 @@ export class Child {
   }
 
   /**
+   * Ends the current run as a failure for `reason` (`memory limit`): the stop signal to its
+   * group, SIGKILL after stop_timeout; it is then restarted whatever its restart policy, and
+   * its exit is recorded with the reason. False when there is no run to end.
+   */
+  endRun(reason: "memory limit", detail: string): boolean {
+    const run = this.#run;
+    if (!run || this.#life.state === "STOPPING" || run.probes.failure !== undefined) return false;
+    this.#fail(run, reason, detail);
+    return true;
+  }
+
+  /**
    * Ends a run the server gave up on (never ready, unhealthy) as a crash: the stop signal to
    * its group, SIGKILL after stop_timeout; its exit then goes through the restart policy.
    */
-  #fail(run: Run, reason: string): void {
+  #fail(run: Run, reason: string, detail = `is ${reason}`): void {
     if (this.#run !== run || run.probes.failure !== undefined) return;
     const { clock, logger } = this.#deps;
     run.probes.failure = reason;
-    logger.warn(`child "${this.name}" (pid ${run.proc.pid}) is ${reason}: ending it`);
+    logger.warn(`child "${this.name}" (pid ${run.proc.pid}) ${detail}: ending it`);
     run.proc.signalGroup(run.config.stopSignal);
     clock.sleep(run.config.stopTimeoutMs, run.timers.signal).then(
       () => run.proc.signalGroup("SIGKILL"),

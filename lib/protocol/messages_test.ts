@@ -89,7 +89,7 @@ Deno.test("a missing or non-string op is a BAD_REQUEST", () => {
 Deno.test("an op the server does not know is UNKNOWN_OP listing the known ones", () => {
   assert.equal(
     refusal({ v: 2, op: "reboot" }, "UNKNOWN_OP"),
-    'Unknown operation "reboot"; expected one of: start, stop, restart, trystart, check, info, kill, log, signal, update',
+    'Unknown operation "reboot"; expected one of: start, stop, restart, trystart, check, info, kill, log, signal, update, events',
   );
   refusal({ v: 2, op: "Start", child: "web" }, "UNKNOWN_OP");
   refusal({ v: 2, op: "" }, "UNKNOWN_OP");

@@ -17,6 +17,7 @@ export const OPS = [
   "log",
   "signal",
   "update",
+  "events",
 ] as const;
 
 /** One of {@link OPS}. */

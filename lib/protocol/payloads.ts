@@ -12,7 +12,15 @@ import type { ExitRecord } from "../process/exit_record.ts";
 import { describeExit } from "../process/exit_record.ts";
 import { CHILD_STATES } from "../process/state.ts";
 import type { ChildState } from "../process/state.ts";
-import type { BulkItem, ChildReport, HookReport, OpResult, ServerInfo } from "../server/results.ts";
+import type {
+  BulkItem,
+  ChildChange,
+  ChildReport,
+  HookReport,
+  OpResult,
+  ServerInfo,
+} from "../server/results.ts";
+import type { ResourceSample } from "../process/resource_sampler.ts";
 import { isErrorCode, WireFormatError } from "../errors.ts";
 import type { ErrorCode } from "../errors.ts";
 import { JsonReader } from "./json_reader.ts";
@@ -66,6 +74,41 @@ export interface ChildData {
   readonly drift: "changed" | "removed" | "invalid" | null;
   /** For `invalid`: why the file cannot be used. */
   readonly config_error: string | null;
+  /** CPU and memory of its process group at the last sample; null when not sampled. */
+  readonly resources: ResourceData | null;
+}
+
+/**
+ * CPU and memory of one child, summed over every process of its process group and session
+ * (the child and what it started), as last sampled from /proc.
+ */
+export interface ResourceData {
+  /** CPU time used (user + system), including that of descendants already reaped. */
+  readonly cpu_seconds: number;
+  /** CPU over the last sampling period, 100 = one core; null on a run's first sample. */
+  readonly cpu_percent: number | null;
+  /** Resident memory. */
+  readonly rss_bytes: number;
+  /** Processes counted. */
+  readonly processes: number;
+  readonly sampled_at: string;
+}
+
+/** A change of a child's state, as `events` and its follow stream carry it. */
+export interface ChildEventData {
+  readonly child: string;
+  readonly from: ChildState;
+  readonly to: ChildState;
+  readonly at: string;
+  /** The run that ended, when the change is an exit. */
+  readonly exit: ExitData | null;
+  /** Why, when the server knows: `memory limit`, `unhealthy`, `stop requested`. */
+  readonly reason: string | null;
+}
+
+/** events: the recent changes of state, oldest first. */
+export interface EventsData {
+  readonly events: readonly ChildEventData[];
 }
 
 /** What a prehook or posthook did. */
@@ -169,10 +212,12 @@ export type OpData =
   | LogData
   | KillData
   | BulkData
-  | SignalData;
+  | SignalData
+  | EventsData;
 
-/** A line of `log --follow` after its response. */
+/** A line of `log --follow` or `events --follow` after its response. */
 export type FollowEvent =
+  | { readonly id: RequestId; readonly event: "change"; readonly data: ChildEventData }
   | { readonly id: RequestId; readonly event: "line"; readonly data: LogLineData }
   | { readonly id: RequestId; readonly event: "dropped"; readonly data: { readonly count: number } }
   | { readonly id: RequestId; readonly event: "end"; readonly data: Record<string, never> };
@@ -232,6 +277,30 @@ export function encodeChild(child: ChildReport): ChildData {
     ready_since: isoOrNull(child.readySince),
     drift: child.drift,
     config_error: child.configError,
+    resources: child.resources ? encodeResources(child.resources) : null,
+  };
+}
+
+/** A resource sample as the wire carries it (CPU seconds to the ms, percent to 0.1). */
+export function encodeResources(sample: ResourceSample): ResourceData {
+  return {
+    cpu_seconds: Math.round(sample.cpuSeconds * 1000) / 1000,
+    cpu_percent: sample.cpuPercent === null ? null : Math.round(sample.cpuPercent * 10) / 10,
+    rss_bytes: sample.rssBytes,
+    processes: sample.processes,
+    sampled_at: iso(sample.at),
+  };
+}
+
+/** A change of state as the wire carries it. */
+export function encodeChange(change: ChildChange): ChildEventData {
+  return {
+    child: change.child,
+    from: change.from,
+    to: change.to,
+    at: iso(change.at),
+    exit: change.exit ? encodeExit(change.exit) : null,
+    reason: change.reason,
   };
 }
 
@@ -293,6 +362,8 @@ export function encodeResult(result: OpResult): OpData {
       return { results: result.results.map(encodeBulkItem) };
     case "signalled":
       return { pid: result.pid, signal: result.signal, group: result.group };
+    case "events":
+      return { events: result.events.map(encodeChange) };
   }
 }
 
@@ -358,7 +429,41 @@ export function decodeChild(value: unknown, path = "child"): ChildData {
       ? r.oneOf("drift", ["changed", "removed", "invalid"] as const)
       : null,
     config_error: r.has("config_error") ? r.stringOrNull("config_error") : null,
+    resources: r.has("resources") && r.raw("resources") !== null
+      ? decodeResources(r.raw("resources"), `${path}.resources`)
+      : null,
   };
+}
+
+/** Reads a child's resources. */
+export function decodeResources(value: unknown, path = "resources"): ResourceData {
+  const r = new JsonReader(value, path);
+  return {
+    cpu_seconds: r.number("cpu_seconds"),
+    cpu_percent: r.numberOrNull("cpu_percent"),
+    rss_bytes: r.number("rss_bytes"),
+    processes: r.number("processes"),
+    sampled_at: r.string("sampled_at"),
+  };
+}
+
+/** Reads a change of state. */
+export function decodeChange(value: unknown, path = "event"): ChildEventData {
+  const r = new JsonReader(value, path);
+  const exit = r.raw("exit");
+  return {
+    child: r.string("child"),
+    from: r.oneOf("from", CHILD_STATES),
+    to: r.oneOf("to", CHILD_STATES),
+    at: r.string("at"),
+    exit: exit === null || exit === undefined ? null : decodeExit(exit, `${path}.exit`),
+    reason: r.has("reason") ? r.stringOrNull("reason") : null,
+  };
+}
+
+/** Reads the data of events. */
+export function decodeEventsData(value: unknown): EventsData {
+  return { events: new JsonReader(value).list("events", decodeChange) };
 }
 
 function decodeHook(value: unknown, path: string): HookData {
@@ -495,6 +600,8 @@ export function decodeData(op: Op, child: string | undefined, value: unknown): O
       return decodeLogData(value);
     case "kill":
       return decodeKillData(value);
+    case "events":
+      return decodeEventsData(value);
   }
 }
 
@@ -503,7 +610,10 @@ export function decodeFollowEvent(value: unknown): FollowEvent {
   const r = new JsonReader(value, "event");
   const id = r.raw("id");
   const requestId = typeof id === "string" || typeof id === "number" ? id : null;
-  const kind = r.oneOf("event", ["line", "dropped", "end"]);
+  const kind = r.oneOf("event", ["line", "dropped", "end", "change"]);
+  if (kind === "change") {
+    return { id: requestId, event: "change", data: decodeChange(r.raw("data"), "event.data") };
+  }
   const data = r.object("data");
   switch (kind) {
     case "line":

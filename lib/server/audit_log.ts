@@ -22,7 +22,7 @@ import { SerialSink } from "../process/sinks.ts";
 export interface AuditEntry {
   readonly time: string;
   readonly peer: string;
-  readonly dialect: "v2" | "legacy";
+  readonly dialect: "v2" | "legacy" | "http";
   readonly key: string | null;
   readonly op: string | null;
   readonly child: string | null;

@@ -14,13 +14,12 @@ import { deadline } from "../deadline.ts";
 import { DeadlineError, errorMessage, LineTooLongError, SupervisorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { writeAll } from "../process/sinks.ts";
-import type { Follower } from "../process/log_bus.ts";
 import { LineReader } from "../protocol/line_reader.ts";
 import { encodeResponse, errorResponse, requestIdOf } from "../protocol/messages.ts";
 import type { RequestId, Response } from "../protocol/messages.ts";
-import { encodeFollowEvent } from "../protocol/payloads.ts";
+import { encodeChange, encodeFollowEvent } from "../protocol/payloads.ts";
 import type { FollowEvent } from "../protocol/payloads.ts";
-import type { Outcome } from "./outcome.ts";
+import type { Outcome, Stream, StreamItem } from "./outcome.ts";
 
 /** What the connection needs of a socket. */
 export interface Socket {
@@ -199,7 +198,7 @@ async function streamFollow(
   stream: {
     readonly reader: LineReader;
     readonly id: RequestId;
-    readonly follower: Follower;
+    readonly follower: Stream;
     readonly limits: ConnectionLimits;
   },
 ): Promise<void> {
@@ -207,14 +206,15 @@ async function streamFollow(
   const emit = (event: FollowEvent) =>
     writeWithin(socket, encodeFollowEvent(event) + "\n", limits.readTimeoutMs);
   void reader.next().catch(() => null).then(() => follower.close());
-  for await (const item of follower) {
-    await emit(
-      "dropped" in item
-        ? { id, event: "dropped", data: { count: item.dropped } }
-        : { id, event: "line", data: { stream: item.stream, line: item.line } },
-    );
-  }
+  for await (const item of follower as AsyncIterable<StreamItem>) await emit(followEvent(id, item));
   await emit({ id, event: "end", data: {} }).catch(() => {});
+}
+
+/** One item of a stream as its event line. */
+export function followEvent(id: RequestId, item: StreamItem): FollowEvent {
+  if ("dropped" in item) return { id, event: "dropped", data: { count: item.dropped } };
+  if ("line" in item) return { id, event: "line", data: { stream: item.stream, line: item.line } };
+  return { id, event: "change", data: encodeChange(item) };
 }
 
 function tooManyFollows(limits: ConnectionLimits): SupervisorError {

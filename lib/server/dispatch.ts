@@ -19,10 +19,15 @@ import type { OpResult } from "./results.ts";
 import { checkReport, infoReport } from "./status_report.ts";
 import type { ServerFacts } from "./status_report.ts";
 import type { Supervisor } from "./supervisor.ts";
+import type { ChildEvents } from "./child_events.ts";
 
 /** What operations run against. */
 export interface Operations {
   readonly supervisor: Supervisor;
+  /** The changes of state (`events`). */
+  readonly events: ChildEvents;
+  /** CPU and memory: `check` asks for a sample no older than the sampling period. */
+  readonly resources?: { demand(): Promise<void> };
   readonly facts: ServerFacts;
   readonly clock: Clock;
 }
@@ -48,7 +53,7 @@ export async function dispatch(
   const response: Response = someFailed
     ? { id: request.id, ok: false, code: "SOME_FAILED", message: result.message, data }
     : { id: request.id, ok: true, message: result.message, data };
-  if (result.kind === "log" && result.follow) {
+  if ((result.kind === "log" || result.kind === "events") && result.follow) {
     return { kind: "stream", response, follow: result.follow, result };
   }
   if (result.kind === "kill") return { kind: "shutdown", response, result };
@@ -84,6 +89,7 @@ async function run(ops: Operations, request: Request, snap: ConfigSnapshot): Pro
     case "trystart":
       return await supervisor.each("trystart", child, { snap, wait: startWait(request.args) });
     case "check":
+      await ops.resources?.demand();
       return await checkReport(supervisor, snap, { name: request.child, now: ops.clock.now() });
     case "info":
       return await infoReport(supervisor, snap, { facts: ops.facts, now: ops.clock.now() });
@@ -91,6 +97,18 @@ async function run(ops: Operations, request: Request, snap: ConfigSnapshot): Pro
       const options = logOptions(request.args);
       const target = await supervisor.childFor(child, ctx);
       return await readLog(target, await snap.childOr(child, target.config), options);
+    }
+    case "events": {
+      if (request.child !== undefined) {
+        throw new SupervisorError("BAD_REQUEST", `Operation "events" takes no child`);
+      }
+      const follow = eventsFollow(request.args) ? ops.events.follow() : undefined;
+      const events = ops.events.recent();
+      const noun = events.length === 1 ? "change" : "changes";
+      const message = `${events.length} recent ${noun} of state${follow ? ", following" : ""}`;
+      return follow
+        ? { kind: "events", message, events, follow }
+        : { kind: "events", message, events };
     }
     case "kill":
       return {
@@ -145,6 +163,22 @@ export function signalOptions(
     throw new SupervisorError("BAD_REQUEST", `"main" must be true or false`);
   }
   return { signal: named, main };
+}
+
+/** Validates the args of `events`: `follow` (default false). */
+export function eventsFollow(args: Readonly<Record<string, unknown>>): boolean {
+  const extra = Object.keys(args).filter((k) => k !== "follow");
+  if (extra.length > 0) {
+    throw new SupervisorError(
+      "BAD_REQUEST",
+      `Unknown events argument ${JSON.stringify(extra[0])}; expected: follow`,
+    );
+  }
+  const follow = args.follow ?? false;
+  if (typeof follow !== "boolean") {
+    throw new SupervisorError("BAD_REQUEST", `"follow" must be true or false`);
+  }
+  return follow;
 }
 
 /** Validates the args of `log`: `stream`, `lines`, `follow`. */

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { formatAddress, isLoopback } from "../config/addresses.ts";
 import type { Logger } from "../log.ts";
 import { encodeResponse, errorResponse } from "../protocol/messages.ts";
 import { SupervisorError } from "../errors.ts";
@@ -19,15 +20,7 @@ import { serveConnection } from "./connection.ts";
 import type { ConnectionLimits, Handlers, Slot } from "./connection.ts";
 import { RateLimitedLog } from "./rate_limited_log.ts";
 
-/** Formats a listen address as `host:port`, with brackets for IPv6. */
-export function formatAddress(hostname: string, port: number): string {
-  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
-}
-
-/** Tells whether `hostname` only accepts connections from this machine. */
-export function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "::1" || /^127\./.test(hostname);
-}
+export { formatAddress, isLoopback };
 
 /** How long a new connection may stay silent before it can be evicted for a newcomer. */
 export const EVICTION_GRACE_MS = 2_000;
@@ -82,6 +75,7 @@ export class ControlListener {
   readonly #options: ListenerOptions;
   readonly #logger: Logger;
   readonly #slots = new Set<ConnectionSlot>();
+  #accepted = 0;
   readonly #follows = new Set<ConnectionSlot>();
   readonly #acceptErrors: RateLimitedLog;
   #closed = false;
@@ -132,6 +126,11 @@ export class ControlListener {
     return this.#slots.size + this.#follows.size;
   }
 
+  /** Connections accepted since the listener was bound. */
+  get accepted(): number {
+    return this.#accepted;
+  }
+
   /** Accepts connections until {@link close}, serving each with `handlers`. */
   async serve(handlers: Handlers): Promise<void> {
     for (;;) {
@@ -150,6 +149,7 @@ export class ControlListener {
         conn.close();
         return;
       }
+      this.#accepted++;
       void this.#serveOne(conn, handlers);
     }
   }

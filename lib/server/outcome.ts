@@ -1,12 +1,20 @@
 /**
- * What a request comes to: a reply; a reply and then a stream of events (`log --follow`); or a
+ * What a request comes to: a reply; a reply and then a stream of events (`log --follow`,
+ * `events --follow`); or a
  * reply and then the server shuts down (`kill`). One union, handled in one place per dialect.
  *
  * @module
  */
-import type { Follower } from "../process/log_bus.ts";
+import type { Feed } from "../process/feed.ts";
+import type { LogLine } from "../process/log_bus.ts";
 import type { Response } from "../protocol/messages.ts";
-import type { OpResult } from "./results.ts";
+import type { ChildChange, OpResult } from "./results.ts";
+
+/** What a stream carries after its response: a child's lines, or every change of state. */
+export type Stream = Feed<LogLine> | Feed<ChildChange>;
+
+/** One item of a {@link Stream}. */
+export type StreamItem = LogLine | ChildChange | { readonly dropped: number };
 
 /**
  * The outcome of one request. `result` is the operation's own answer when it succeeded;
@@ -22,7 +30,7 @@ export type Outcome =
   | {
     readonly kind: "stream";
     readonly response: Response;
-    readonly follow: Follower;
+    readonly follow: Stream;
     readonly result?: OpResult;
   }
   | { readonly kind: "shutdown"; readonly response: Response; readonly result?: OpResult };

@@ -1,8 +1,9 @@
 /**
  * What changed between two readings of server.yml, in words for the log.
  *
- * The listen address and the encrypt mode are fixed at start; a change to them is reported as
- * taking effect only after a restart of the server.
+ * The listen addresses (control port, control socket, HTTP endpoint) and the encrypt mode are
+ * fixed at start; a change to them is reported as taking effect only after a restart of the
+ * server.
  *
  * @module
  */
@@ -15,6 +16,10 @@ function listDiff(what: string, before: readonly string[], after: readonly strin
   if (added.length > 0) out.push(`${what} added: ${added.join(", ")}`);
   if (removed.length > 0) out.push(`${what} removed: ${removed.join(", ")}`);
   return out;
+}
+
+function httpListen(config: ServerConfig): string {
+  return config.http ? `${config.http.hostname}:${config.http.port}` : "(none)";
 }
 
 /** One line per change from `before` to `after`; empty when nothing changed. */
@@ -33,6 +38,10 @@ export function describeConfigChanges(before: ServerConfig, after: ServerConfig)
     ["encrypt", before.encrypt, after.encrypt],
     ["control_socket", before.controlSocket ?? "(none)", after.controlSocket ?? "(none)"],
     ["state_file", before.stateFile ?? "(default)", after.stateFile ?? "(default)"],
+    ["http_listen", httpListen(before), httpListen(after)],
+    ["http_token_file", before.http?.tokenFile ?? "(none)", after.http?.tokenFile ?? "(none)"],
+    ["http_actions", before.http?.actions ?? false, after.http?.actions ?? false],
+    ["sample_interval", before.sampleIntervalMs / 1000, after.sampleIntervalMs / 1000],
   ];
   for (const [key, a, b] of fixed) {
     if (a !== b) changes.push(`${key}: ${a} -> ${b} (takes effect only when the server restarts)`);

@@ -11,9 +11,13 @@ import type { Logger } from "../log.ts";
 import { errorResponse, requestIdOf } from "../protocol/messages.ts";
 import type { Request } from "../protocol/messages.ts";
 import type { AuditLog } from "./audit_log.ts";
+import type { RequestStats } from "./request_stats.ts";
 import { dispatch } from "./dispatch.ts";
 import type { Operations } from "./dispatch.ts";
 import type { Outcome } from "./outcome.ts";
+
+/** Operations that only read, asked often (a page, a watcher): not logged one by one. */
+const QUIET_OPS: readonly string[] = ["check", "info", "events"];
 
 /** What the pipeline is made of. */
 export interface PipelineParts {
@@ -22,12 +26,14 @@ export interface PipelineParts {
   readonly audit: AuditLog;
   readonly store: ConfigStore;
   readonly logger: Logger;
+  /** Counts of requests by operation and result, for /metrics. */
+  readonly stats?: RequestStats;
 }
 
 /** Who sent a request, and how. */
 export interface Origin {
   readonly peer: string;
-  readonly dialect: "v2" | "legacy";
+  readonly dialect: "v2" | "legacy" | "http";
   /** The key that signed it; null when unsigned. */
   readonly key: string | null;
 }
@@ -97,7 +103,7 @@ export class RequestPipeline {
     let outcome: Outcome;
     try {
       auth.authorize(origin.key, request.op, await snap.settings());
-      if (request.op !== "check" && request.op !== "info") {
+      if (!QUIET_OPS.includes(request.op)) {
         const by = origin.key === null ? "" : ` (key ${origin.key})`;
         logger.info(
           `${origin.peer}${by}: ${request.op}${request.child ? ` ${request.child}` : ""}`,
@@ -138,6 +144,7 @@ export class RequestPipeline {
   }
 
   async #record(snap: ConfigSnapshot, facts: AuditFacts): Promise<void> {
+    this.#parts.stats?.count(facts.op, facts.code);
     let path: string | undefined;
     try {
       path = (await snap.settings()).auditLog;

@@ -13,6 +13,8 @@ import type { ChildStatus } from "../process/child.ts";
 import type { ExitRecord } from "../process/exit_record.ts";
 import type { Follower } from "../process/log_bus.ts";
 import type { ChildState } from "../process/state.ts";
+import type { Feed } from "../process/feed.ts";
+import type { ResourceSample } from "../process/resource_sampler.ts";
 
 /** A child as `check` reports it: its status, and its pending repeat timer. */
 export interface ChildReport extends ChildStatus {
@@ -22,6 +24,19 @@ export interface ChildReport extends ChildStatus {
   readonly drift: "changed" | "removed" | "invalid" | null;
   /** For `invalid`: why the file cannot be used. */
   readonly configError: string | null;
+  /** CPU and memory of its processes at the last sample; null when not sampled. */
+  readonly resources: ResourceSample | null;
+}
+
+/** A change of a child's state (`events`). */
+export interface ChildChange {
+  readonly child: string;
+  readonly from: ChildState;
+  readonly to: ChildState;
+  readonly at: number;
+  /** The run that ended, when the change is an exit. */
+  readonly exit: ExitRecord | null;
+  readonly reason: string | null;
 }
 
 /** What a hook did. */
@@ -155,4 +170,13 @@ export type OpResult =
   | Logged
   | Killed
   | Bulk
-  | Signalled;
+  | Signalled
+  | Events;
+
+/** The recent changes of state, and with `follow` the feed of those to come. */
+export interface Events {
+  readonly kind: "events";
+  readonly message: string;
+  readonly events: readonly ChildChange[];
+  readonly follow?: Feed<ChildChange>;
+}

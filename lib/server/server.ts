@@ -42,6 +42,19 @@ import type { ServerState } from "./state_file.ts";
 import { StateRecorder } from "./state_recorder.ts";
 import type { Handlers } from "./connection.ts";
 import { Supervisor } from "./supervisor.ts";
+import { ChildEvents } from "./child_events.ts";
+import { RequestStats } from "./request_stats.ts";
+import { ResourceWatch } from "./resource_watch.ts";
+import type { Sampler } from "./resource_monitor.ts";
+import { checkReport, infoReport } from "./status_report.ts";
+import type { ServerFacts } from "./status_report.ts";
+import { encodeResult } from "../protocol/payloads.ts";
+import type { CheckData, InfoData } from "../protocol/payloads.ts";
+import { HttpEndpoint } from "../web/http_server.ts";
+import type { WebHost } from "../web/http_server.ts";
+import { HttpAuth } from "../web/http_auth.ts";
+import { renderMetrics } from "../web/prometheus.ts";
+import { VERSION } from "../version.ts";
 
 /** What the server needs from its surroundings. */
 export interface ServerIo {
@@ -50,6 +63,8 @@ export interface ServerIo {
   readonly spawner?: Spawner;
   readonly clock?: Clock;
   readonly groupProbe?: GroupProbe;
+  /** Reads CPU and memory from /proc (a fake one in tests). */
+  readonly sampler?: Sampler;
 }
 
 /** A booted server. */
@@ -66,6 +81,14 @@ export class Server {
   readonly #plan: StartupPlan;
   readonly #recorder: StateRecorder | undefined;
   readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #events: ChildEvents;
+  readonly #resources: ResourceWatch;
+  readonly #stats = new RequestStats();
+  readonly #facts: ServerFacts;
+  /** The status page, /metrics and the JSON API, when server.yml has `http_listen`. */
+  #http: HttpEndpoint | undefined;
+  #httpNote = "";
   #stopped: Promise<void> | undefined;
   #resolveDone!: () => void;
   readonly #done = new Promise<void>((resolve) => (this.#resolveDone = resolve));
@@ -80,9 +103,20 @@ export class Server {
     readonly recorder: StateRecorder | undefined;
     readonly logger: Logger;
     readonly clock: Clock;
+    readonly events: ChildEvents;
+    readonly resources: ResourceWatch;
   }) {
     this.#recorder = parts.recorder;
     const { supervisor, store, config, listener, logger, clock } = parts;
+    this.#clock = clock;
+    this.#events = parts.events;
+    this.#resources = parts.resources;
+    this.#facts = {
+      pid: Deno.pid,
+      startedAt: clock.now(),
+      listen: () => listener.address,
+      encrypt: config.encrypt,
+    };
     this.#local = parts.local;
     this.#plan = parts.plan;
     this.#supervisor = supervisor;
@@ -96,12 +130,9 @@ export class Server {
       ops: {
         supervisor,
         clock,
-        facts: {
-          pid: Deno.pid,
-          startedAt: clock.now(),
-          listen: () => listener.address,
-          encrypt: config.encrypt,
-        },
+        facts: this.#facts,
+        events: parts.events,
+        resources: parts.resources,
       },
       auth: new Authenticator({
         encrypt: config.encrypt,
@@ -112,6 +143,7 @@ export class Server {
       audit: new AuditLog(logger, clock),
       store,
       logger,
+      stats: this.#stats,
     });
   }
 
@@ -163,9 +195,24 @@ export class Server {
       }
     }
     const adoption = new AdoptionWatch(clock);
-    const supervisor = new Supervisor(store, deps, {
+    const events = new ChildEvents({ maxFollowers: config.limits.maxFollows });
+    // deno-lint-ignore prefer-const
+    let supervisor: Supervisor;
+    const resources = new ResourceWatch({
+      clock,
+      logger: io.logger,
+      periodMs: config.sampleIntervalMs,
+      children: () => supervisor.children(),
+      ...(io.sampler ? { sampler: io.sampler } : {}),
+    });
+    supervisor = new Supervisor(store, deps, {
       adoption,
-      registered: (child) => state?.recorder.watch(child),
+      registered: (child) => {
+        state?.recorder.watch(child);
+        events.watch(child);
+        child.onStateChange(() => resources.changed());
+      },
+      resources: (name) => resources.latest(name),
     });
     if (state?.previous) {
       await adoptRuns(state.previous, {
@@ -187,7 +234,19 @@ export class Server {
       recorder: state?.recorder,
       logger: io.logger,
       clock,
+      events,
+      resources,
     });
+    if (config.http) {
+      try {
+        await server.#serveHttp(config.http, config.limits.maxFollows);
+      } catch (error) {
+        listener.close();
+        local?.close();
+        resources.close();
+        throw error;
+      }
+    }
     if (!config.encrypt && !isLoopback(config.listenerAddr)) {
       io.logger.warn(
         `listening on ${listener.address}, beyond loopback, with encrypt off: anyone who can reach this port can start, stop and kill children. Set listener_addr: 127.0.0.1, or encrypt: on`,
@@ -232,6 +291,8 @@ export class Server {
       );
       results.forEach((result, i) => this.#logStartup(todo[i]!, result));
     }
+    // Adopted children and those just started: sampled from now on if they have a max_memory.
+    this.#resources.changed();
   }
 
   #logStartup(name: string, result: PromiseSettledResult<unknown>): void {
@@ -246,9 +307,81 @@ export class Server {
     }
   }
 
+  /** Starts the HTTP endpoint; throws when the token file is unusable or the port is taken. */
+  async #serveHttp(http: NonNullable<ServerConfig["http"]>, maxStreams: number): Promise<void> {
+    const auth = await HttpAuth.load(http.tokenFile, this.#clock);
+    try {
+      this.#http = HttpEndpoint.start(this.#webHost(), {
+        hostname: http.hostname,
+        port: http.port,
+        auth,
+        actions: http.actions,
+        maxStreams,
+      });
+    } catch (error) {
+      throw new Error(`http_listen ${http.hostname}:${http.port}: ${describeError(error)}`, {
+        cause: error,
+      });
+    }
+    this.#httpNote = `${auth.required ? " (token required)" : ""}${
+      http.actions ? " with actions" : ""
+    }`;
+  }
+
+  /** What the HTTP endpoint shows and acts on. */
+  #webHost(): WebHost {
+    const pipeline = this.#pipeline;
+    return {
+      run: (request, peer) =>
+        pipeline.run(request, { peer, dialect: "http", key: null }, pipeline.snapshot()),
+      metrics: async () => {
+        await this.#resources.demand();
+        const { check, info } = await this.#status();
+        return renderMetrics({
+          children: check.children,
+          info,
+          requests: this.#stats.counts(),
+          connections: {
+            open: this.#listener.connections + (this.#local?.connections ?? 0),
+            accepted: this.#listener.accepted + (this.#local?.accepted ?? 0),
+          },
+          build: {
+            version: VERSION,
+            deno: Deno.version.deno,
+            v8: Deno.version.v8,
+            typescript: Deno.version.typescript,
+          },
+        });
+      },
+      status: () => this.#status(),
+      changes: this.#events,
+      resources: this.#resources,
+      logger: this.#logger,
+    };
+  }
+
+  /** `check` and `info` as their responses carry them, outside the request pipeline. */
+  async #status(): Promise<{ check: CheckData; info: InfoData }> {
+    const snap = this.#store.snapshot();
+    const now = this.#clock.now();
+    const [checked, informed] = await Promise.all([
+      checkReport(this.#supervisor, snap, { name: undefined, now }),
+      infoReport(this.#supervisor, snap, { facts: this.#facts, now }),
+    ]);
+    return {
+      check: encodeResult(checked) as CheckData,
+      info: encodeResult(informed) as InfoData,
+    };
+  }
+
   /** Whether shutdown has begun. */
   get shuttingDown(): boolean {
     return this.#stopped !== undefined;
+  }
+
+  /** `http://HOST:PORT/` of the HTTP endpoint and how it is guarded, when there is one. */
+  get http(): string | undefined {
+    return this.#http ? `${this.#http.url}${this.#httpNote}` : undefined;
   }
 
   /** `unix:PATH` of the control socket, when there is one. */
@@ -312,6 +445,9 @@ export class Server {
       this.#logger.info(`shutting down (${reason}): stopping every child`);
       this.#listener.close();
       this.#local?.close();
+      await this.#http?.close();
+      this.#events.closeAll();
+      this.#resources.close();
       if (this.config.controlSocket !== undefined) {
         await removeControlSocket(this.config.controlSocket);
       }

@@ -155,5 +155,6 @@ function neverStarted(name: string, path: string, now: number): ChildReport {
     readySince: null,
     drift: null,
     configError: null,
+    resources: null,
   };
 }

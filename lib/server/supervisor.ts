@@ -11,6 +11,7 @@
  *
  * @module
  */
+import type { ResourceSample } from "../process/resource_sampler.ts";
 import type { ChildConfig, Hook, Repeat } from "../config/child_config.ts";
 import { assertChildName } from "../config/names.ts";
 import type { ConfigSnapshot, ConfigStore } from "../config/store.ts";
@@ -80,6 +81,7 @@ export class Supervisor {
   readonly #hooks: HookRunner;
   readonly #adoption: AdoptionWatch;
   readonly #registered: ((child: Child) => void) | undefined;
+  readonly #resources: ((name: string) => ResourceSample | undefined) | undefined;
   /** What `dependencies.ts` may do with this supervisor. */
   readonly #host: DependencyHost = {
     startOne: (op, name, ctx) => this.#startLike(op, name, ctx),
@@ -95,9 +97,14 @@ export class Supervisor {
   constructor(
     store: ConfigStore,
     deps: ChildDeps,
-    options: { readonly adoption?: AdoptionWatch; readonly registered?: (child: Child) => void } =
-      {},
+    options: {
+      readonly adoption?: AdoptionWatch;
+      readonly registered?: (child: Child) => void;
+      /** The last CPU and memory sample of a child, when it was sampled. */
+      readonly resources?: (name: string) => ResourceSample | undefined;
+    } = {},
   ) {
+    this.#resources = options.resources;
     this.#store = store;
     this.#adoption = options.adoption ?? new AdoptionWatch(deps.clock);
     this.#registered = options.registered;
@@ -350,6 +357,7 @@ export class Supervisor {
       repeatAt: this.#repeats.dueAt(child.name) ?? null,
       drift: null,
       configError: null,
+      resources: child.isLive ? this.#resources?.(child.name) ?? null : null,
     };
   }
 

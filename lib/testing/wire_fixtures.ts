@@ -28,6 +28,7 @@ export function childData(fields: Partial<ChildData> & { name: string }): ChildD
     ready_since: null,
     drift: null,
     config_error: null,
+    resources: null,
     ...fields,
   };
 }
