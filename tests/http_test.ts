@@ -418,3 +418,80 @@ function assertMatch(text: string, pattern: RegExp): void {
 function assertStringIncludes(text: string, part: string): void {
   nodeAssert.ok(text.includes(part), `expected ${JSON.stringify(part)} in:\n${text}`);
 }
+
+Deno.test("HTTP connections are bounded: a flood of idle ones closes the oldest, never the newcomer", async () => {
+  // limits.max_follows 1: one event stream and 64 connections beside it, 65 in all.
+  await using server = await startServer({
+    serverYaml: "http_listen: 127.0.0.1:0\nlimits: { max_follows: 1 }",
+    children: { web: SLEEPER },
+  });
+  const base = await server.httpUrl();
+  const port = Number(new URL(base).port);
+  const idle: Deno.Conn[] = [];
+  try {
+    for (let i = 0; i < 200; i++) idle.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+    const answer = await getJson(`${base}/api/info`);
+    assertEquals(answer.status, 200);
+    // The oldest were closed to make room: reading them ends at once.
+    const first = await Promise.race([
+      idle[0]!.read(new Uint8Array(16)).catch(() => null),
+      new Promise((resolve) => setTimeout(() => resolve("open"), 3000)),
+    ]);
+    assertEquals(first, null);
+    assertEquals((await server.client("check")).code, 0);
+    // Still within what the bound allows: the server holds at most 65 of them, and 3 files each.
+    const fds = [...Deno.readDirSync(`/proc/${server.pid}/fd`)].length;
+    assert(fds < 400, `${fds} descriptors open`);
+  } finally {
+    for (const conn of idle) {
+      try {
+        conn.close();
+      } catch {
+        // closed by the server
+      }
+    }
+  }
+});
+
+Deno.test("a request body that never ends neither holds up SIGTERM nor lives past its timeout; a big one is refused", async () => {
+  const server = await startServer({
+    serverYaml: "http_listen: 127.0.0.1:0",
+    children: { web: SLEEPER },
+  });
+  try {
+    const base = await server.httpUrl();
+    const port = Number(new URL(base).port);
+    const big = await getJson(`${base}/login`, {
+      method: "POST",
+      body: "token=" + "x".repeat(5000),
+    });
+    assertEquals([big.status, big.body.code], [413, "TOO_LARGE"]);
+    await server.client("start", "web");
+    const pid = (await server.child("web")).pid!;
+    const slow = await Deno.connect({ hostname: "127.0.0.1", port });
+    await slow.write(
+      new TextEncoder().encode(
+        "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4000\r\n\r\ntoken=",
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    const status = await server.stop();
+    assertEquals(status.code, 0);
+    assert(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+    let alive = true;
+    try {
+      Deno.kill(pid, "SIGCONT");
+    } catch {
+      alive = false;
+    }
+    assertEquals(alive, false);
+    try {
+      slow.close();
+    } catch {
+      // closed by the server
+    }
+  } finally {
+    await server[Symbol.asyncDispose]();
+  }
+});

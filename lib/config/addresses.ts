@@ -4,9 +4,15 @@
  * @module
  */
 
-/** Whether `hostname` is reachable from this machine only. */
+/**
+ * Whether `hostname` is reachable from this machine only: `localhost`, `::1`, or an IPv4
+ * address in 127.0.0.0/8 written as one (`127.0.0.1.example.com` is a name anyone can own).
+ */
 export function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "::1" || /^127\./.test(hostname);
+  const name = hostname.toLowerCase();
+  if (name === "localhost" || name === "::1") return true;
+  const octets = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(name);
+  return octets !== null && octets.slice(1).every((o) => Number(o) <= 255);
 }
 
 /** A parsed `host:port`; an IPv6 host is written in brackets (`[::1]:9310`), kept without. */

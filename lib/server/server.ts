@@ -56,6 +56,9 @@ import { HttpAuth } from "../web/http_auth.ts";
 import { renderMetrics } from "../web/prometheus.ts";
 import { VERSION } from "../version.ts";
 
+/** HTTP connections allowed beside the event streams (`limits.max_follows`). */
+const HTTP_SPARE_CONNECTIONS = 64;
+
 /** What the server needs from its surroundings. */
 export interface ServerIo {
   readonly logger: Logger;
@@ -311,12 +314,14 @@ export class Server {
   async #serveHttp(http: NonNullable<ServerConfig["http"]>, maxStreams: number): Promise<void> {
     const auth = await HttpAuth.load(http.tokenFile, this.#clock);
     try {
-      this.#http = HttpEndpoint.start(this.#webHost(), {
+      this.#http = await HttpEndpoint.start(this.#webHost(), {
         hostname: http.hostname,
         port: http.port,
         auth,
         actions: http.actions,
         maxStreams,
+        // Every page stream may be open, and some room beside them for scrapes and API calls.
+        maxConnections: maxStreams + HTTP_SPARE_CONNECTIONS,
       });
     } catch (error) {
       throw new Error(`http_listen ${http.hostname}:${http.port}: ${describeError(error)}`, {
@@ -445,13 +450,15 @@ export class Server {
       this.#logger.info(`shutting down (${reason}): stopping every child`);
       this.#listener.close();
       this.#local?.close();
-      await this.#http?.close();
+      // Closing HTTP waits at most a second for requests in flight: children stop meanwhile.
+      const http = this.#http?.close();
       this.#events.closeAll();
       this.#resources.close();
       if (this.config.controlSocket !== undefined) {
         await removeControlSocket(this.config.controlSocket);
       }
       await this.#supervisor.shutdown();
+      await http;
       await this.#pipeline.close();
       await this.#recorder?.close();
       this.#logger.info("all children stopped; bye");

@@ -33,6 +33,9 @@ Deno.test("without a token: loopback hosts only", async () => {
   assert.equal(auth.required, false);
   assert.deepEqual(auth.check(request({ host: "localhost:9310" })), { ok: true, via: "open" });
   assert.deepEqual(auth.check(request({ host: "[::1]:9310" })), { ok: true, via: "open" });
+  for (const host of ["127.0.0.1.evil.example", "127.attacker.example", "127.0.0.999"]) {
+    assert.equal(auth.check(request({ host })).ok, false, host);
+  }
   const rebound = auth.check(request({ host: "attacker.example" }));
   assert.equal(rebound.ok, false);
   assert.equal(!rebound.ok && rebound.status, 403);

@@ -32,6 +32,8 @@ import { ASSETS } from "./assets.ts";
 import type { HttpAuth } from "./http_auth.ts";
 import { METRICS_CONTENT_TYPE } from "./prometheus.ts";
 import { EventStream } from "./sse.ts";
+import { HttpGate } from "./http_gate.ts";
+import { RateLimitedLog } from "../server/rate_limited_log.ts";
 
 /** What the endpoint shows and acts on. */
 export interface WebHost {
@@ -68,7 +70,21 @@ export interface HttpOptions {
   readonly actions: boolean;
   /** Event streams served at once (the page's and log tails'); more are told 503. */
   readonly maxStreams: number;
+  /** Connections open at once; one more closes the oldest. */
+  readonly maxConnections: number;
 }
+
+/** The paths served by GET. */
+const KNOWN_PATHS: readonly string[] = [
+  "/metrics",
+  "/api/check",
+  "/api/info",
+  "/api/changes",
+  "/api/log",
+  "/api/resources",
+  "/api/events",
+  "/api/log/follow",
+];
 
 /** Operations the page may run. */
 const ACTIONS: readonly Op[] = ["start", "stop", "restart"];
@@ -78,6 +94,12 @@ const MAX_BODY_BYTES = 4096;
 
 /** Lines of a child's output the page's log tail starts with, at most. */
 const MAX_TAIL_LINES = 1000;
+
+/** How long closing waits for requests still in flight. */
+const CLOSE_GRACE_MS = 1000;
+
+/** How long a request body may take to arrive. */
+const BODY_TIMEOUT_MS = 10_000;
 
 /** How long after a change the pages get the fresh reports of the children that changed. */
 const CHILD_REPORT_DELAY_MS = 50;
@@ -95,7 +117,11 @@ const PAGE_POLICY =
 
 /** A running HTTP endpoint. */
 export class HttpEndpoint {
-  readonly #server: Deno.HttpServer<Deno.NetAddr>;
+  #server: Deno.HttpServer<Deno.UnixAddr>;
+  readonly #gate: HttpGate;
+  #closing = false;
+  /** Wrong logins, logged once a minute with a count. */
+  readonly #wrongLogins: RateLimitedLog;
   readonly #streams = new Set<EventStream>();
   /** The streams of open pages (`/api/events`). */
   readonly #pages = new Set<EventStream>();
@@ -108,40 +134,76 @@ export class HttpEndpoint {
   /** `http://127.0.0.1:9310/`. */
   readonly url: string;
 
-  private constructor(host: WebHost, options: HttpOptions) {
+  private constructor(host: WebHost, options: HttpOptions, gate: HttpGate) {
     this.#host = host;
     this.#options = options;
-    this.#server = Deno.serve({
+    this.#gate = gate;
+    this.#wrongLogins = new RateLimitedLog(host.logger, 60_000);
+    this.#server = this.#serve();
+    void gate.serve();
+    this.url = `http://${formatAddress(gate.addr.hostname, gate.addr.port)}/`;
+  }
+
+  /** Binds and serves; throws the bind error (address in use, permission denied). */
+  static async start(host: WebHost, options: HttpOptions): Promise<HttpEndpoint> {
+    const gate = await HttpGate.open({
       hostname: options.hostname,
       port: options.port,
+      maxConnections: options.maxConnections,
+      logger: host.logger,
+    });
+    return new HttpEndpoint(host, options, gate);
+  }
+
+  /** The port bound (for `http_listen: …:0`). */
+  get port(): number {
+    return this.#gate.addr.port;
+  }
+
+  /** Connections open now. */
+  get connections(): number {
+    return this.#gate.connections;
+  }
+
+  /**
+   * Ends every event stream and connection, and stops serving; a request still being read
+   * (a client that never finishes its body) is not waited for beyond {@link CLOSE_GRACE_MS}.
+   */
+  async close(): Promise<void> {
+    this.#closing = true;
+    this.#unsubscribe();
+    for (const stream of [...this.#streams]) stream.close();
+    await this.#gate.close();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#server.shutdown().catch(() => {}),
+      new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** The HTTP server on the gate's socket, served again should it ever fail. */
+  #serve(): Deno.HttpServer<Deno.UnixAddr> {
+    const host = this.#host;
+    const server = Deno.serve({
+      path: this.#gate.socketPath,
       onListen: () => {},
       onError: (error) => {
         host.logger.error(`http: ${errorMessage(error)}`);
         return json(500, failure("INTERNAL", "Internal error; see the server's log"));
       },
-    }, (request, info) => this.#handle(request, info));
-    const addr = this.#server.addr;
-    this.url = `http://${formatAddress(addr.hostname, addr.port)}/`;
+    }, (request) => this.#handle(request));
+    server.finished.catch((error) => {
+      if (this.#closing) return;
+      host.logger.error(`http: the server failed (${errorMessage(error)}); serving again`);
+      setTimeout(() => {
+        if (!this.#closing) this.#server = this.#serve();
+      }, 1000);
+    });
+    return server;
   }
 
-  /** Binds and serves; throws the bind error (address in use, permission denied). */
-  static start(host: WebHost, options: HttpOptions): HttpEndpoint {
-    return new HttpEndpoint(host, options);
-  }
-
-  /** The port bound (for `http_listen: …:0`). */
-  get port(): number {
-    return this.#server.addr.port;
-  }
-
-  /** Ends every event stream, then stops serving once the requests in flight are answered. */
-  async close(): Promise<void> {
-    this.#unsubscribe();
-    for (const stream of [...this.#streams]) stream.close();
-    await this.#server.shutdown();
-  }
-
-  async #handle(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response> {
+  async #handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const path = url.pathname;
     const method = request.method;
@@ -161,13 +223,14 @@ export class HttpEndpoint {
         ...(admission.status === 401 ? { "www-authenticate": 'Bearer realm="supervisor-ts"' } : {}),
       });
     }
-    const peer = `http ${formatAddress(info.remoteAddr.hostname, info.remoteAddr.port)}`;
+    const peer = "http";
     if (method === "POST" && path.startsWith("/api/")) {
       const op = path.slice("/api/".length) as Op;
       if (!ACTIONS.includes(op)) return notFound(path);
       return await this.#act(request, op, { peer, via: admission.via });
     }
     if (method !== "GET" && method !== "HEAD") {
+      if (!KNOWN_PATHS.includes(path)) return notFound(path);
       return json(405, failure("BAD_REQUEST", `${method} is not allowed on ${path}`), {
         allow: "GET, HEAD",
       });
@@ -241,6 +304,9 @@ export class HttpEndpoint {
       const text = await readBody(request);
       child = text === "" ? new URL(request.url).searchParams.get("child") : JSON.parse(text).child;
     } catch (error) {
+      if (error instanceof SupervisorError) {
+        return json(statusOf(error.code), failure(error.code, error.message));
+      }
       return json(
         400,
         failure("BAD_REQUEST", `The body must be {"child": "NAME"}: ${errorMessage(error)}`),
@@ -257,11 +323,12 @@ export class HttpEndpoint {
     try {
       token = new URLSearchParams(await readBody(request)).get("token") ?? "";
     } catch (error) {
-      return json(400, failure("BAD_REQUEST", errorMessage(error)));
+      const code = error instanceof SupervisorError ? error.code : "BAD_REQUEST";
+      return json(statusOf(code), failure(code, errorMessage(error)));
     }
     const cookie = this.#options.auth.login(token);
     if (cookie === undefined) {
-      this.#host.logger.warn("http: a login with a wrong token was refused");
+      this.#wrongLogins.error("http: a login with a wrong token was refused", "wrong token");
       return json(401, failure("AUTH_REQUIRED", "Wrong token"));
     }
     return new Response(null, {
@@ -454,6 +521,10 @@ function statusOf(code: ErrorCode | undefined): number {
     case "BUSY":
     case "SHUTTING_DOWN":
       return 503;
+    case "TOO_LARGE":
+      return 413;
+    case "TIMEOUT":
+      return 408;
     case "INTERNAL":
       return 500;
     default:
@@ -478,8 +549,22 @@ async function readBody(request: Request): Promise<string> {
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  const late = Date.now() + BODY_TIMEOUT_MS;
   for (;;) {
-    const { done, value } = await reader.read();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const next = await Promise.race([
+      reader.read(),
+      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), late - Date.now()))),
+    ]);
+    clearTimeout(timer);
+    if (next === null) {
+      await reader.cancel().catch(() => {});
+      throw new SupervisorError(
+        "TIMEOUT",
+        `The body did not arrive within ${BODY_TIMEOUT_MS / 1000}s`,
+      );
+    }
+    const { done, value } = next;
     if (done) break;
     size += value.byteLength;
     if (size > MAX_BODY_BYTES) {

@@ -12,24 +12,34 @@
 /** How often an idle stream gets a comment line. */
 export const PING_MS = 15_000;
 
-/** Bytes a stream may have queued for a reader that does not read; then it is closed. */
-const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+/**
+ * Bytes a stream may have waiting for a reader that does not read (beyond what the socket and
+ * the HTTP layer hold); past it the reader is let go.
+ */
+export const MAX_QUEUED_BYTES = 1024 * 1024;
 
 const encoder = new TextEncoder();
 
-/** One event stream. */
+/**
+ * One event stream. The body is pulled: the HTTP layer asks for the next chunk only once the
+ * last one is on its way, so a reader that stops reading stops the pulls, events queue here,
+ * and past {@link MAX_QUEUED_BYTES} the stream is closed (the browser reconnects when it can).
+ */
 export class EventStream {
   readonly response: Response;
-  #controller!: ReadableStreamDefaultController<Uint8Array>;
   #closed = false;
   readonly #ping: ReturnType<typeof setInterval>;
   readonly #onClose: (() => void)[] = [];
+  readonly #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  /** The pending pull, waiting for the next chunk. */
+  #wake: (() => void) | undefined;
 
   constructor(headers: HeadersInit = {}) {
     const body = new ReadableStream<Uint8Array>({
-      start: (controller) => (this.#controller = controller),
+      pull: (controller) => this.#pull(controller),
       cancel: () => this.#end(),
-    }, { highWaterMark: MAX_QUEUED_BYTES, size: (chunk) => chunk.byteLength });
+    }, { highWaterMark: 0 });
     this.response = new Response(body, {
       headers: {
         "content-type": "text/event-stream; charset=utf-8",
@@ -46,6 +56,11 @@ export class EventStream {
     return this.#closed;
   }
 
+  /** Bytes waiting for the reader. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
   /** Calls `listener` once the stream ends, however it ends. */
   onClose(listener: () => void): void {
     if (this.#closed) listener();
@@ -57,28 +72,42 @@ export class EventStream {
     this.#write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
-  /** Ends the stream. */
+  /** Ends the stream (what is queued is still delivered). */
   close(): void {
     if (this.#closed) return;
-    try {
-      this.#controller.close();
-    } catch {
-      // the reader already went away
-    }
     this.#end();
   }
 
   #write(text: string): void {
     if (this.#closed) return;
-    // A reader that stopped reading is let go rather than buffered for without end.
-    if ((this.#controller.desiredSize ?? 0) <= 0) {
-      this.close();
+    const bytes = encoder.encode(text);
+    this.#queue.push(bytes);
+    this.#queuedBytes += bytes.byteLength;
+    if (this.#queuedBytes > MAX_QUEUED_BYTES) {
+      // A reader this far behind has stopped reading: let it go rather than buffer for it.
+      this.#queue.length = 0;
+      this.#queuedBytes = 0;
+      this.#end();
+      return;
+    }
+    this.#wake?.();
+  }
+
+  async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    while (this.#queue.length === 0 && !this.#closed) {
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+      this.#wake = undefined;
+    }
+    const chunk = this.#queue.shift();
+    if (chunk) {
+      this.#queuedBytes -= chunk.byteLength;
+      controller.enqueue(chunk);
       return;
     }
     try {
-      this.#controller.enqueue(encoder.encode(text));
+      controller.close();
     } catch {
-      this.#end();
+      // the reader already went away
     }
   }
 
@@ -86,6 +115,7 @@ export class EventStream {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#ping);
+    this.#wake?.();
     for (const listener of this.#onClose.splice(0)) listener();
   }
 }
