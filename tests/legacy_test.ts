@@ -99,7 +99,7 @@ async function v2Pid(server: TestServer, name: string): Promise<number | null> {
 /** Asserts a legacy `check` reply: banner, the listed children with their pids, footer. */
 function assertCheckReply(reply: string, children: Record<string, number>): void {
   assert.ok(reply.startsWith(`${CHECK_HEAD}\n`), `not a check reply: ${JSON.stringify(reply)}`);
-  assert.ok(reply.endsWith(`\n${FOOTER}`), `check reply must end with the footer: ${reply}`);
+  assert.ok(reply.endsWith(`\n${FOOTER}\n`), `check reply must end with the footer: ${reply}`);
   for (const [name, pid] of Object.entries(children)) {
     assert.ok(
       reply.includes(`child name: ${name}\nprocessing id: ${pid}\nconfig detail:\n`),
@@ -238,9 +238,9 @@ Deno.test("legacy: `check` and `check\\n` list running children with their real 
   assertCheckReply(await legacy(server.port, "check"), { web });
 });
 
-Deno.test("legacy: `check` with nothing running is the banner and the footer", async () => {
+Deno.test("legacy: `check` with nothing running is the banner line alone", async () => {
   await using server = await startServer({ children: WEB });
-  assert.equal(await legacy(server.port, "check"), `${CHECK_HEAD}\n${FOOTER}`);
+  assert.equal(await legacy(server.port, "check"), `${CHECK_HEAD}\n`);
 });
 
 Deno.test("legacy: `stop`, and `stop`/`restart` of a stopped child", async () => {
@@ -251,8 +251,8 @@ Deno.test("legacy: `stop`, and `stop`/`restart` of a stopped child", async () =>
   assert.equal(await legacy(server.port, "stop web"), "stop web success");
   assert.equal(await v2Pid(server, "web"), null);
   await waitUntil(() => !isAlive(pid), 5_000, "web to be gone");
-  assert.equal(await legacy(server.port, "stop web"), "web not exist, cannot stop");
-  assert.equal(await legacy(server.port, "restart web"), "web not exist, cannot stop");
+  assert.equal(await legacy(server.port, "stop web"), "web not exsit, cannot stop");
+  assert.equal(await legacy(server.port, "restart web"), "web not exsit, cannot stop");
   assert.equal(await v2Pid(server, "web"), null, "a refused restart must not start the child");
 });
 
@@ -270,7 +270,7 @@ Deno.test("legacy: `start` of a running child is refused", async () => {
   assert.equal(await legacy(server.port, "start web"), "start web success");
   assert.equal(
     await legacy(server.port, "start web"),
-    "Cannot start this child web, it already exists",
+    "Cannot start this child web, it already exsits",
   );
 });
 
@@ -291,7 +291,7 @@ Deno.test("legacy: unknown child, reserved name and unknown operation get the or
   await using server = await startServer({ children: WEB });
   assert.equal(
     await legacy(server.port, "start nosuch"),
-    "Cannot find 'nosuch' file in load path",
+    "Cannot found 'nosuch' file in load path",
   );
   assert.equal(
     await legacy(server.port, "start all"),
@@ -329,7 +329,7 @@ Deno.test("legacy: `info` shows the server config path, running children and loa
     assert.ok(reply.includes("[web ]"), reply);
     assert.ok(reply.includes(`Load paths: [${JSON.stringify(server.childDir)}]`), reply);
     assert.ok(reply.includes(`Encrypt mode: "off"`), reply);
-    assert.ok(reply.endsWith(`\n${FOOTER}`), reply);
+    assert.ok(reply.endsWith(`\n${FOOTER}\n`), reply);
   }
 });
 
@@ -439,20 +439,23 @@ Deno.test("legacy: `kill` answers `I am dying. last error: ` and the server exit
 Deno.test("legacy: `legacy: off` with encrypt off refuses the dialect with LEGACY_DISABLED", async () => {
   await using server = await startServer({ serverYaml: "legacy: off", children: WEB });
   const reply = await legacy(server.port, "start web");
-  assertLegacyDisabled(reply);
+  assert.equal(
+    reply,
+    `This server does not accept supervisor-rs commands: ${server.configPath} says "legacy: off". Use supervisor-ts-client, or change it to "legacy: on" (read at each connection, no restart needed)`,
+  );
   assert.equal(await v2Pid(server, "web"), null);
+  await legacy(server.port, "check");
+  // The log says it once, not once per request.
+  await server.stderr.waitFor("a supervisor-rs client was refused (said once)");
+  assert.equal(server.stderr.text.split("a supervisor-rs client was refused").length - 1, 1);
 });
 
-/** Asserts one JSON line with code LEGACY_DISABLED. */
-function assertLegacyDisabled(reply: string): void {
-  assert.ok(reply.endsWith("\n"), JSON.stringify(reply));
-  const lines = reply.split("\n").filter((l) => l !== "");
-  assert.equal(lines.length, 1, `expected one JSON line: ${JSON.stringify(reply)}`);
-  const response = JSON.parse(lines[0]!);
-  assert.equal(response.ok, false);
-  assert.equal(response.code, "LEGACY_DISABLED");
-  assert.equal(response.id, null);
-  assert.match(response.message, /legacy/);
+/** Asserts the refusal of a signed server that was not told to accept old clients. */
+function assertLegacyDisabled(reply: string, configPath: string): void {
+  assert.equal(
+    reply,
+    `${BANNER}\nThis server does not accept supervisor-rs signed commands by default: they carry no time and no nonce, so anyone who records one can replay it, forever. To accept them while old clients remain, add the line "legacy: on" to ${configPath} (read at each connection, no restart needed); better, move the clients to supervisor-ts-client, whose signed requests cannot be replayed`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -477,7 +480,7 @@ Deno.test({
       assertCheckReply(reply.slice(BANNER.length + 1), { web: pid });
       assert.equal(
         await legacy(server.port, signed(alice, "start nosuch")),
-        `${BANNER}\nCannot find 'nosuch' file in load path`,
+        `${BANNER}\nCannot found 'nosuch' file in load path`,
       );
       assert.equal(
         await legacy(server.port, signed(alice, "frobnicate")),
@@ -507,7 +510,7 @@ Deno.test({
       assert.equal(await legacy(server.port, "start web"), `${BANNER}\nCannot parse encrypt data`);
       assert.equal(
         await legacy(server.port, signed(alice, "start web", "nokey")),
-        `${BANNER}\nCannot find 'nokey' file in keys path`,
+        `${BANNER}\nCannot found 'nokey' file in keys path`,
       );
       assert.equal(
         await legacy(server.port, signed(bob, "start web", "alice")),
@@ -525,10 +528,10 @@ Deno.test({
         "a plain command after the key name",
       );
       const escape = await legacy(server.port, signed(alice, "start web", "../keys/alice"));
-      assert.ok(escape.startsWith(`${BANNER}\nCannot find '../keys/alice'`), escape);
+      assert.ok(escape.startsWith(`${BANNER}\nCannot found '../keys/alice'`), escape);
       assert.equal(
         await legacy(server.port, signed(alice, "check")),
-        `${BANNER}\n${CHECK_HEAD}\n${FOOTER}`,
+        `${BANNER}\n${CHECK_HEAD}\n`,
         "nothing was started by the refused requests",
       );
     } finally {
@@ -556,7 +559,7 @@ Deno.test({
       assert.equal(request[request.length - 1], 0x00);
       assert.equal(
         await legacy(server.port, request),
-        `${BANNER}\n${CHECK_HEAD}\n${FOOTER}`,
+        `${BANNER}\n${CHECK_HEAD}\n`,
         `signed ${JSON.stringify(found.text)}`,
       );
     } finally {
@@ -655,7 +658,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "legacy+encrypt: with `legacy` not set, legacy requests get one JSON line LEGACY_DISABLED",
+  name: "legacy+encrypt: with `legacy` not set, old clients are told what to add to which file",
   ignore: programs.skip("openssl"),
   async fn() {
     await using server = await startServer({
@@ -665,8 +668,11 @@ Deno.test({
     const tempDir = await Deno.makeTempDir({ prefix: "supervisor-ts-legacy-keys-" });
     try {
       const alice = await makeKey(tempDir, "alice", join(server.dir, "keys"));
-      assertLegacyDisabled(await legacy(server.port, "check"));
-      assertLegacyDisabled(await legacy(server.port, signed(alice, "start web")));
+      assertLegacyDisabled(await legacy(server.port, "check"), server.configPath);
+      assertLegacyDisabled(
+        await legacy(server.port, signed(alice, "start web")),
+        server.configPath,
+      );
       const v2 = await server.json("check", "with", alice.privatePath);
       assert.equal(v2.ok, true, v2.message);
       const children = v2.data!.children as { name: string; pid: number | null }[];

@@ -113,6 +113,14 @@ Deno.test("/metrics reports a running child, a crashed one and one killed by a s
     'supervisor_child_restarts_total{child="runner"} 0',
     'supervisor_child_restarts_total{child="victim"} 0',
   ]);
+  // Exit 3 is not in exit_codes: a crash. The KILL came from an operator, but through
+  // `signal`, not `stop`: the server did not end the run, so like the restart policy it
+  // counts the run as ended on its own, a crash.
+  assert.deepEqual(samples(text, "supervisor_child_crashes_total"), [
+    'supervisor_child_crashes_total{child="crasher"} 1',
+    'supervisor_child_crashes_total{child="runner"} 0',
+    'supervisor_child_crashes_total{child="victim"} 1',
+  ]);
   assert.deepEqual(samples(text, "supervisor_child_last_exit_code"), [
     'supervisor_child_last_exit_code{child="crasher"} 3',
     'supervisor_child_last_exit_code{child="victim"} 137',

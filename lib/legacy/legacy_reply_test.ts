@@ -1,307 +1,173 @@
-/**
- * Unit tests of the supervisor-rs 0.8 dialect's reply texts: the original's success phrases
- * (which scripts match), its error texts with corrected spelling, and the check/info renderings.
- *
- * @module
- */
 import assert from "node:assert/strict";
-import type { ErrorCode } from "../errors.ts";
-import type { Op, Response } from "../protocol/messages.ts";
-import { ENCRYPT_BANNER, LEGACY_HELP, legacyReply } from "./legacy_reply.ts";
+import type { ChildReport, OpResult } from "../server/results.ts";
+import {
+  ENCRYPT_BANNER,
+  LEGACY_HELP,
+  legacyReply,
+  localTime,
+  renderCheck,
+  renderInfo,
+} from "./legacy_reply.ts";
+import type { LegacyAnswer, LegacyChild } from "./legacy_reply.ts";
 
-/** A successful v2 response carrying `data`. */
-function ok(data?: Record<string, unknown>): Response {
-  return data === undefined
-    ? { id: null, ok: true, message: "done" }
-    : { id: null, ok: true, message: "done", data };
+function ok(op: LegacyAnswer["op"], fields: Partial<LegacyAnswer> = {}): string {
+  return legacyReply({ op, child: "web", ok: true, message: "v2 message", ...fields });
 }
 
-/** A failed v2 response with `code` and `message`. */
-function failed(code: ErrorCode, message = `v2 message for ${code}`): Response {
-  return { id: null, ok: false, code, message };
+function failed(
+  op: LegacyAnswer["op"],
+  code: NonNullable<LegacyAnswer["code"]>,
+  child = "web",
+): string {
+  return legacyReply({ op, child, ok: false, code, message: "the v2 message" });
 }
 
-/** A child as `check` reports it on the wire. */
-function child(fields: Record<string, unknown>): Record<string, unknown> {
+const STARTED_WITH_PREHOOK = {
+  kind: "started",
+  message: "",
+  pid: 1,
+  child: {} as ChildReport,
+  prehooks: [{ hook: "start dep", ok: true, message: "start dep success" }],
+} as const satisfies OpResult;
+
+function report(name: string, pid: number | null): ChildReport {
+  return { name, pid, startedAt: new Date(2026, 11, 1, 9, 0, 31).getTime() } as ChildReport;
+}
+
+function child(name: string, fields: Partial<LegacyChild> = {}): LegacyChild {
   return {
-    name: "web",
-    state: "RUNNING",
-    pid: 4242,
-    command: ["sleep", "1000"],
-    config_path: "/etc/sv/web.yml",
+    report: report(name, 4242),
+    configDir: "/srv/children",
+    command: "sleep 7001",
+    stdout: undefined,
+    stderr: undefined,
+    repeat: undefined,
+    hooks: [],
     ...fields,
   };
 }
 
-Deno.test("ENCRYPT_BANNER is the original's first line, spelling included", () => {
+Deno.test("the banner and the help", () => {
   assert.equal(ENCRYPT_BANNER, "Running on encrypt mode, need to dencrypt your command.");
+  assert.match(LEGACY_HELP, /start NAME, stop NAME\|all, restart NAME, trystart NAME, check/);
 });
 
-Deno.test("LEGACY_HELP names the commands of the dialect and points to protocol v2", () => {
-  assert.match(LEGACY_HELP, /supervisor-rs 0\.8/);
-  for (const word of ["start", "stop", "restart", "trystart", "check", "info", "kill", "help"]) {
-    assert.ok(LEGACY_HELP.includes(word), `help does not mention ${word}`);
-  }
-  assert.match(LEGACY_HELP, /v2/);
-});
-
-Deno.test("start success is `start NAME success`", () => {
-  assert.equal(legacyReply("start", "web", ok({ pid: 1 })), "start web success");
-});
-
-Deno.test("start success with a repeat says when the repeat action runs", () => {
+Deno.test("success texts, byte for byte, with the repeat suffix and the prehook prefix", () => {
+  assert.equal(ok("start"), "start web success");
+  assert.equal(ok("stop"), "stop web success");
+  assert.equal(ok("restart"), "restart web success");
+  const repeat = { action: "restart", seconds: 300 } as const;
+  assert.equal(ok("start", { repeat }), "start web success, and it will restart in 300s");
+  assert.equal(ok("restart", { repeat }), "restart web success, and it will restart in 300s");
   assert.equal(
-    legacyReply("start", "web", ok({ pid: 1 }), { action: "restart", seconds: 3 }),
-    "start web success, and it will restart in 3s",
+    ok("start", { result: STARTED_WITH_PREHOOK }),
+    "Find pre-hook, has started pre-hook firstly. start web success",
   );
-  assert.equal(
-    legacyReply("start", "job", ok(), { action: "stop", seconds: 60 }),
-    "start job success, and it will stop in 60s",
-  );
-  assert.equal(
-    legacyReply("start", "job", ok(), { action: "trystart", seconds: 1.5 }),
-    "start job success, and it will trystart in 1.5s",
-  );
+  assert.equal(ok("kill"), "I am dying. last error: \n");
 });
 
-Deno.test("stop and restart success are `stop NAME success` and `restart NAME success`", () => {
-  assert.equal(legacyReply("stop", "web", ok({ exit: null })), "stop web success");
-  assert.equal(legacyReply("stop", "all", ok()), "stop all success");
-  assert.equal(legacyReply("restart", "web", ok({ pid: 2 })), "restart web success");
-});
-
-Deno.test("trystart of a stopped child is `Start NAME success ` with its trailing space", () => {
+Deno.test("trystart: stopped, running, with a repeat and with a posthook, trailing space kept", () => {
+  assert.equal(ok("trystart"), "Start web success ");
+  const restarted = { ...STARTED_WITH_PREHOOK, prehooks: [], restarted: true } as const;
   assert.equal(
-    legacyReply("trystart", "web", ok({ pid: 3, restarted: false })),
-    "Start web success ",
-  );
-  assert.equal(legacyReply("trystart", "web", ok()), "Start web success ");
-});
-
-Deno.test("trystart of a running child is the original's long sentence with its trailing space", () => {
-  assert.equal(
-    legacyReply("trystart", "web", ok({ pid: 3, restarted: true })),
+    ok("trystart", { result: restarted }),
     "This child already start, stop it first. Stop web success, start it again. Start web success ",
   );
-});
-
-Deno.test("kill success is `I am dying. last error: ` and a newline", () => {
-  assert.equal(legacyReply("kill", undefined, ok()), "I am dying. last error: \n");
-});
-
-Deno.test("ALREADY_RUNNING is `Cannot start this child NAME, it already exists`", () => {
   assert.equal(
-    legacyReply("start", "web", failed("ALREADY_RUNNING")),
-    "Cannot start this child web, it already exists",
+    ok("trystart", { result: restarted, repeat: { action: "restart", seconds: 300 } }),
+    "This child already start, stop it first. Stop web success, start it again. Start web success, and it will restart in 300s ",
+  );
+  assert.equal(
+    ok("trystart", { result: restarted, posthooks: ["start after"] }),
+    'This child already start, stop it first. find post-hook "start after", run it after stop. Stop web success, start it again. Start web success ',
   );
 });
 
-Deno.test("NOT_FOUND is `Cannot find 'NAME' file in load path`", () => {
+Deno.test("refusals in the original's words, its spellings included", () => {
   assert.equal(
-    legacyReply("start", "nosuch", failed("NOT_FOUND")),
-    "Cannot find 'nosuch' file in load path",
+    failed("start", "ALREADY_RUNNING"),
+    "Cannot start this child web, it already exsits",
   );
+  assert.equal(failed("start", "NOT_FOUND", "nosuch"), "Cannot found 'nosuch' file in load path");
+  assert.equal(failed("stop", "NOT_RUNNING"), "web not exsit, cannot stop");
+  assert.equal(failed("restart", "NOT_RUNNING"), "web not exsit, cannot stop");
   assert.equal(
-    legacyReply("trystart", "nosuch", failed("NOT_FOUND")),
-    "Cannot find 'nosuch' file in load path",
+    failed("start", "RESERVED_NAME", "on"),
+    '"on" is reserved keywords, cannot run child named "on"',
   );
+  // The original reserved only all and on: another reserved word it looked for as a file.
+  assert.equal(failed("start", "RESERVED_NAME", "with"), "Cannot found 'with' file in load path");
+  assert.equal(failed("start", "SPAWN_FAILED"), "the v2 message");
 });
 
-Deno.test("NOT_RUNNING is `NAME not exist, cannot stop`, for stop and restart alike", () => {
-  assert.equal(legacyReply("stop", "web", failed("NOT_RUNNING")), "web not exist, cannot stop");
+Deno.test("check: the banner alone, or each running child's config with a separator after it", () => {
+  assert.equal(renderCheck([]), "==Check Results Below==\n");
+  const text = renderCheck([
+    child("hooked", { hooks: ["prehook: start dep"], command: "sleep 7004" }),
+    child("rep", { repeat: { action: "restart", seconds: 300 } }),
+  ]);
+  const time = localTime(report("x", 1).startedAt!);
+  assert.equal(time, "2026-12-01 09:00:31");
   assert.equal(
-    legacyReply("restart", "web", failed("NOT_RUNNING")),
-    "web not exist, cannot stop",
-  );
-});
-
-Deno.test("RESERVED_NAME is the original's reserved keywords sentence with the name", () => {
-  assert.equal(
-    legacyReply("start", "all", failed("RESERVED_NAME")),
-    `"all" is reserved keywords, cannot run child named "all"`,
-  );
-  assert.equal(
-    legacyReply("start", "on", failed("RESERVED_NAME")),
-    `"on" is reserved keywords, cannot run child named "on"`,
-  );
-});
-
-Deno.test("other error codes are answered with the v2 message as is", () => {
-  for (
-    const code of [
-      "CONFIG_INVALID",
-      "SPAWN_FAILED",
-      "FORBIDDEN",
-      "BAD_NAME",
-      "SHUTTING_DOWN",
-      "HOOK_FAILED",
-    ] as const
-  ) {
-    assert.equal(legacyReply("start", "web", failed(code, `why ${code}`)), `why ${code}`);
-  }
-  assert.equal(legacyReply("check", undefined, failed("INTERNAL", "boom")), "boom");
-});
-
-Deno.test("a missing child name renders as empty in the texts that carry one", () => {
-  assert.equal(legacyReply("start", undefined, ok()), "start  success");
-  assert.equal(legacyReply("stop", undefined, failed("NOT_RUNNING")), " not exist, cannot stop");
-});
-
-Deno.test("check renders every running child with pid, command, state and config path", () => {
-  const reply = legacyReply(
-    "check",
-    undefined,
-    ok({
-      children: [
-        child({}),
-        child({
-          name: "api",
-          pid: 77,
-          state: "STARTING",
-          command: ["node", "server.js", "--port", "8080"],
-          config_path: "/etc/sv/api.yml",
-        }),
-      ],
-    }),
-  );
-  assert.equal(
-    reply,
+    text,
     [
       "==Check Results Below==",
-      "child name: web",
+      "child name: hooked",
       "processing id: 4242",
       "config detail:",
-      "  command: sleep 1000",
-      "  state: RUNNING",
-      "  config path: /etc/sv/web.yml",
-      "child name: api",
-      "processing id: 77",
-      "config detail:",
-      "  command: node server.js --port 8080",
-      "  state: STARTING",
-      "  config path: /etc/sv/api.yml",
-      "=======================",
-    ].join("\n"),
-  );
-});
-
-Deno.test("check leaves out children without a pid, as the original listed running ones only", () => {
-  const reply = legacyReply(
-    "check",
-    undefined,
-    ok({
-      children: [
-        child({ name: "stopped", pid: null, state: "STOPPED" }),
-        child({ name: "never", pid: undefined, state: "STOPPED" }),
-        child({ name: "web" }),
-      ],
-    }),
-  );
-  assert.ok(!reply.includes("stopped"), reply);
-  assert.ok(!reply.includes("never"), reply);
-  assert.equal(reply.split("child name: ").length - 1, 1);
-  assert.ok(reply.includes("child name: web\nprocessing id: 4242\n"), reply);
-});
-
-Deno.test("check without children, or without data, is the two banner lines", () => {
-  const empty = "==Check Results Below==\n=======================";
-  assert.equal(legacyReply("check", undefined, ok({ children: [] })), empty);
-  assert.equal(legacyReply("check", undefined, ok()), empty);
-  assert.equal(legacyReply("check", undefined, ok({ children: "nonsense" })), empty);
-  assert.equal(legacyReply("check", undefined, ok({ children: [null, 3, "x"] })), empty);
-});
-
-Deno.test("check omits the command and config path lines when they are missing", () => {
-  const reply = legacyReply(
-    "check",
-    undefined,
-    ok({ children: [child({ command: null, config_path: null })] }),
-  );
-  assert.equal(
-    reply,
-    [
-      "==Check Results Below==",
-      "child name: web",
-      "processing id: 4242",
-      "config detail:",
-      "  state: RUNNING",
-      "=======================",
-    ].join("\n"),
-  );
-});
-
-Deno.test("info renders the original's layout from the v2 info data", () => {
-  const reply = legacyReply(
-    "info",
-    undefined,
-    ok({
-      config_path: "/srv/server.yml",
-      running: ["api", "web"],
-      loadpaths: ["/srv/children", "/opt/more"],
-      encrypt: "on",
-    }),
-  );
-  assert.equal(
-    reply,
-    [
-      "==Server Info Below==",
-      "Server config path:",
-      "/srv/server.yml",
-      "Children are running (use 'check' command to see child detail):",
-      "[api web ]",
-      "Server configs:",
-      `Load paths: ["/srv/children", "/opt/more"]`,
-      `Encrypt mode: "on"`,
-      "=======================",
-    ].join("\n"),
-  );
-});
-
-Deno.test("info with nothing running and no data falls back to empty values and encrypt off", () => {
-  assert.equal(
-    legacyReply("info", undefined, ok({ config_path: "/s.yml", running: [], loadpaths: [] })),
-    [
-      "==Server Info Below==",
-      "Server config path:",
-      "/s.yml",
-      "Children are running (use 'check' command to see child detail):",
-      "[]",
-      "Server configs:",
-      "Load paths: []",
-      `Encrypt mode: "off"`,
-      "=======================",
-    ].join("\n"),
-  );
-  assert.equal(
-    legacyReply("info", undefined, ok()),
-    [
-      "==Server Info Below==",
-      "Server config path:",
+      "  config location is: /srv/children",
+      "  command is: sleep 7004",
+      "  stdout is: none",
+      "  stderr is: none",
+      "  child id is: 4242",
+      `  start time: "${time}"`,
+      "  repeat is: false",
+      "  hooks are:",
+      "    prehook: start dep",
       "",
-      "Children are running (use 'check' command to see child detail):",
-      "[]",
-      "Server configs:",
-      "Load paths: []",
-      `Encrypt mode: "off"`,
       "=======================",
+      "child name: rep",
+      "processing id: 4242",
+      "config detail:",
+      "  config location is: /srv/children",
+      "  command is: sleep 7001",
+      "  stdout is: none",
+      "  stderr is: none",
+      "  child id is: 4242",
+      `  start time: "${time}"`,
+      "  repeat is: action is restart, interval is 300 seconds",
+      "  hooks are:",
+      "    none",
+      "=======================",
+      "",
     ].join("\n"),
   );
 });
 
-Deno.test("info quotes load paths as JSON strings", () => {
-  const reply = legacyReply(
-    "info",
-    undefined,
-    ok({ config_path: "/s.yml", running: [], loadpaths: [`/a "b"/c`], encrypt: "off" }),
+Deno.test("info: the server's block; info NAME: the empty block the original printed", () => {
+  const info = {
+    version: "0.1.0",
+    pid: 1,
+    configPath: "/srv/server.yml",
+    listen: "127.0.0.1:33889",
+    encrypt: false,
+    mode: "quiet",
+    loadpaths: ["/srv/children"],
+    startedAt: 0,
+    uptimeMs: 0,
+    running: ["web"],
+    counts: {},
+    repeatTimers: 0,
+    problems: [],
+  };
+  assert.equal(
+    renderInfo(info),
+    '==Server Info Below==\nServer config path:\n/srv/server.yml\nChildren are running (use \'check\' command to see child detail):\n[web ]\nServer configs:\nLoad paths: ["/srv/children"]\nEncrypt mode: "off"\n=======================\n',
   );
-  assert.ok(reply.includes(`Load paths: ["/a \\"b\\"/c"]`), reply);
-});
-
-Deno.test("every operation has a success text that is not the v2 message", () => {
-  const ops: Op[] = ["start", "stop", "restart", "trystart", "check", "info", "kill"];
-  for (const op of ops) {
-    const reply = legacyReply(op, "web", ok());
-    assert.notEqual(reply, "done", op);
-    assert.ok(reply.length > 0, op);
-  }
+  const result = { kind: "info", message: "", info } as const;
+  assert.equal(ok("info", { result }), renderInfo(info));
+  assert.equal(
+    ok("info", { result, infoOfChild: true }),
+    "==Server Info Below==\n=======================\n",
+  );
 });

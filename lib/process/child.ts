@@ -71,6 +71,12 @@ export interface ChildStatus {
   readonly startedAt: number | null;
   readonly uptimeMs: number | null;
   readonly restarts: number;
+  /**
+   * Runs that ended on their own with an exit that is not one of `exit_codes`, or that the
+   * server ended itself (unhealthy, never ready, memory limit), since the server started; a
+   * stop asked for never counts.
+   */
+  readonly crashes: number;
   readonly lastExit: ExitRecord | null;
   readonly history: readonly ExitRecord[];
   readonly configPath: string | null;
@@ -151,6 +157,8 @@ export class Child {
   #lastDrained: Promise<void> = Promise.resolve();
   #config: ChildConfig | undefined;
   #starts = 0;
+  /** Runs that ended without being asked to stop and not with an expected exit. */
+  #crashes = 0;
   #history: ExitRecord[] = [];
   #error: string | undefined;
   #failures = 0;
@@ -292,6 +300,7 @@ export class Child {
       startedAt: run?.startedAt ?? null,
       uptimeMs: run ? now - run.startedAt : null,
       restarts: Math.max(0, this.#starts - 1),
+      crashes: this.#crashes,
       lastExit: this.#history[this.#history.length - 1] ?? null,
       history: [...this.#history],
       configPath: this.#config?.path ?? null,
@@ -513,6 +522,8 @@ export class Child {
     };
     this.#history.push(exit);
     if (this.#history.length > HISTORY_LENGTH) this.#history.shift();
+    // `expected` is already false for a run the server ended (a probe, the memory limit).
+    if (!stopping && !exit.expected) this.#crashes++;
     // Its last words may still be in the pipe: take the crash context again once drained.
     // (A wait on I/O, not on policy: real time, so fake clocks in tests are not involved.)
     let timer: ReturnType<typeof setTimeout> | undefined;

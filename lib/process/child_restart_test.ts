@@ -180,3 +180,43 @@ Deno.test("a stop signal exit is not a failure to restart from", async () => {
   assert.equal(t.child.state, "STOPPED");
   assert.equal(t.clock.pending, 0);
 });
+
+Deno.test("crashes counts the runs that ended unasked with an unexpected exit, not stops or clean exits", async () => {
+  const t = setup(LOOP + "exit_codes: [0, 2]\n");
+  await t.start();
+  await t.crash(1);
+  assert.equal(t.child.status().crashes, 1, "exit 1 is a crash");
+  await t.advance(1000);
+  await t.crash(0);
+  assert.equal(t.child.state, "BACKOFF", "restart: always restarts after exit 0");
+  assert.equal(t.child.status().crashes, 1, "exit 0 is expected: not a crash");
+  await t.advance(2000);
+  await t.crash(2);
+  assert.equal(t.child.status().crashes, 1, "a code in exit_codes is expected: not a crash");
+  await t.advance(4000);
+  t.spawner.last.exit({ code: null, signal: "SIGSEGV" });
+  await settle();
+  assert.equal(t.child.status().crashes, 2, "a signal it did not ask for is a crash");
+  await t.advance(8000);
+  await t.advance(1000);
+  assert.equal(t.child.state, "RUNNING");
+  const exit = await t.child.enqueue(() => t.child.terminate());
+  assert.equal(exit.requested, true);
+  assert.equal(t.child.status().crashes, 2, "a stop asked for is not a crash");
+  await t.start();
+  await t.child.enqueue(() => t.child.terminate());
+  assert.equal(t.child.status().crashes, 2, "nor is a stop while STARTING");
+  assert.equal(t.child.status().restarts, 5, "restarts counts every start after the first");
+});
+
+Deno.test("a run the server ends for the memory limit is a crash whatever its exit", async () => {
+  const t = setup(LOOP);
+  await t.start();
+  await t.advance(1000);
+  assert.equal(t.child.endRun("memory limit", "uses too much memory"), true);
+  await settle();
+  assert.equal(t.child.status().lastExit?.reason, "memory limit");
+  assert.equal(t.child.status().lastExit?.requested, false);
+  assert.equal(t.child.status().crashes, 1);
+  await t.child.halt();
+});

@@ -57,6 +57,11 @@ export interface ChildData {
   readonly started_at: string | null;
   readonly uptime_ms: number | null;
   readonly restarts: number;
+  /**
+   * Runs that ended on their own with an exit not in `exit_codes`, or that the server ended
+   * (unhealthy, never ready, memory limit), since the server started; 0 from older servers.
+   */
+  readonly crashes: number;
   readonly last_exit: ExitData | null;
   readonly history: readonly ExitData[];
   readonly config_path: string | null;
@@ -264,6 +269,7 @@ export function encodeChild(child: ChildReport): ChildData {
     started_at: isoOrNull(child.startedAt),
     uptime_ms: child.uptimeMs,
     restarts: child.restarts,
+    crashes: child.crashes,
     last_exit: child.lastExit ? encodeExit(child.lastExit) : null,
     history: child.history.map(encodeExit),
     config_path: child.configPath,
@@ -414,6 +420,8 @@ export function decodeChild(value: unknown, path = "child"): ChildData {
     started_at: r.stringOrNull("started_at"),
     uptime_ms: r.numberOrNull("uptime_ms"),
     restarts: r.number("restarts"),
+    // Older servers leave it out.
+    crashes: r.has("crashes") ? r.number("crashes") : 0,
     last_exit: lastExit === null ? null : decodeExit(lastExit, `${path}.last_exit`),
     history: r.list("history", decodeExit),
     config_path: r.stringOrNull("config_path"),

@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { SupervisorError } from "../errors.ts";
 import type { KeyStore } from "../auth/key_store.ts";
 import type { ServerConfig } from "../config/server_config.ts";
 import type { ConfigSnapshot } from "../config/store.ts";
@@ -20,8 +19,10 @@ import {
   rsaBlockBytes,
 } from "../legacy/legacy_command.ts";
 import { ENCRYPT_BANNER, LEGACY_HELP, legacyReply } from "../legacy/legacy_reply.ts";
-import { encodeResponse, errorResponse } from "../protocol/messages.ts";
-import type { Op, Request } from "../protocol/messages.ts";
+import type { LegacyChild } from "../legacy/legacy_reply.ts";
+import type { ChildConfig, Hook } from "../config/child_config.ts";
+import { dirname } from "node:path";
+import type { Request } from "../protocol/messages.ts";
 import { PROTOCOL_VERSION } from "../version.ts";
 import { writeWithin } from "./connection.ts";
 import type { Socket } from "./connection.ts";
@@ -41,6 +42,10 @@ export interface LegacyContext {
   run(request: Request, origin: Origin, snap: ConfigSnapshot): Promise<Outcome>;
   /** Audits a request refused before it became an operation. */
   refused(origin: Origin, code: string, snap: ConfigSnapshot): Promise<void>;
+  /** The config of child `name`'s current or last run, for the texts that show it. */
+  runConfig(name: string): ChildConfig | undefined;
+  /** Says once per server run, in its log, that old clients are being refused. */
+  warnDisabled(reason: string): void;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -66,14 +71,10 @@ export async function serveLegacy(
   // changed encrypt line in the file takes effect only at restart, and so does its default).
   const enabled = settings?.legacySetting ?? !ctx.encrypt;
   if (!settings || !enabled) {
-    const refusal = encodeResponse({
-      id: null,
-      ok: false,
-      code: "LEGACY_DISABLED",
-      message:
-        "This server does not accept the supervisor-rs text protocol (legacy: off in server.yml); use supervisor-ts-client, which speaks protocol v2",
-    });
-    await writeWithin(socket, refusal, ctx.readTimeoutMs).catch(() => {});
+    const reason = disabledReason(settings, ctx.encrypt, snap.serverPath);
+    ctx.warnDisabled(reason);
+    const text = ctx.encrypt ? `${ENCRYPT_BANNER}\n${reason}` : reason;
+    await writeWithin(socket, text, ctx.readTimeoutMs).catch(() => {});
     await ctx.refused(origin(null), "LEGACY_DISABLED", snap);
     return undefined;
   }
@@ -120,7 +121,7 @@ async function answer(
       publicKey = await ctx.keys.find(key, settings.pubKeysPath);
     } catch {
       return {
-        reply: `Cannot find '${key}' file in keys path`,
+        reply: `Cannot found '${key}' file in keys path`,
         refusal: { key: key.slice(0, 128), code: "UNKNOWN_KEY" },
       };
     }
@@ -157,28 +158,95 @@ async function answer(
   // The original had no `start all`: it refused the word as a child's name, and so does its
   // dialect here (`stop all` it had).
   if (command.child === "all" && command.op !== "stop") {
-    const reserved = new SupervisorError("RESERVED_NAME", `"all" is a reserved word`);
     return {
-      reply: legacyReply(command.op as Op, command.child, errorResponse(null, reserved)),
+      reply: legacyReply({
+        op: command.op,
+        child: command.child,
+        ok: false,
+        code: "RESERVED_NAME",
+        message: `"all" is a reserved word`,
+      }),
       refusal: { key, code: "RESERVED_NAME" },
     };
   }
+  // What trystart will run after stopping a running child: its posthooks, as the original said.
+  const before = command.child === undefined ? undefined : ctx.runConfig(command.child);
   const v2: Request = {
     v: PROTOCOL_VERSION,
     id: null,
     op: command.op,
-    child: command.op === "check" ? undefined : command.child,
+    child: command.op === "check" || command.op === "info" ? undefined : command.child,
     // The original answered a start at once: its users and scripts expect that.
     args: ["start", "restart", "trystart"].includes(command.op) ? { wait: false } : {},
   };
   const outcome = await ctx.run(v2, { peer, dialect: "legacy", key }, snap);
-  const repeat = command.op === "start" && command.child && outcome.response.ok
-    ? (await snap.childOr(command.child, undefined))?.repeat
+  const { response } = outcome;
+  const started = command.child === undefined ? undefined : ctx.runConfig(command.child);
+  const result = outcome.result;
+  const running = result?.kind === "checked"
+    ? result.children
+      .filter((c) => c.pid !== null && (command.child === undefined || c.name === command.child))
+      .flatMap((report): LegacyChild[] => {
+        const config = ctx.runConfig(report.name);
+        return config ? [legacyChild(report, config)] : [];
+      })
     : undefined;
   return {
-    reply: legacyReply(command.op as Op, command.child, outcome.response, repeat),
+    reply: legacyReply({
+      op: command.op,
+      child: command.child,
+      ok: response.ok,
+      ...(response.code === undefined ? {} : { code: response.code }),
+      message: response.message,
+      ...(result === undefined ? {} : { result }),
+      ...(started?.repeat === undefined ? {} : { repeat: started.repeat }),
+      posthooks: (before?.posthooks ?? []).map(hookText),
+      ...(running === undefined ? {} : { running }),
+      infoOfChild: command.op === "info" && command.child !== undefined,
+    }),
     outcome,
   };
+}
+
+/** A hook as the original showed it: `start dep`. */
+function hookText(hook: Hook): string {
+  return `${hook.action} ${hook.target}`;
+}
+
+/** A running child as `check` shows it, with the config of its run. */
+function legacyChild(report: LegacyChild["report"], config: ChildConfig): LegacyChild {
+  return {
+    report,
+    configDir: dirname(config.path),
+    command: config.argv.join(" "),
+    stdout: config.stdout?.path,
+    stderr: config.stderr?.path,
+    repeat: config.repeat,
+    hooks: [
+      ...config.prehooks.map((h) => `prehook: ${hookText(h)}`),
+      ...config.posthooks.map((h) => `posthook: ${hookText(h)}`),
+    ],
+  };
+}
+
+/**
+ * Why an old client is refused, and what to do: with `encrypt: on` the dialect is off unless
+ * server.yml says `legacy: on`, because the original's signed commands can be replayed.
+ */
+export function disabledReason(
+  settings: ServerConfig | undefined,
+  encrypt: boolean,
+  serverPath: string,
+): string {
+  if (!settings) {
+    return `supervisor-ts cannot read its server config ${serverPath} now, so it refuses supervisor-rs commands until the file is fixed`;
+  }
+  if (settings.legacySetting === false) {
+    return `This server does not accept supervisor-rs commands: ${serverPath} says "legacy: off". Use supervisor-ts-client, or change it to "legacy: on" (read at each connection, no restart needed)`;
+  }
+  return encrypt
+    ? `This server does not accept supervisor-rs signed commands by default: they carry no time and no nonce, so anyone who records one can replay it, forever. To accept them while old clients remain, add the line "legacy: on" to ${serverPath} (read at each connection, no restart needed); better, move the clients to supervisor-ts-client, whose signed requests cannot be replayed`
+    : `This server does not accept supervisor-rs commands (legacy is off in ${serverPath}); add "legacy: on" to accept them, or use supervisor-ts-client`;
 }
 
 /** `first` plus what the socket sends next, until `length` bytes, EOF or `ms` have passed. */

@@ -92,6 +92,8 @@ export class Server {
   /** The status page, /metrics and the JSON API, when server.yml has `http_listen`. */
   #http: HttpEndpoint | undefined;
   #httpNote = "";
+  /** Whether the log said already that old clients are refused. */
+  #warnedLegacy = false;
   #stopped: Promise<void> | undefined;
   #resolveDone!: () => void;
   readonly #done = new Promise<void>((resolve) => (this.#resolveDone = resolve));
@@ -346,6 +348,7 @@ export class Server {
           children: check.children,
           info,
           requests: this.#stats.counts(),
+          // The control port's and the control socket's; HTTP's own are not counted here.
           connections: {
             open: this.#listener.connections + (this.#local?.connections ?? 0),
             accepted: this.#listener.accepted + (this.#local?.accepted ?? 0),
@@ -428,6 +431,12 @@ export class Server {
       snapshot: () => pipeline.snapshot(),
       run: (request, origin, snap) => pipeline.run(request, origin, snap),
       refused: (origin, code, snap) => pipeline.refused(origin, code, snap),
+      runConfig: (name) => this.#supervisor.children().find((c) => c.name === name)?.config,
+      warnDisabled: (reason) => {
+        if (this.#warnedLegacy) return;
+        this.#warnedLegacy = true;
+        this.#logger.warn(`a supervisor-rs client was refused (said once): ${reason}`);
+      },
     };
     const handlers: Handlers = {
       v2: (value, from) => pipeline.v2(value, from),

@@ -142,6 +142,7 @@ function neverStarted(name: string, path: string, now: number): ChildReport {
     startedAt: null,
     uptimeMs: null,
     restarts: 0,
+    crashes: 0,
     lastExit: null,
     history: [],
     configPath: path,

@@ -15,6 +15,7 @@ export function childData(fields: Partial<ChildData> & { name: string }): ChildD
     started_at: null,
     uptime_ms: null,
     restarts: 0,
+    crashes: 0,
     last_exit: null,
     history: [],
     config_path: null,

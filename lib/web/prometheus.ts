@@ -113,6 +113,15 @@ function childFamilies(children: readonly ChildData[]): Family[] {
       samples: each((child) => child.restarts),
     },
     {
+      name: "supervisor_child_crashes_total",
+      type: "counter",
+      help: "Runs of the child that ended on their own with an exit not in its exit_codes, or " +
+        "that the server ended (unhealthy, never ready, memory limit), since the server " +
+        "started. A stop, restart or update asked for never counts, so deploys leave it flat: " +
+        "its increase is the signal for crash loops.",
+      samples: each((child) => child.crashes),
+    },
+    {
       name: "supervisor_child_last_exit_code",
       type: "gauge",
       help: "How the child's last run ended: its exit code, or 128 plus the signal's number " +

@@ -53,13 +53,21 @@ const BUILD = { version: "0.1.0", deno: "2.9.6", v8: "13.0.245.12", typescript: 
 
 /** A fleet with a child in most states, in no particular order. */
 const FLEET: readonly ChildData[] = [
-  childData({ name: "worker", state: "BACKOFF", restarts: 5, last_exit: exit({ code: 1 }) }),
+  // Six runs (five automatic restarts), each crashed; waiting to start a seventh.
+  childData({
+    name: "worker",
+    state: "BACKOFF",
+    restarts: 5,
+    crashes: 6,
+    last_exit: exit({ code: 1 }),
+  }),
   childData({
     name: "web",
     state: "RUNNING",
     pid: 100,
     started_at: "2026-01-02T03:04:05.678Z",
     uptime_ms: 1000,
+    // Restarted twice by an operator (a deploy): no crash.
     restarts: 2,
     ready: true,
     resources: {
@@ -74,6 +82,7 @@ const FLEET: readonly ChildData[] = [
     name: "killed",
     state: "FATAL",
     restarts: 3,
+    crashes: 4,
     last_exit: exit({ code: null, signal: "SIGKILL", description: "signal SIGKILL" }),
   }),
   childData({ name: "batch", state: "EXITED", last_exit: exit({ code: 0, expected: true }) }),
@@ -131,6 +140,7 @@ Deno.test("a server with one running child renders exactly these lines", () => {
         pid: 100,
         started_at: "2026-01-02T03:04:05.678Z",
         restarts: 1,
+        crashes: 1,
         last_exit: exit({ code: 2 }),
       }),
     ],
@@ -158,6 +168,9 @@ Deno.test("a server with one running child renders exactly these lines", () => {
       "# HELP supervisor_child_restarts_total Starts of the child after its first one since the server started (automatic restarts and operators' starts alike).",
       "# TYPE supervisor_child_restarts_total counter",
       'supervisor_child_restarts_total{child="web"} 1',
+      "# HELP supervisor_child_crashes_total Runs of the child that ended on their own with an exit not in its exit_codes, or that the server ended (unhealthy, never ready, memory limit), since the server started. A stop, restart or update asked for never counts, so deploys leave it flat: its increase is the signal for crash loops.",
+      "# TYPE supervisor_child_crashes_total counter",
+      'supervisor_child_crashes_total{child="web"} 1',
       "# HELP supervisor_child_last_exit_code How the child's last run ended: its exit code, or 128 plus the signal's number when a signal ended it (as a shell reports it; the signal's name is in supervisor_child_last_exit_signal). Absent before its first exit, and when the status of an adopted run could not be read.",
       "# TYPE supervisor_child_last_exit_code gauge",
       'supervisor_child_last_exit_code{child="web"} 2',
@@ -239,6 +252,16 @@ Deno.test("children come sorted by name, each with its state as an enum and up",
     'supervisor_child_restarts_total{child="web"} 2',
     'supervisor_child_restarts_total{child="web:2"} 0',
     'supervisor_child_restarts_total{child="worker"} 5',
+  ]);
+  // Restarts an operator asked for are not crashes (web); the first run's crash is (worker).
+  assert.deepEqual(samples(text, "supervisor_child_crashes_total"), [
+    'supervisor_child_crashes_total{child="adopted"} 0',
+    'supervisor_child_crashes_total{child="batch"} 0',
+    'supervisor_child_crashes_total{child="idle"} 0',
+    'supervisor_child_crashes_total{child="killed"} 4',
+    'supervisor_child_crashes_total{child="web"} 0',
+    'supervisor_child_crashes_total{child="web:2"} 0',
+    'supervisor_child_crashes_total{child="worker"} 6',
   ]);
 });
 
