@@ -124,9 +124,13 @@ export class HttpGate {
     const relay: Relay = { outside, inside: undefined, closed: false };
     this.#relays.add(relay);
     try {
-      relay.inside = await Deno.connect({ transport: "unix", path: this.socketPath });
-      if (relay.closed) return end(relay, this.#relays);
-      const inside = relay.inside;
+      const inside = await Deno.connect({ transport: "unix", path: this.socketPath });
+      if (relay.closed) {
+        // Evicted while connecting: the outside is closed already, this side is not.
+        inside.close();
+        return;
+      }
+      relay.inside = inside;
       // A client that has sent all it will (a half-close) still gets its answer: the server
       // is told, and the relay ends when the server's side does, or either side fails.
       void pump(outside, inside).then(() => inside.closeWrite()).catch(() =>
