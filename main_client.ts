@@ -108,8 +108,13 @@ async function main(args: readonly string[]): Promise<number> {
     for (const line of logLines(results[0]!)) console.log(line);
     return 0;
   }
-  if (command.json) console.log(JSON.stringify(results, null, 2));
-  else console.log(renderResults(command.op, command.child, results, colourOut).trimEnd());
+  if (command.json) {
+    console.log(JSON.stringify(results, null, 2));
+  } else {
+    // Only the last block's line end goes: a supervisor-rs reply keeps its trailing space.
+    const text = renderResults(command.op, command.child, results, colourOut);
+    console.log(text.replace(/\n+$/, ""));
+  }
   return results.every((r) => r.ok) ? 0 : 1;
 }
 

@@ -107,8 +107,8 @@ async function send(port: number, bytes: Uint8Array): Promise<Uint8Array> {
 function normalized(reply: string, dir: string): string {
   return reply
     .replaceAll(dir, "<DIR>")
-    .replace(/^(processing id: |  child id is: )\d+$/gm, "$1<PID>")
-    .replace(/^  start time: "[^"]*"$/gm, '  start time: "<TIME>"');
+    .replace(/^(processing id: | {2}child id is: )\d+$/gm, "$1<PID>")
+    .replace(/^ {2}start time: "[^"]*"$/gm, '  start time: "<TIME>"');
 }
 
 /**

@@ -5,8 +5,10 @@
  * Owns: {@link HostResult}, a host's answer with its data decoded into the declared types of
  * `lib/protocol/payloads.ts` (an answer whose data is not of that shape is a failure, like a
  * host that could not be asked; a failed answer of a bulk operation keeps its items), and the
- * narrowing of that data to one operation's shape ({@link checkDataOf}, …). Does not own: the
- * wire (`transport.ts`) or the text (`render.ts`).
+ * narrowing of that data to one operation's shape ({@link checkDataOf}, …), and the decision to
+ * fall back to the supervisor-rs 0.8 dialect for a host whose answer to the v2 request was a
+ * supervisor-rs server's (`legacy_client.ts` then asks it). Does not own: the wire
+ * (`transport.ts`) or the text (`render.ts`).
  *
  * @module
  */
@@ -26,12 +28,18 @@ import type {
 } from "../protocol/payloads.ts";
 import { unreachableHint, withHint } from "./hints.ts";
 import type { HostTarget } from "./hosts.ts";
-import { badAnswer, openExchange, request } from "./transport.ts";
+import { askLegacy, isSupervisorRsAnswer } from "./legacy_client.ts";
+import { badAnswer, NotV2Error, openExchange, request } from "./transport.ts";
 import type { Exchange } from "./transport.ts";
 
 /** What one host answered, or why it could not. */
 export interface HostResult {
   readonly host: string;
+  /**
+   * `legacy`: the host is a supervisor-rs 0.8 server, asked in its own dialect; `message` is its
+   * reply text as it wrote it (or, with `reason`, the client's own words about that host).
+   */
+  readonly dialect?: "legacy";
   readonly ok: boolean;
   /** UNREACHABLE: the host could not be asked; SKIPPED: not asked (a rolling restart stopped). */
   readonly code?: ErrorCode | "UNREACHABLE" | "SKIPPED";
@@ -173,11 +181,17 @@ export function followAll(
 ): Promise<Followed[]> {
   return Promise.all(hosts.map(async (host): Promise<Followed> => {
     try {
-      const exchange = await openExchange(
-        host,
-        await requestLine(op, child, options),
-        options.timeoutMs,
-      );
+      let exchange: Exchange;
+      try {
+        exchange = await openExchange(
+          host,
+          await requestLine(op, child, options),
+          options.timeoutMs,
+        );
+      } catch (error) {
+        if (!isLegacyAnswer(error)) throw error;
+        return { result: await askLegacy(host, op, child, options), exchange: undefined };
+      }
       let result: HostResult;
       try {
         result = fromResponse(host.label, op, child, exchange.response);
@@ -207,6 +221,14 @@ function unreachable(host: HostTarget, error: unknown): HostResult {
   };
 }
 
+/**
+ * Whether a request failed because the host answered as a supervisor-rs 0.8 server does. Only
+ * then does the host get a request in that dialect: a v2 answer never costs a second round trip.
+ */
+function isLegacyAnswer(error: unknown): boolean {
+  return error instanceof NotV2Error && isSupervisorRsAnswer(error.answer);
+}
+
 async function ask(
   host: HostTarget,
   op: Op,
@@ -217,6 +239,7 @@ async function ask(
   try {
     return fromResponse(host.label, op, child, await request(host, line, options.timeoutMs));
   } catch (error) {
+    if (isLegacyAnswer(error)) return await askLegacy(host, op, child, options);
     return unreachable(host, error);
   }
 }

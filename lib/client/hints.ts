@@ -70,7 +70,8 @@ export function unreachableHint(
     case "CLOSED":
       return `is a supervisor-ts server listening on port ${host.port}? Check the port and the server's log`;
     case "NOT_V2":
-      return "an older supervisor-rs server? Ask it with its own client, or upgrade it";
+      // A supervisor-rs 0.8 server's answer never gets here: the client asks it in its dialect.
+      return `neither supervisor-ts nor supervisor-rs answers like that: is port ${host.port} the server's?`;
     case "BAD_ANSWER":
       return `compare the server's version with "supervisor-ts-client --version"`;
     case "SSH_NOT_FOUND":

@@ -23,6 +23,7 @@ import type { Colour } from "./colour.ts";
 import { bulkDataOf, checkDataOf, eventsDataOf, infoDataOf, logDataOf } from "./fanout.ts";
 import type { HostResult } from "./fanout.ts";
 import { refusalHint } from "./hints.ts";
+import { LEGACY_MARKER } from "./legacy_client.ts";
 
 /** A duration as an operator reads it: `850ms`, `12s`, `3m12s`, `2h05m`, `3d04h`. */
 export function formatDuration(ms: number): string {
@@ -173,6 +174,7 @@ function renderChildDetail(c: ChildData, colour: boolean): string {
     ["pid:", orDash(c.pid)],
     ["uptime:", durationOrDash(c.uptime_ms)],
     ["restarts:", String(c.restarts)],
+    ["crashes:", String(c.crashes)],
     ["command:", c.command === null ? "-" : c.command.map((w) => JSON.stringify(w)).join(" ")],
     ["config:", orDash(c.config_path)],
     ...drift,
@@ -251,7 +253,9 @@ function renderFailure(
 ): string {
   const [first = "", ...rest] = withCode(result.message, result.code, "  ");
   const code = result.code;
-  const hint = code === undefined || code === "UNREACHABLE" || code === "SKIPPED"
+  // A supervisor-rs host's failure: the v2 next steps (check NAME, log NAME …) are not its own.
+  const hint = code === undefined || code === "UNREACHABLE" || code === "SKIPPED" ||
+      result.dialect === "legacy"
     ? undefined
     : refusalHint({ op, child, code, message: result.message });
   return [errorLine(first, colour), ...rest, ...(hint === undefined ? [] : [`hint: ${hint}`])]
@@ -293,6 +297,11 @@ export function renderBody(
   result: HostResult,
   colour = false,
 ): string {
+  // A supervisor-rs server's reply, as its own client printed it; the client's own words
+  // about such a host (`reason`) are an error line like any other.
+  if (result.dialect === "legacy" && result.reason === undefined) {
+    return result.message.replace(/\n+$/, "");
+  }
   const bulk = bulkDataOf(result);
   if (bulk !== undefined) return renderBulk(op, bulk, result, colour);
   if (!result.ok) return renderFailure(op, child, result, colour);
@@ -331,7 +340,9 @@ export function renderResults(
   colour = false,
 ): string {
   const blocks = results.map((r) =>
-    `Server ${r.host} response:\n${renderBody(op, child, r, colour)}\n`
+    `Server ${r.host} response${r.dialect === "legacy" ? ` (${LEGACY_MARKER})` : ""}:\n${
+      renderBody(op, child, r, colour)
+    }\n`
   );
   if (results.length > 1) blocks.push(summaryLine(results, colour));
   return blocks.join("\n");

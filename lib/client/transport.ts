@@ -2,10 +2,13 @@
  * Sending one v2 request to one server and reading its response, within a time limit: over
  * TCP, through the system's ssh (`ssh -W 127.0.0.1:PORT`, so ssh-agent, ~/.ssh/config and
  * known_hosts apply and nothing extra runs on the remote host), or through the server's control
- * socket on this machine (`unix:PATH`).
+ * socket on this machine (`unix:PATH`). Also the raw exchange of the supervisor-rs 0.8 dialect
+ * ({@link legacyExchange}: bytes out, bytes back until the server closes), over the same routes.
  *
- * Reports what happened (`TransportError` with a short `reason`); the hint on what to do next is
- * added by `hints.ts`.
+ * Reports what happened (`TransportError` with a short `reason`; {@link NotV2Error} keeps the
+ * first line of an answer that is not JSON); the hint on what to do next is added by
+ * `hints.ts`, and whether that answer came from a supervisor-rs server is `legacy_client.ts`'s
+ * call.
  *
  * @module
  */
@@ -21,6 +24,12 @@ import type { HostTarget, NetworkHost, SshRoute, UnixRoute } from "./hosts.ts";
 
 /** Largest response line accepted (a `check` of a big fleet is large). */
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/** Largest supervisor-rs reply accepted (its `check` lists config dumps, a few hundred bytes each). */
+const MAX_LEGACY_REPLY_BYTES = 16 * 1024 * 1024;
+
+/** How much of a non-JSON answer {@link NotV2Error} keeps. */
+const KEPT_ANSWER_CHARS = 200;
 
 /** Environment variable that replaces the ssh command (like git's GIT_SSH_COMMAND). */
 export const SSH_COMMAND_ENV = "SUPERVISOR_TS_SSH";
@@ -80,6 +89,26 @@ export function badAnswer(host: string, error: unknown): TransportError {
   return new TransportError(host, { code: "BAD_ANSWER", reason: why }, `${host} gave a ${why}`, {
     cause: error,
   });
+}
+
+/**
+ * A host that answered a v2 request with something that is not JSON. `answer` is the first line
+ * of it (at most {@link KEPT_ANSWER_CHARS} characters, without the line's `\r`): a supervisor-rs
+ * 0.8 server says `no legal operations input`, or its encrypt-mode banner.
+ */
+export class NotV2Error extends TransportError {
+  readonly answer: string;
+
+  constructor(host: string, answer: string) {
+    const shown = answer.length > 60 ? `${answer.slice(0, 60)}…` : answer;
+    super(
+      host,
+      { code: "NOT_V2", reason: "answer that is not protocol v2 JSON" },
+      `${host} gave an answer that is not protocol v2 JSON: ${JSON.stringify(shown)}`,
+    );
+    this.name = "NotV2Error";
+    this.answer = answer;
+  }
 }
 
 /** The ssh command and arguments for a route: `ssh -o BatchMode=yes [-p P] -W 127.0.0.1:PORT -- DEST`. */
@@ -230,15 +259,37 @@ export async function request(
   return exchange.response;
 }
 
+/** A connection to `host` by its route. */
+function connect(host: HostTarget): Promise<Duplex> {
+  if (host.unix !== undefined) return openUnix(host, host.unix);
+  return host.ssh ? Promise.resolve(openSsh(host, host.ssh)) : openTcp(host);
+}
+
+/** Writes all of `bytes`; ssh that exited already breaks the pipe, and what it said is the reason. */
+async function send(host: HostTarget, stream: Duplex, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  try {
+    while (offset < bytes.length) offset += await stream.write(bytes.subarray(offset));
+  } catch (error) {
+    const why = await stream.failure?.();
+    if (why === undefined) throw error;
+    throw unreachable(host, { code: "SSH_FAILED", reason: why }, error);
+  }
+}
+
+/** Races a promise against the end of the time allowed. */
+type Within = <T>(promise: Promise<T>) => Promise<T>;
+
 /**
- * Sends `line` to `host` and reads its response within `timeoutMs`; the connection stays open
- * for the events that may follow, without a time limit, until closed.
+ * One conversation with `host` within `timeoutMs`: connects, then `talk` writes and reads. When
+ * `talk` answers `keep`, the connection is handed over with its value (the caller closes it);
+ * otherwise it is closed here. Failures come out as TransportErrors: refused, timed out, …
  */
-export async function openExchange(
+async function converse<T>(
   host: HostTarget,
-  line: string,
   timeoutMs: number,
-): Promise<Exchange> {
+  talk: (stream: Duplex, within: Within) => Promise<{ readonly value: T; readonly keep: boolean }>,
+): Promise<T> {
   let stream: Duplex | undefined;
   let timedOut = false;
   let expire!: (error: Error) => void;
@@ -249,44 +300,63 @@ export async function openExchange(
     expire(new Deno.errors.TimedOut("timed out"));
     stream?.close();
   }, timeoutMs);
+  const within: Within = (promise) => Promise.race([promise, expired]);
   try {
-    const opening = host.unix !== undefined
-      ? openUnix(host, host.unix)
-      : host.ssh
-      ? Promise.resolve(openSsh(host, host.ssh))
-      : openTcp(host);
+    const opening = connect(host);
     opening.then((s) => timedOut && s.close(), () => {});
-    stream = await Promise.race([opening, expired]);
-    const bytes = new TextEncoder().encode(line);
-    let offset = 0;
-    try {
-      while (offset < bytes.length) offset += await stream.write(bytes.subarray(offset));
-    } catch (error) {
-      // ssh that exited already breaks the pipe: what it said is the real reason.
-      const why = await stream.failure?.();
-      if (why === undefined) throw error;
-      throw unreachable(host, { code: "SSH_FAILED", reason: why }, error);
-    }
-    const reader = new LineReader(stream, MAX_RESPONSE_BYTES);
-    const reply = await Promise.race([reader.next(), expired]);
-    if (reply === null) {
-      const why = await stream.failure?.();
-      throw unreachable(
-        host,
-        why === undefined
-          ? { code: "CLOSED", reason: "closed without answering" }
-          : { code: "SSH_FAILED", reason: why },
-      );
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(new TextDecoder().decode(reply));
-    } catch {
+    stream = await within(opening);
+    const { value, keep } = await talk(stream, within);
+    if (keep) stream = undefined; // handed over: the caller closes it
+    return value;
+  } catch (error) {
+    if (error instanceof TransportError) throw error;
+    if (timedOut) {
       throw new TransportError(
         host.label,
-        { code: "NOT_V2", reason: "answer that is not protocol v2 JSON" },
-        `${host.label} gave an answer that is not protocol v2 JSON`,
+        { code: "TIMED_OUT", reason: "timed out" },
+        `no answer from ${host.label} within ${timeoutMs / 1000}s`,
+        { cause: error },
       );
+    }
+    throw unreachable(host, tcpFailure(error), error);
+  } finally {
+    clearTimeout(timer);
+    stream?.close();
+  }
+}
+
+/** The end of a stream that gave no answer: what ssh said, or "closed without answering". */
+async function noAnswer(host: HostTarget, stream: Duplex): Promise<TransportError> {
+  const why = await stream.failure?.();
+  return unreachable(
+    host,
+    why === undefined
+      ? { code: "CLOSED", reason: "closed without answering" }
+      : { code: "SSH_FAILED", reason: why },
+  );
+}
+
+/**
+ * Sends `line` to `host` and reads its response within `timeoutMs`; the connection stays open
+ * for the events that may follow, without a time limit, until closed. An answer that is not
+ * JSON is a {@link NotV2Error}.
+ */
+export function openExchange(
+  host: HostTarget,
+  line: string,
+  timeoutMs: number,
+): Promise<Exchange> {
+  return converse(host, timeoutMs, async (stream, within) => {
+    await send(host, stream, new TextEncoder().encode(line));
+    const reader = new LineReader(stream, MAX_RESPONSE_BYTES);
+    const reply = await within(reader.next());
+    if (reply === null) throw await noAnswer(host, stream);
+    const text = new TextDecoder().decode(reply);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new NotV2Error(host.label, firstLine(text));
     }
     let response: V2Response;
     try {
@@ -294,11 +364,9 @@ export async function openExchange(
     } catch (error) {
       throw badAnswer(host.label, error);
     }
-    const open = stream;
-    stream = undefined; // handed over: the caller closes it
-    return {
+    const exchange: Exchange = {
       response,
-      close: () => open.close(),
+      close: () => stream.close(),
       async *events() {
         for (;;) {
           let next: Uint8Array | null;
@@ -318,19 +386,50 @@ export async function openExchange(
         }
       },
     };
-  } catch (error) {
-    if (error instanceof TransportError) throw error;
-    if (timedOut) {
-      throw new TransportError(
-        host.label,
-        { code: "TIMED_OUT", reason: "timed out" },
-        `no answer from ${host.label} within ${timeoutMs / 1000}s`,
-        { cause: error },
-      );
-    }
-    throw unreachable(host, tcpFailure(error), error);
-  } finally {
-    clearTimeout(timer);
-    stream?.close();
+    return { value: exchange, keep: true };
+  });
+}
+
+/** The start of a line as {@link NotV2Error} keeps it: no `\r`, at most a few hundred characters. */
+function firstLine(text: string): string {
+  return text.replace(/\r$/, "").slice(0, KEPT_ANSWER_CHARS);
+}
+
+/**
+ * The supervisor-rs 0.8 exchange: writes `request` to `host` in one piece, with no terminator,
+ * and reads what comes back until the server closes the connection, all within `timeoutMs`.
+ * A server that closes without a byte is "closed without answering".
+ */
+export function legacyExchange(
+  host: HostTarget,
+  request: Uint8Array,
+  timeoutMs: number,
+): Promise<Uint8Array> {
+  return converse(host, timeoutMs, async (stream, within) => {
+    await send(host, stream, request);
+    const reply = await within(readToEnd(stream, MAX_LEGACY_REPLY_BYTES));
+    if (reply.length === 0) throw await noAnswer(host, stream);
+    return { value: reply, keep: false };
+  });
+}
+
+/** Every byte until the end of the stream; more than `limit` is an error. */
+async function readToEnd(stream: Duplex, limit: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const buffer = new Uint8Array(16 * 1024);
+  for (;;) {
+    const n = await stream.read(buffer);
+    if (n === null) break;
+    size += n;
+    if (size > limit) throw new Error(`the reply is longer than ${limit} bytes`);
+    chunks.push(buffer.slice(0, n));
   }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.length;
+  }
+  return all;
 }
