@@ -1,8 +1,10 @@
 /**
  * supervisor-ts-server [CONFIG]
+ * supervisor-ts-server --check [--from-supervisor-rs] [CONFIG]
  *
  * Entry point of the server: reads its arguments, wires the terminal and signals, boots the
- * server and exits with its status. Everything else lives in `lib/`.
+ * server and exits with its status; or, with `--check`, prints the config check's report and
+ * exits with its status. Everything else lives in `lib/`.
  *
  * @module
  */
@@ -10,19 +12,29 @@ import { DEFAULT_SERVER_CONFIG_PATH } from "./lib/config/server_config.ts";
 import { describeError } from "./lib/errors.ts";
 import { lineLogger } from "./lib/log.ts";
 import { SerialSink } from "./lib/process/sinks.ts";
+import { checkConfig, checkExitCode, renderCheck } from "./lib/server/config_check.ts";
 import { Server } from "./lib/server/server.ts";
 import { VERSION } from "./lib/version.ts";
 
 const USAGE = `supervisor-ts-server ${VERSION}: supervises child programs, one YAML file each
 
 Usage: supervisor-ts-server [CONFIG]
+       supervisor-ts-server --check [--from-supervisor-rs] [CONFIG]
 
-  CONFIG        path of server.yml (default: ${DEFAULT_SERVER_CONFIG_PATH})
-  -h, --help    print this help
-  -V, --version print the version
+  CONFIG                path of server.yml (default: ${DEFAULT_SERVER_CONFIG_PATH})
+  --check               check server.yml and every child file of its loadpaths, then exit:
+                        starts nothing, binds no port, writes nothing. Prints each problem as
+                        FILE:LINE:COL: MESSAGE; exit 0 when all is valid, 1 when any is not
+  --from-supervisor-rs  with --check: also list where the files behave differently than
+                        under supervisor-rs 0.8.5, each with its fix (see docs/migration.md)
+  -h, --help            print this help
+  -V, --version         print the version
 
 Prints "listening on ADDR:PORT" once it accepts commands. SIGTERM or SIGINT stops every
 child gracefully, then the server exits 0. See docs/configuration.md.`;
+
+/** The flags besides help and version. */
+const FLAGS = ["--check", "--from-supervisor-rs"];
 
 const encoder = new TextEncoder();
 const stdout = new SerialSink(Deno.stdout);
@@ -39,12 +51,24 @@ async function main(args: readonly string[]): Promise<number> {
     say(`supervisor-ts-server ${VERSION}`);
     return 0;
   }
-  const unknown = args.find((a) => a.startsWith("-"));
-  if (unknown !== undefined || args.length > 1) {
-    complain(`error: unexpected argument "${unknown ?? args[1]}"\n\n${USAGE}`);
+  const unknown = args.find((a) => a.startsWith("-") && !FLAGS.includes(a));
+  const paths = args.filter((a) => !a.startsWith("-"));
+  if (unknown !== undefined || paths.length > 1) {
+    complain(`error: unexpected argument "${unknown ?? paths[1]}"\n\n${USAGE}`);
     return 2;
   }
-  const configPath = args[0] ?? DEFAULT_SERVER_CONFIG_PATH;
+  const check = args.includes("--check");
+  const fromSupervisorRs = args.includes("--from-supervisor-rs");
+  if (fromSupervisorRs && !check) {
+    complain(`error: --from-supervisor-rs goes with --check\n\n${USAGE}`);
+    return 2;
+  }
+  const configPath = paths[0] ?? DEFAULT_SERVER_CONFIG_PATH;
+  if (check) {
+    const report = await checkConfig(configPath, { fromSupervisorRs });
+    for (const line of renderCheck(report)) say(line);
+    return checkExitCode(report);
+  }
   const logger = lineLogger(complain, {
     now: Date.now,
     journalStream: Deno.env.get("JOURNAL_STREAM"),
