@@ -25,7 +25,10 @@ import type { ProcStat } from "./proc_stat.ts";
 export type ResourceSample = {
   /** CPU seconds used by its live processes and the children they reaped. */
   cpuSeconds: number;
-  /** Percent of one core since its previous sample (same leader pid); null on the first. */
+  /**
+   * Percent of one core since its previous sample (same leader pid); on a run's first sample,
+   * its average since it began; null when neither can be told.
+   */
   cpuPercent: number | null;
   /** Resident memory of its processes, in bytes. */
   rssBytes: number;
@@ -126,6 +129,10 @@ export class ResourceSampler {
     const stats = await scanProcStats({ root: this.#procRoot });
     const at = this.#clock.now();
     const totals = totalsByLeader(stats, new Set(leaders.values()));
+    // A run's first sample has no previous one: its share is then its average since it began
+    // (as ps shows it), from its leader's start and the system's uptime.
+    const uptime = await this.#uptimeSeconds();
+    const started = new Map(stats.map((stat) => [stat.pid, stat.starttime]));
     const samples = new Map<string, ResourceSample>();
     const previous = new Map<string, Previous>();
     for (const [name, leader] of leaders) {
@@ -134,7 +141,8 @@ export class ResourceSampler {
       const cpuSeconds = sum.ticks / this.#ticksPerSecond;
       samples.set(name, {
         cpuSeconds,
-        cpuPercent: cpuPercentSince(this.#previous.get(name), leader, cpuSeconds, at),
+        cpuPercent: cpuPercentSince(this.#previous.get(name), leader, cpuSeconds, at) ??
+          this.#averageSinceStart(cpuSeconds, started.get(leader), uptime),
         rssBytes: sum.pages * this.#pageSize,
         processes: sum.live,
         at,
@@ -143,5 +151,27 @@ export class ResourceSampler {
     }
     this.#previous = previous;
     return samples;
+  }
+
+  /** Percent of one core over the life of a leader started at `starttime` (ticks after boot). */
+  #averageSinceStart(
+    cpuSeconds: number,
+    starttime: number | undefined,
+    uptime: number | undefined,
+  ): number | null {
+    if (starttime === undefined || uptime === undefined) return null;
+    const age = uptime - starttime / this.#ticksPerSecond;
+    // Younger than a tenth of a second: too short for a share that means anything.
+    return age >= 0.1 ? Math.max(0, (100 * cpuSeconds) / age) : null;
+  }
+
+  /** Seconds since boot (`/proc/uptime`); undefined when it cannot be read. */
+  async #uptimeSeconds(): Promise<number | undefined> {
+    try {
+      const seconds = Number((await Deno.readTextFile(`${this.#procRoot}/uptime`)).split(" ")[0]);
+      return Number.isFinite(seconds) ? seconds : undefined;
+    } catch {
+      return undefined;
+    }
   }
 }

@@ -224,3 +224,17 @@ Deno.test({
     }
   },
 });
+
+Deno.test("a run's first sample shows its average share since it began, as ps does", async () => {
+  const dir = await FakeProcDir.create();
+  try {
+    // Started 5 s after boot (starttime 500 ticks), now 25 s after boot: 20 s old, 1 s of CPU.
+    await dir.set({ 100: { pgrp: 100, session: 100, utime: 60, stime: 40, rss: 10 } });
+    await Deno.writeTextFile(`${dir.root}/uptime`, "25.00 40.00\n");
+    const { sampler } = fakeSampler(dir);
+    const first = await sampler.sample(new Map([["web", 100]]));
+    assert.equal(first.get("web")?.cpuPercent, 5);
+  } finally {
+    await dir.remove();
+  }
+});

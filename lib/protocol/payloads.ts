@@ -90,7 +90,10 @@ export interface ChildData {
 export interface ResourceData {
   /** CPU time used (user + system), including that of descendants already reaped. */
   readonly cpu_seconds: number;
-  /** CPU over the last sampling period, 100 = one core; null on a run's first sample. */
+  /**
+   * CPU over the last sampling period, 100 = one core; on a run's first sample, its average since
+   * it began; null when neither can be told.
+   */
   readonly cpu_percent: number | null;
   /** Resident memory. */
   readonly rss_bytes: number;
