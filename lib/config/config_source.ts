@@ -24,6 +24,17 @@ export interface Oversized {
   readonly oversized: number;
 }
 
+/**
+ * What tells a file's versions apart without reading it: its inode, size and times (ctime
+ * changes with every write or rename, and cannot be set back).
+ */
+export interface FileStamp {
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+}
+
 /** The file system as the config layer sees it. */
 export interface ConfigSource {
   /**
@@ -33,6 +44,11 @@ export interface ConfigSource {
   readText(path: string, maxBytes: number): Promise<string | Oversized>;
   /** Whether `path` is a regular file. */
   isFile(path: string): Promise<boolean>;
+  /**
+   * The stamp of file `path`; undefined when it is missing or the source cannot tell (then the
+   * file is read every time).
+   */
+  stamp?(path: string): Promise<FileStamp | undefined>;
   /** The entries of directory `dir`; throws Deno.errors.NotFound when it does not exist. */
   list(dir: string): Promise<SourceEntry[]>;
   /** When directory `dir` last changed (ms since the epoch), or undefined when it is missing. */
@@ -57,6 +73,22 @@ export const fileSource: ConfigSource = {
     }
     if (length > maxBytes) return { oversized: length };
     return decoder.decode(buffer.subarray(0, length));
+  },
+  async stamp(path) {
+    try {
+      const info = await Deno.stat(path);
+      if (!info.isFile || info.ino === null || info.ctime === null || info.mtime === null) {
+        return undefined;
+      }
+      return {
+        ino: info.ino,
+        size: info.size,
+        mtimeMs: info.mtime.getTime(),
+        ctimeMs: info.ctime.getTime(),
+      };
+    } catch {
+      return undefined;
+    }
   },
   async isFile(path) {
     try {

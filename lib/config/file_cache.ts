@@ -1,20 +1,28 @@
 /**
  * Re-reading configuration at every operation without re-parsing files that did not change.
  *
- * A file is read at each call (config files are small); it is parsed again only when its text
- * differs from the last reading. Comparing text rather than timestamps means a rewrite is seen
- * however fast it follows the last read. Results and failures are both cached, so a broken file
- * is reported the same way each time without being parsed again.
+ * A file is parsed again only when its text differs from the last reading, and read again
+ * unless its stamp (inode, size, mtime, ctime) is the one it had then AND it had been settled
+ * for {@link SETTLED_MS} when it was read: a rewrite within the timestamps' granularity of the
+ * last read would keep the stamp, so a file that changed that recently is read every time until
+ * it settles. Comparing text, not only stamps, means a rewrite is seen however fast it follows
+ * the last read. Results and failures are both cached, so a broken file is reported the same
+ * way each time without being parsed again.
  *
  * @module
  */
 import { ConfigError } from "../errors.ts";
 import { fileSource, MAX_CONFIG_BYTES } from "./config_source.ts";
-import type { ConfigSource } from "./config_source.ts";
+import type { ConfigSource, FileStamp } from "./config_source.ts";
+
+/** How long a file must have been unchanged, when read, for its stamp to be trusted after. */
+export const SETTLED_MS = 2000;
 
 interface Entry<T> {
   readonly text: string;
   readonly result: { ok: true; value: T } | { ok: false; error: unknown };
+  /** The stamp taken before the text was read, when it may be trusted later. */
+  readonly stamp: FileStamp | undefined;
 }
 
 /** A stat-validated cache of `parse(path, text)` results, bounded in size. */
@@ -38,28 +46,45 @@ export class ParsedFileCache<T> {
    * {@link MAX_CONFIG_BYTES} is a ConfigError naming the file and the limit (it is not read).
    */
   async read(path: string): Promise<T> {
+    const stamp = await this.#source.stamp?.(path);
+    const cached = this.#entries.get(path);
+    if (stamp && cached?.stamp && sameStamp(stamp, cached.stamp)) return outcome(cached);
     const text = await this.#source.readText(path, MAX_CONFIG_BYTES);
     if (typeof text !== "string") throw oversized(path, text.oversized);
-    return this.#remember(path, text);
+    // Taken before the read: a write after it changes the stamp, so the next call reads again.
+    const settled = stamp && Date.now() - Math.max(stamp.ctimeMs, stamp.mtimeMs) > SETTLED_MS
+      ? stamp
+      : undefined;
+    return this.#remember(path, text, settled);
   }
 
-  #remember(path: string, text: string): T {
+  #remember(path: string, text: string, stamp: FileStamp | undefined): T {
     const cached = this.#entries.get(path);
     if (cached && cached.text === text) {
-      if (cached.result.ok) return cached.result.value;
-      throw cached.result.error;
+      if (stamp !== cached.stamp) this.#entries.set(path, { ...cached, stamp });
+      return outcome(cached);
     }
     let entry: Entry<T>;
     try {
-      entry = { text, result: { ok: true, value: this.#parse(path, text) } };
+      entry = { text, stamp, result: { ok: true, value: this.#parse(path, text) } };
     } catch (error) {
-      entry = { text, result: { ok: false, error } };
+      entry = { text, stamp, result: { ok: false, error } };
     }
     if (this.#entries.size >= this.#limit) this.#entries.clear();
     this.#entries.set(path, entry);
     if (entry.result.ok) return entry.result.value;
     throw entry.result.error;
   }
+}
+
+function outcome<T>(entry: Entry<T>): T {
+  if (entry.result.ok) return entry.result.value;
+  throw entry.result.error;
+}
+
+function sameStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs &&
+    a.ctimeMs === b.ctimeMs;
 }
 
 function oversized(path: string, size: number): ConfigError {

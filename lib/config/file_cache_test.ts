@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ParsedFileCache } from "./file_cache.ts";
+import { fileSource } from "./config_source.ts";
+import { ParsedFileCache, SETTLED_MS } from "./file_cache.ts";
 
 /** Runs `body` with a fresh temporary directory, removed afterwards. */
 async function withTempDir(body: (dir: string) => void | Promise<void>): Promise<void> {
@@ -170,5 +171,37 @@ Deno.test("the cache stays within its limit and still answers correctly", async 
     assert.equal(calls.length, 3);
     assert.equal(await cache.read(paths[0]!), paths[0]!.toUpperCase());
     assert.equal(calls.length, 4);
+  });
+});
+
+Deno.test("a file settled when read is not read again while its stamp holds; any write is seen", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "web.yml");
+    await Deno.writeTextFile(path, "one");
+    const reads: string[] = [];
+    const source = {
+      ...fileSource,
+      readText(p: string, max: number) {
+        reads.push(p);
+        return fileSource.readText(p, max);
+      },
+    };
+    const { parse, calls } = countingParser();
+    const cache = new ParsedFileCache(parse, { source });
+    // Fresh from its write: read every time, whatever its stamp says.
+    assert.equal(await cache.read(path), "ONE");
+    assert.equal(await cache.read(path), "ONE");
+    assert.equal(reads.length, 2);
+    await new Promise((resolve) => setTimeout(resolve, SETTLED_MS + 200));
+    assert.equal(await cache.read(path), "ONE");
+    assert.equal(reads.length, 3, "settled now: read once more, and its stamp kept");
+    assert.equal(await cache.read(path), "ONE");
+    assert.equal(await cache.read(path), "ONE");
+    assert.equal(reads.length, 3, "then only stat-ed");
+    // A rewrite of the same size, even at once: the ctime moves, so it is read again.
+    await Deno.writeTextFile(path, "two");
+    assert.equal(await cache.read(path), "TWO");
+    assert.equal(reads.length, 4);
+    assert.deepEqual(calls.length, 2);
   });
 });

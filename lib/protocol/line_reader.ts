@@ -35,6 +35,11 @@ export class LineReader {
     return this.#buffer.length;
   }
 
+  /** Whether a whole line is buffered: {@link next} then answers without reading. */
+  get hasLine(): boolean {
+    return this.#buffer.includes(NEWLINE);
+  }
+
   /**
    * The next line; at end of stream, the unterminated rest (if any), then null. Throws
    * {@link LineTooLongError} as soon as a line exceeds the limit.

@@ -134,8 +134,15 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
     let lastYield = performance.now();
     for (;;) {
       let line: Uint8Array | null;
+      // Nothing buffered: this read waits on the network, a turn of the event loop for the
+      // others, so the busy time measured for fairness starts again after it.
+      const waits = reader.pending === 0;
       try {
-        line = await deadline(reader.next(), limits.readTimeoutMs);
+        // A whole line already buffered (a pipelining client) needs no timer.
+        line = reader.hasLine
+          ? await reader.next()
+          : await deadline(reader.next(), limits.readTimeoutMs);
+        if (waits) lastYield = performance.now();
       } catch (error) {
         if (error instanceof LineTooLongError) {
           await send(null, errorResponse(null, new SupervisorError("TOO_LARGE", error.message)));
@@ -171,7 +178,8 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
           break;
       }
       // Buffered requests are answered without a trip through the event loop; give other
-      // connections their turn every few milliseconds so one pipelining client cannot hog it.
+      // connections their turn after a few milliseconds of busy time so one pipelining client
+      // cannot hog it (a client that waits between requests never pays for the yield).
       if (performance.now() - lastYield > FAIRNESS_SLICE_MS) {
         await new Promise((resolve) => setTimeout(resolve, 0));
         lastYield = performance.now();
