@@ -42,9 +42,13 @@ export async function checkReport(
   }
   if (name !== undefined) assertChildName(name);
   const known = new Map(supervisor.children().map((c) => [c.name, c]));
-  // A child with instances is listed as its copies, each defined by the same file.
+  // A child with instances is listed as its copies, each defined by the same file; for one
+  // child asked about, only its own file is read.
   const expanded = new Map<string, string>();
-  await Promise.all([...defined].map(async ([n, path]) => {
+  const wanted = name === undefined
+    ? [...defined]
+    : [...defined].filter(([n]) => n === name || name.startsWith(`${n}:`));
+  await Promise.all(wanted.map(async ([n, path]) => {
     for (const copy of await supervisor.expand(n, snap)) expanded.set(copy, path);
   }));
   defined = expanded;
