@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { concat } from "../process/bytes.ts";
 import { errorMessage, TransportError } from "../errors.ts";
 import type { TransportCode } from "../errors.ts";
 import { splitCommand } from "../config/command_split.ts";
@@ -425,11 +426,5 @@ async function readToEnd(stream: Duplex, limit: number): Promise<Uint8Array> {
     if (size > limit) throw new Error(`the reply is longer than ${limit} bytes`);
     chunks.push(buffer.slice(0, n));
   }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.length;
-  }
-  return all;
+  return concat(chunks);
 }
