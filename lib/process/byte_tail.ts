@@ -16,6 +16,8 @@ const decoder = new TextDecoder();
 /** Bytes a tail starts with; it grows to its capacity only for children that write that much. */
 const INITIAL_BYTES = 1024;
 
+const EMPTY = new Uint8Array(0);
+
 /** A bounded window on the end of a byte stream. */
 export class ByteTail {
   readonly #capacity: number;
@@ -32,7 +34,8 @@ export class ByteTail {
 
   constructor(capacity = TAIL_BYTES) {
     this.#capacity = capacity;
-    this.#ring = new Uint8Array(Math.min(capacity, INITIAL_BYTES));
+    // Allocated at the first push: a child that never writes holds no ring.
+    this.#ring = EMPTY;
   }
 
   /** Appends `bytes`, dropping the oldest bytes beyond the capacity. */
@@ -63,7 +66,7 @@ export class ByteTail {
 
   /** A larger ring (up to the capacity) holding what is kept, oldest first. */
   #grow(needed: number): void {
-    let length = this.#ring.length;
+    let length = Math.max(this.#ring.length, Math.min(this.#capacity, INITIAL_BYTES));
     while (length < needed && length < this.#capacity) length *= 2;
     const ring = new Uint8Array(Math.min(length, this.#capacity));
     ring.set(this.#contents());

@@ -2,7 +2,7 @@
  * Byte helpers the line shapers share: the newline byte and joining chunks.
  *
  * Owns: nothing with state. Does not own: splitting streams into lines (see `line_prefixer.ts`
- * and `line_aligner.ts`).
+ * and `child_outputs.ts`).
  *
  * @module
  */

@@ -7,7 +7,7 @@
  * each pipe to its sink with backpressure (a chunk is written before the next is read), then
  * to the taps, and riding out a sink that fails (a full disk): its chunks are dropped, not
  * waited for, and writing is tried again after {@link OUTPUT_RETRY_MS} or at a reopen. Does not own: when a child starts or stops (see `child.ts`), line
- * shaping itself (see `line_prefixer.ts`, `line_aligner.ts`), reading pipes (see
+ * prefixing itself (see `line_prefixer.ts`), reading pipes (see
  * `pipe_chunks.ts`) or the files (see `log_file.ts`).
  *
  * @module
@@ -17,13 +17,21 @@ import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { realClock } from "./clock.ts";
 import type { Clock } from "./clock.ts";
-import { LineAligner } from "./line_aligner.ts";
+import { NEWLINE } from "./bytes.ts";
 import { LinePrefixer } from "./line_prefixer.ts";
 import { LogFile } from "./log_file.ts";
 import { newTaps } from "./output_taps.ts";
 import type { OutputTaps } from "./output_taps.ts";
-import { readChunks } from "./pipe_chunks.ts";
+import {
+  nextBufferSize,
+  PIPE_BUFFER_MAX_BYTES,
+  PIPE_FIRST_BYTES,
+  PipeReader,
+} from "./pipe_chunks.ts";
 import type { ByteSink } from "./sinks.ts";
+
+/** The longest partial line held back from a file that gets whole lines only. */
+const MAX_LINE = 64 * 1024;
 
 /** How long a stream whose sink failed drops its output before writing is tried again. */
 export const OUTPUT_RETRY_MS = 5000;
@@ -165,9 +173,10 @@ export class ChildOutputs {
     const file = this.#files[stream];
     const sink: ByteSink = file ?? this.#terminal[stream];
     const shared = file !== undefined && this.#files.stdout === this.#files.stderr;
-    const shaper = file
-      ? (file.rotates || shared ? new LineAligner() : undefined)
-      : new LinePrefixer(`${this.#name} | `);
+    // Files that rotate or that both streams share get whole lines only; the terminal gets
+    // every line prefixed.
+    const aligned = file !== undefined && (file.rotates || shared);
+    const prefixer = file ? undefined : new LinePrefixer(`${this.#name} | `);
     const tail = this.#taps[stream];
     const bus = this.#taps.bus;
     const put = async (bytes: Uint8Array | null) => {
@@ -203,22 +212,119 @@ export class ChildOutputs {
         );
       }
     };
-    try {
-      // One write in flight while the next chunk is read: overlap, and still backpressure.
-      let writing: Promise<void> = Promise.resolve();
-      for await (const chunk of readChunks(readable)) {
-        const out = shaper ? shaper.push(chunk) : chunk;
-        await writing;
-        // The tail and the followers see a chunk once its sink has it, in the same step: a
-        // follower joining at any moment finds the file (or tail) and its events seamless.
-        writing = put(out).then(() => {
-          tail.push(chunk);
-          bus.publish(stream, chunk);
-          if (file) this.#taps.published[stream] = file.size;
-        });
+    // The pipe is read into `read`. A chunk read while no write is in flight goes to the sink
+    // from there, uncopied; chunks read while one is in flight gather in `batch` and go in one
+    // write as soon as it is done. At most one write is in flight, and a full batch waits for
+    // it: the child is slowed down, never dropped.
+    const reader = new PipeReader(readable);
+    let readSize = PIPE_FIRST_BYTES;
+    let read = new ArrayBuffer(readSize);
+    /** A read buffer that was written from, kept for reuse while the pipe is busy. */
+    let readSpare: ArrayBuffer | undefined;
+    let batch: Uint8Array | undefined;
+    let batched = 0;
+    let batchSpare: Uint8Array | undefined;
+    let writing: Promise<void> = Promise.resolve();
+    let idle = true;
+    /** Where the bytes of `data` that may go now end (whole lines only for aligned files). */
+    const cut = (data: Uint8Array, all: boolean): number => {
+      if (!aligned || all) return data.length;
+      const end = data.lastIndexOf(NEWLINE) + 1;
+      // A partial line longer than a line may be goes as it is.
+      return end === 0 && data.length >= MAX_LINE ? data.length : end;
+    };
+    /** Appends `bytes` to the batch, which must have room or be growable. */
+    const append = (bytes: Uint8Array): void => {
+      const needed = batched + bytes.length;
+      if (batch === undefined || needed > batch.length) {
+        let length = batch?.length ?? Math.max(PIPE_FIRST_BYTES, readSize * 2);
+        while (length < needed) length *= 2;
+        const larger = new Uint8Array(length);
+        if (batch !== undefined && batched > 0) larger.set(batch.subarray(0, batched));
+        batch = larger;
       }
-      await writing;
-      await put(shaper?.end() ?? null);
+      batch.set(bytes, batched);
+      batched = needed;
+    };
+    /** Writes `data`, then feeds it to the taps; `done` runs after, and the batch goes next. */
+    const send = (data: Uint8Array, done: () => void): void => {
+      const out = prefixer ? prefixer.push(data) : data;
+      idle = false;
+      // The tail and the followers see bytes once their sink has them, in the same step: a
+      // follower joining at any moment finds the file (or tail) and its events seamless.
+      writing = put(out).then(() => {
+        tail.push(data);
+        bus.publish(stream, data);
+        if (file) this.#taps.published[stream] = file.size;
+        done();
+        idle = true;
+        flushBatch(false);
+      });
+    };
+    /**
+     * Sends what the batch holds that may go now; the rest (a partial line) moves to the other
+     * batch buffer, which is free: a batch is sent only when no write is in flight.
+     */
+    const flushBatch = (all: boolean): void => {
+      if (!idle || batch === undefined || batched === 0) return;
+      const full = batch;
+      const end = cut(full.subarray(0, batched), all);
+      if (end === 0) return;
+      const rest = batched - end;
+      let next = batchSpare;
+      if (next === undefined || next.length < rest) next = new Uint8Array(full.length);
+      if (rest > 0) next.set(full.subarray(end, batched));
+      batch = next;
+      batched = rest;
+      batchSpare = full;
+      send(full.subarray(0, end), () => {
+        // A quiet pipe lets its batch buffers go; a busy one keeps both.
+        if (end < full.length / 8) {
+          batchSpare = undefined;
+          if (batched === 0) batch = undefined;
+        }
+      });
+    };
+    try {
+      for (;;) {
+        const got = await reader.read(read, 0);
+        read = got.buffer;
+        if (got.done) break;
+        const filled = got.bytes === read.byteLength;
+        readSize = nextBufferSize(readSize, got.bytes, filled);
+        const chunk = new Uint8Array(read, 0, got.bytes);
+        if (idle && batched === 0) {
+          // Straight from the read buffer: the next read goes to another one.
+          const end = cut(chunk, false);
+          if (end < chunk.length) append(chunk.subarray(end));
+          if (end > 0) {
+            const written = read;
+            read = readSpare?.byteLength === readSize ? readSpare : new ArrayBuffer(readSize);
+            readSpare = undefined;
+            send(chunk.subarray(0, end), () => {
+              if (written.byteLength === readSize && readSize > PIPE_FIRST_BYTES) {
+                readSpare = written;
+              }
+            });
+          }
+          continue;
+        }
+        // A write is in flight (or a partial line waits): gather. A full batch waits for the
+        // write, which sends the batch when done.
+        while (
+          !idle && batch !== undefined && batched + chunk.length > batch.length &&
+          batch.length >= PIPE_BUFFER_MAX_BYTES
+        ) {
+          await writing;
+        }
+        append(chunk);
+        flushBatch(false);
+        if (read.byteLength !== readSize) read = new ArrayBuffer(readSize);
+      }
+      while (!idle) await writing;
+      flushBatch(true);
+      while (!idle) await writing;
+      await put(prefixer?.end() ?? null);
       const failing = this.#failing[stream];
       if (failing) {
         this.#logger.error(
@@ -229,6 +335,8 @@ export class ChildOutputs {
       const reason = errorMessage(error);
       this.#logger.error(`child "${this.#name}": reading ${stream} failed: ${reason}`);
     } finally {
+      while (!idle) await writing;
+      reader.release();
       tail.endRun();
       file?.release();
     }

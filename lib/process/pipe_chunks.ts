@@ -1,50 +1,91 @@
 /**
- * Reading a child's stdout or stderr pipe in chunks, with buffers that grow while the child
- * writes fast and shrink back when it goes quiet.
+ * Reading a child's stdout or stderr pipe into buffers the caller hands over, and how large
+ * those buffers should be: tiny while a child is quiet, growing while it writes fast.
  *
- * Owns: the read buffers and their sizes. Does not own: what is done with a chunk (see
- * `child_outputs.ts`).
+ * Owns: the reader of one pipe and the sizes of its buffers. Does not own: what is done with
+ * the bytes (see `child_outputs.ts`).
  *
  * @module
  */
 
-/** Bytes read per pipe at a time while a child writes little: small, so idle fleets stay small. */
-export const PIPE_BUFFER_BYTES = 4 * 1024;
+/**
+ * The first buffer of a pipe, and the size a quiet pipe shrinks back to: a pending read holds
+ * one, so an idle fleet of 500 children holds 1 MiB of them.
+ */
+export const PIPE_FIRST_BYTES = 1024;
 
-/** The largest read buffer a busy pipe grows to. */
+/** The largest buffer a busy pipe grows to (several pipe reads gathered into one write). */
 export const PIPE_BUFFER_MAX_BYTES = 256 * 1024;
 
+/** What one read gave: the buffer, which may be a new one holding the old one's bytes. */
+export interface PipeRead {
+  /** The buffer that now holds every byte: the one given is detached by a byte stream read. */
+  readonly buffer: ArrayBuffer;
+  /** Bytes read into it at the offset asked (0 at the end). */
+  readonly bytes: number;
+  /** Whether the pipe ended (nothing more will come). */
+  readonly done: boolean;
+}
+
 /**
- * The chunks of `readable`, read into two buffers used in turn, so the next read can run while
- * the previous chunk is being written: a chunk stays valid until two more have been asked for.
- * A buffer doubles while reads fill it (a fast writer: fewer, larger writes) and shrinks back
- * when the child goes quiet.
+ * Reads a pipe straight into the caller's buffer at an offset, so a chunk is never copied on
+ * its way from the pipe to the sink. A stream that is not a byte stream (test doubles) is read
+ * chunk by chunk and copied.
  */
-export async function* readChunks(
-  readable: ReadableStream<Uint8Array>,
-): AsyncGenerator<Uint8Array> {
-  let reader: ReadableStreamBYOBReader;
-  try {
-    reader = readable.getReader({ mode: "byob" });
-  } catch {
-    yield* readable;
-    return;
-  }
-  const buffers = [new ArrayBuffer(PIPE_BUFFER_BYTES), new ArrayBuffer(PIPE_BUFFER_BYTES)];
-  try {
-    for (let turn = 0;; turn ^= 1) {
-      const { value, done } = await reader.read(new Uint8Array(buffers[turn]!));
-      if (done || !value) return;
-      let buffer = value.buffer as ArrayBuffer;
-      if (value.length === buffer.byteLength && buffer.byteLength < PIPE_BUFFER_MAX_BYTES) {
-        buffer = new ArrayBuffer(buffer.byteLength * 2);
-      } else if (value.length < PIPE_BUFFER_BYTES / 4 && buffer.byteLength > PIPE_BUFFER_BYTES) {
-        buffer = new ArrayBuffer(PIPE_BUFFER_BYTES);
-      }
-      buffers[turn] = buffer;
-      yield value;
+export class PipeReader {
+  readonly #byob: ReadableStreamBYOBReader | undefined;
+  readonly #plain: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  /** The unread rest of a chunk of a stream that is not a byte stream. */
+  #left: Uint8Array | undefined;
+
+  constructor(readable: ReadableStream<Uint8Array>) {
+    let byob: ReadableStreamBYOBReader | undefined;
+    try {
+      byob = readable.getReader({ mode: "byob" });
+    } catch {
+      byob = undefined;
     }
-  } finally {
-    reader.releaseLock();
+    this.#byob = byob;
+    this.#plain = byob ? undefined : readable.getReader();
   }
+
+  /** Reads into `buffer` from `offset` (which must leave room) up to its end. */
+  async read(buffer: ArrayBuffer, offset: number): Promise<PipeRead> {
+    if (this.#byob) {
+      const view = new Uint8Array(buffer, offset, buffer.byteLength - offset);
+      const { value, done } = await this.#byob.read(view);
+      if (!value) return { buffer, bytes: 0, done: true };
+      return { buffer: value.buffer as ArrayBuffer, bytes: done ? 0 : value.length, done };
+    }
+    let chunk = this.#left;
+    while (chunk === undefined || chunk.length === 0) {
+      const { value, done } = await this.#plain!.read();
+      if (done) return { buffer, bytes: 0, done: true };
+      chunk = value;
+    }
+    const bytes = Math.min(chunk.length, buffer.byteLength - offset);
+    new Uint8Array(buffer, offset, bytes).set(chunk.subarray(0, bytes));
+    this.#left = bytes < chunk.length ? chunk.subarray(bytes) : undefined;
+    return { buffer, bytes, done: false };
+  }
+
+  /** Lets go of the stream. */
+  release(): void {
+    try {
+      (this.#byob ?? this.#plain)!.releaseLock();
+    } catch {
+      // released already
+    }
+  }
+}
+
+/**
+ * The size of a pipe's next buffer: doubled when one filled up before its bytes could be
+ * written (a fast writer: fewer, larger writes), halved when one is written less than a
+ * quarter full (the child went quiet).
+ */
+export function nextBufferSize(size: number, used: number, filled: boolean): number {
+  if (filled && size < PIPE_BUFFER_MAX_BYTES) return size * 2;
+  if (used < size / 4 && size > PIPE_FIRST_BYTES) return size / 2;
+  return size;
 }

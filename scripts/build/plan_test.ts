@@ -78,6 +78,7 @@ function expectedWords(
     "--output",
     `${outDir}/${name}-${target}`,
     ...binary.permissions,
+    ...(binary.v8Flags.length === 0 ? [] : [`--v8-flags=${binary.v8Flags.join(",")}`]),
     binary.entry,
   ];
 }
@@ -94,6 +95,7 @@ Deno.test("the plan compiles both binaries for every target, with their permissi
     "--output",
     "dist/supervisor-ts-server-x86_64-unknown-linux-gnu",
     "--allow-all",
+    "--v8-flags=--max-semi-space-size=2",
     "main_server.ts",
   ]);
   assert.deepEqual(server.env, {});
@@ -160,7 +162,8 @@ Deno.test("shellQuote leaves plain words alone and single-quotes the rest", () =
   assert.equal(
     commandLine(step),
     "DENORT_BIN='/a b/denort' '/my deno/deno' compile --target x86_64-apple-darwin " +
-      "--output 'out dir/supervisor-ts-server-x86_64-apple-darwin' --allow-all main_server.ts",
+      "--output 'out dir/supervisor-ts-server-x86_64-apple-darwin' --allow-all " +
+      "--v8-flags=--max-semi-space-size=2 main_server.ts",
   );
 });
 
