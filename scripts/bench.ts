@@ -1,23 +1,34 @@
 /**
- * `deno task bench` (SPEC §8, issue 6 item 8): the same workloads against supervisor-ts, every
- * peer found on PATH (supervisord, pm2; supervisor-rs is detected and reported), and the
- * physical floor, side by side as ratios. Prints one markdown table and writes it to
- * bench/RESULTS.md with the machine, the date, each peer's version and the command. Not
- * pass/fail, and it installs nothing: a peer that is not on PATH is reported as not found.
+ * `deno task bench` (SPEC §8, issue 6 item 8, issue 15): the same workloads against
+ * supervisor-ts, every peer found on PATH (supervisord, pm2; supervisor-rs is detected and
+ * reported), and the physical floors, side by side as ratios. Prints one markdown table and
+ * writes it to bench/RESULTS.md with the machine, the date, each peer's version and the
+ * command. Not pass/fail, and it installs nothing: a peer that is not on PATH is reported as not
+ * found.
+ *
+ * Issue 15's table comes first (rows `15.N`), each row with its floors and the issue's target:
+ * server RSS with 500 children piped and writing to files; starting 500 until all run (against
+ * Deno's own posix_spawn and C's, with a new session); crash → respawn with zero backoff
+ * (against a shell loop and C); 200 MB of lines to a file, without and with rotation; the
+ * client's `check` against an empty `deno run`; `check` p99 over a raw socket with 500 children
+ * and with one; RSS after 1,000 concurrent clients and 5 s later. The C floors are built from
+ * scripts/bench/floor_spawn.c when cc or gcc is on PATH, and skipped with a note otherwise.
  *
  * Workloads, each written once against the interface of scripts/bench/peers/peer.ts:
- * 1. control latency: status round trips over each system's API (p50, p99; one connection and
- *    a fresh one each) and its status CLI's wall time;
- * 2. start 500 `sleep 1000` until all are running;
- * 3. RSS of the supervisor process with none and with 500 running;
+ * 1. control latency: status round trips over each system's API (one child; 50 children: p50,
+ *    p99, one connection and a fresh one each) and its status CLI's wall time;
+ * 2. start 500 `sleep 1000` until all are running, in rounds paired with the floors;
+ * 3. RSS of the supervisor process with none and with 500 running, piped or writing to files;
  * 4. crash → respawn latency with zero delay, from timestamps the child writes;
  * 5. idle CPU of the supervisor over 60 s with 500 children (`--quick`: 10 s);
- * 6. log throughput: 200 MB of lines captured to a file, against a shell redirect;
- * 7. 1,000 concurrent clients asking for status;
+ * 6. log throughput: 200 MB of lines captured to a file, without and with rotation, against a
+ *    shell redirect;
+ * 7. 1,000 concurrent clients asking for status, and the memory they leave;
  * 8. the CPU cost of sampling CPU and memory of 500 children at the default period (ours only).
  *
- * Options: `--quick` (10 s idle window), `--only=NAME,…` (measure only these peers besides
- * supervisor-ts), `--workloads=control,fleet,respawn,logs,sampling` (run only these; for development).
+ * Options: `--quick` (10 s idle windows, one fleet round), `--only=NAME,…` (measure only these peers besides
+ * supervisor-ts), `--workloads=control,fleet,respawn,logs,sampling` (run only these; for
+ * development). Only a full run (every workload, without `--quick`) writes bench/RESULTS.md.
  *
  * Every process started carries a run marker in its environment (peers' daemons and children
  * inherit it); at the end, and on an error or Ctrl-C, peers' supervisors are killed first, then
@@ -26,6 +37,7 @@
  * @module
  */
 import { join } from "node:path";
+import { buildCFloor } from "./bench/c_floor.ts";
 import { controlLatency } from "./bench/control.ts";
 import { logThroughput } from "./bench/log_throughput.ts";
 import { describeMachine, loadAverage } from "./bench/machine.ts";
@@ -134,8 +146,9 @@ function resultsMarkdown(
     `- Deno: ${machine.deno}`,
     ...versions.map((v) => `- ${v}`),
     "",
-    "Each cell is the value, then its ratio to the floor and, for a peer, to supervisor-ts " +
-    "(`2.00× ours`: twice supervisor-ts's value). Lower is better, except MB/s.",
+    "Each cell is the value, then its ratio to the floor (supervisor-ts: to each floor) and, " +
+    "for a peer, to supervisor-ts (`2.00× ours`: twice supervisor-ts's value). Lower is " +
+    "better, except MB/s. Rows `15.N` are issue 15's table, with its targets.",
     "",
     table,
     "",
@@ -221,7 +234,9 @@ async function main(): Promise<number> {
     const versions: string[] = [];
     for (const peer of systems) versions.push(`${peer.name}: ${await peer.version()}`);
 
-    const ctx: Context = { tmp, log, systems, quick: options.quick };
+    const cFloor = await buildCFloor(tmp);
+    log("path" in cFloor ? `C floor built: ${cFloor.path}` : cFloor.skipped);
+    const ctx: Context = { tmp, log, systems, quick: options.quick, cFloor };
     const { rows, notes } = await run(ctx, machine, options.workloads);
     notes.unshift(...detection.map((d) => `Peer ${d}`), ...systems.flatMap((s) => s.notes));
     notes.push(`Total benchmark time ${((performance.now() - started) / 1000).toFixed(0)} s.`);
@@ -233,14 +248,20 @@ async function main(): Promise<number> {
     console.log("");
     for (const note of notes) console.log(`- ${note}`);
     const load = { start: loadStart, end: loadAverage() };
-    if (options.workloads.length === Object.keys(WORKLOADS).length) {
+    if (options.workloads.length === Object.keys(WORKLOADS).length && !options.quick) {
       await Deno.mkdir(join(ROOT, "bench"), { recursive: true });
       await Deno.writeTextFile(
         RESULTS_PATH,
         resultsMarkdown(machine, options, versions, load, table, notes),
       );
       log(`\nwritten to ${RESULTS_PATH}`);
-    } else log(`\nnot written to ${RESULTS_PATH}: only some workloads ran`);
+    } else {
+      log(
+        `\nnot written to ${RESULTS_PATH}: ${
+          options.quick ? "--quick" : "only some workloads ran"
+        }`,
+      );
+    }
   } catch (error) {
     // After Ctrl-C the servers are being stopped under the benchmark's feet: not a failure.
     if (!interrupted) {

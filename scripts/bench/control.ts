@@ -1,23 +1,37 @@
 /**
- * Workloads 1 and 7, control latency and concurrent clients, against each system with 50
- * running `sleep 1000` children:
+ * Workloads 1 and 7, control latency and concurrent clients:
  *
- * - status round trips over the system's own API, on one connection and on a fresh connection
- *   each (p50, p99), against the echo floor (a trivial server answering a 34-byte line);
- * - its status CLI's wall time, against `/bin/true`, with the empty program of the CLI's
- *   runtime beside it (supervisor-ts's target is at most 1.3× `deno run` of an empty file);
+ * - with one running child: `check` round trips over one connection (p99), against the echo
+ *   server answering as many bytes (issue 15's target: ≤ 0.3 ms);
+ * - with 50 running `sleep 1000` children: status round trips over the system's own API, on one
+ *   connection and on a fresh connection each (p50, p99), against the echo floor (a trivial
+ *   server answering a 34-byte line);
+ * - its status CLI's wall time, against `deno run` of an empty file (issue 15: ≤ 1.3×), with
+ *   the empty program of each CLI's runtime and `/bin/true` beside it;
  * - 1,000 clients at once, each connecting and asking for status, until all are answered,
  *   against the echo floor answering as many bytes as supervisor-ts's `check`;
- * - the supervisor's RSS after all that, against the echo server's.
+ * - the supervisor's RSS before the clients, just after them, and 5 s later (issue 15: ≤ 100
+ *   MiB, given back within 5 s), against the echo server's after its own 1,000 clients.
  *
  * @module
  */
 import { CLIENT_WALL, interleavedWallTimes } from "./client_wall.ts";
 import { concurrentRoundTrips, freshRoundTrips, persistentRoundTrips } from "./lines.ts";
 import type { ChildSpec, Peer } from "./peers/peer.ts";
-import { rssKiB } from "./procs.ts";
+import { delay, rssKiB } from "./procs.ts";
 import { childName, startEcho } from "./servers.ts";
-import { cell, median, mib, ms, noCell, OURS, percentile, targetText } from "./stats.ts";
+import {
+  atMost,
+  cell,
+  median,
+  mib,
+  ms,
+  noCell,
+  OURS,
+  percentile,
+  targetsText,
+  targetText,
+} from "./stats.ts";
 import type { Row } from "./stats.ts";
 import { cellMaps, forEachSystem, systemDir, waitRunning, withInstance } from "./workload.ts";
 import type { Context, WorkloadResult } from "./workload.ts";
@@ -32,7 +46,13 @@ export const CONTROL = {
   /** Time after the warm-up for one kind of samples of one system; slower systems get fewer. */
   budgetMs: 6_000,
   concurrent: 1000,
+  /** How long after the concurrent clients the RSS is read again. */
+  givenBackMs: 5_000,
   targetP50Ms: 1,
+  targetOneChildP99Ms: 0.3,
+  targetRssMiB: 100,
+  /** "Given back": 5 s later, at most this much above the RSS before the clients. */
+  givenBackSlackMiB: 10,
 } as const;
 
 const ROWS = [
@@ -45,6 +65,8 @@ const ROWS = [
   "concurrent",
   "rss",
   "rss after",
+  "rss later",
+  "one child p99",
 ] as const;
 
 function sleepers(dir: string, n: number): ChildSpec[] {
@@ -73,7 +95,40 @@ export async function controlLatency(ctx: Context): Promise<WorkloadResult> {
   const echoRss = rssKiB(echo.proc.pid);
   await echo.proc.stop();
   let oursBytes: number | undefined;
+  let oneChildBytes: number | undefined;
   let trueTimes: number[] = [];
+
+  await forEachSystem(ctx, "check with one child", cells, notes, async (peer: Peer) => {
+    const dir = await systemDir(ctx, "control-one", peer);
+    ctx.log(`[1] ${peer.name}: one child, status round trips over one connection`);
+    await withInstance(peer, dir, sleepers(dir, 1), async (instance) => {
+      await instance.startAll();
+      await waitRunning(instance, 1, 60_000);
+      if (peer.name === OURS) oneChildBytes = await instance.statusBytes();
+      const times = await instance.statusTimes(
+        "persistent",
+        CONTROL.persistent,
+        CONTROL.warmupPersistent,
+        CONTROL.budgetMs,
+      );
+      cells.get("one child p99")!.set(
+        peer.name,
+        typeof times === "string" ? noCell(times) : cell(percentile(times, 99), ms),
+      );
+    });
+  });
+  ctx.log(`[1] floor: the echo server answering ${oneChildBytes ?? 34} bytes`);
+  const echoOne = await startEcho(ctx.tmp, "echo-one-child", oneChildBytes ?? 0);
+  let floorOneChild: number[] = [];
+  try {
+    floorOneChild = await persistentRoundTrips(
+      echoOne.port,
+      CONTROL.persistent,
+      CONTROL.warmupPersistent,
+    );
+  } finally {
+    await echoOne.proc.stop();
+  }
 
   await forEachSystem(ctx, "control latency", cells, notes, async (peer: Peer) => {
     const dir = await systemDir(ctx, "control", peer);
@@ -121,14 +176,18 @@ export async function controlLatency(ctx: Context): Promise<WorkloadResult> {
         typeof concurrent === "number" ? cell(concurrent, ms) : noCell(concurrent),
       );
       cells.get("rss after")!.set(peer.name, cell(rssKiB(instance.pid), mib));
+      await delay(CONTROL.givenBackMs);
+      cells.get("rss later")!.set(peer.name, cell(rssKiB(instance.pid), mib));
     });
   });
 
   ctx.log("[7] floor: the echo server answering as many bytes as supervisor-ts's check");
   const echoBig = await startEcho(ctx.tmp, "echo-same-size", oursBytes ?? 0);
   let floorConcurrent: number | undefined;
+  let echoRssAfter: number | undefined;
   try {
     floorConcurrent = await concurrentRoundTrips(echoBig.port, CONTROL.concurrent);
+    echoRssAfter = rssKiB(echoBig.proc.pid);
   } finally {
     await echoBig.proc.stop();
   }
@@ -160,15 +219,15 @@ export async function controlLatency(ctx: Context): Promise<WorkloadResult> {
     }
   }
   rows.push({
-    measurement: `status CLI wall time, median of ${CLIENT_WALL.runs}`,
+    issueRow: 7,
+    measurement: `client \`check\` wall time (status CLI), median of ${CLIENT_WALL.runs}`,
     cells: cells.get("cli")!,
-    floor: cell(trueMedian, ms),
-    floorIs: "`/bin/true`",
+    floor: oursRuntime === undefined ? noCell("n/a") : cell(oursRuntime, ms),
+    floorIs: "`deno run -A` of an empty file, interleaved with it",
+    otherFloors: [{ floor: cell(trueMedian, ms), label: "true", is: "`/bin/true`" }],
     target: targetText(
       `≤ ${CLIENT_WALL.targetRatio}× deno empty`,
-      oursCli === undefined || oursRuntime === undefined
-        ? undefined
-        : oursCli / oursRuntime <= CLIENT_WALL.targetRatio,
+      atMost(oursCli, oursRuntime && oursRuntime * CLIENT_WALL.targetRatio),
     ),
   });
   rows.push({
@@ -194,13 +253,47 @@ export async function controlLatency(ctx: Context): Promise<WorkloadResult> {
     floorIs: "echo server after its round trips",
     target: "–",
   });
+  const rssAfter = oursOf("rss after");
+  const rssLater = oursOf("rss later");
+  const rssBefore = oursOf("rss");
+  const toMiB = (kib: number | undefined) => kib === undefined ? undefined : kib / 1024;
   rows.push({
-    measurement:
-      `supervisor RSS, ${CONTROL.children} children running, after the concurrent clients`,
+    issueRow: 10,
+    measurement: `supervisor RSS just after ${
+      CONTROL.concurrent.toLocaleString("en")
+    } concurrent clients, ${CONTROL.children} children`,
     cells: cells.get("rss after")!,
-    floor: cell(echoRss, mib),
-    floorIs: "echo server after its round trips",
-    target: "–",
+    floor: cell(echoRssAfter, mib),
+    floorIs: `echo server after its ${CONTROL.concurrent.toLocaleString("en")} clients`,
+    target: targetsText([[
+      `≤ ${CONTROL.targetRssMiB} MiB`,
+      atMost(toMiB(rssAfter), CONTROL.targetRssMiB),
+    ]]),
+  });
+  rows.push({
+    issueRow: 11,
+    measurement: `the same RSS ${CONTROL.givenBackMs / 1000} s later (given back?)`,
+    cells: cells.get("rss later")!,
+    floor: cell(echoRssAfter, mib),
+    floorIs: `echo server after its ${CONTROL.concurrent.toLocaleString("en")} clients`,
+    target: targetsText([
+      [`≤ ${CONTROL.targetRssMiB} MiB`, atMost(toMiB(rssLater), CONTROL.targetRssMiB)],
+      [
+        `given back: ≤ before + ${CONTROL.givenBackSlackMiB} MiB (${mib(rssBefore)} before)`,
+        atMost(rssLater, rssBefore && rssBefore + CONTROL.givenBackSlackMiB * 1024),
+      ],
+    ]),
+  });
+  rows.push({
+    issueRow: 9,
+    measurement: "`check` p99 over a raw socket (one connection), one child",
+    cells: cells.get("one child p99")!,
+    floor: cell(percentile(floorOneChild, 99), ms),
+    floorIs: `echo server on 127.0.0.1, same answer size (${oneChildBytes ?? "?"} bytes)`,
+    target: targetsText([[
+      `≤ ${CONTROL.targetOneChildP99Ms} ms`,
+      atMost(oursOf("one child p99"), CONTROL.targetOneChildP99Ms),
+    ]]),
   });
   for (const [name, text] of samplesOf) notes.push(`Status samples of ${name}: ${text}.`);
   const cliIs = ctx.systems.map((p) => `${p.name}: ${p.statusCliIs}`).join("; ");

@@ -16,6 +16,26 @@ export const CLIENT_ENTRY = join(ROOT, "main_client.ts");
 export const NOOP_ENTRY = join(ROOT, "scripts", "bench", "noop.ts");
 export const ECHO_ENTRY = join(ROOT, "scripts", "bench", "echo_server.ts");
 
+/**
+ * The V8 flags `deno task start` gives the server in this checkout's deno.json (issue 15: the
+ * server is measured as it is run), e.g. `--v8-flags=--max-semi-space-size=2`; none when the
+ * task has none or deno.json cannot be read.
+ */
+export function serverV8Flags(): string[] {
+  try {
+    const config = JSON.parse(Deno.readTextFileSync(join(ROOT, "deno.json")));
+    const task: unknown = config?.tasks?.start;
+    const command = typeof task === "string"
+      ? task
+      : typeof (task as { command?: unknown })?.command === "string"
+      ? (task as { command: string }).command
+      : "";
+    return command.split(/\s+/).filter((word) => word.startsWith("--v8-flags="));
+  } catch {
+    return [];
+  }
+}
+
 /** A child's name by index: c000, c001 … */
 export function childName(index: number): string {
   return `c${String(index).padStart(3, "0")}`;

@@ -1,44 +1,80 @@
 /**
  * Workloads 2, 3 and 5, a fleet of 500 `sleep 1000`: each system is started with 500 children
- * configured and none running; then
+ * configured and none running, in rounds paired with the floors (supervisor-ts: 3 rounds,
+ * `--quick` 1; a peer: 1 round); each round:
  *
- * - its RSS before any child runs;
- * - start all 500 (supervisor-ts: 500 `start` requests pipelined over 20 connections;
- *   supervisord: `startAllProcesses`; pm2: `pm2.start` of a 500-app ecosystem), timed until
- *   the request(s) are answered and until its status shows all 500 running with pids;
- * - its RSS with 500 children;
- * - its CPU time (utime + stime of /proc/PID/stat) over an idle window of 60 s (`--quick`:
- *   10 s), as a share of one core;
- * - the shutdown the system documents (supervisor-ts and supervisord: SIGTERM; pm2:
- *   `pm2 kill`), until the supervisor has exited.
+ * - floors: holder.ts spawning 500 with piped output, and with none; the C floor spawning 500
+ *   with a new session each (when a C compiler is present);
+ * - the system with piped children: its RSS before any child runs; start all 500
+ *   (supervisor-ts: 500 `start` requests pipelined over 20 connections; each child has
+ *   `start_seconds: 0`, so a start is answered once spawned and RUNNING, and what is timed is
+ *   spawning, not the 1 s a child must stay up by default; supervisord: `startAllProcesses`;
+ *   pm2: `pm2.start` of a 500-app ecosystem), timed until its status shows all 500 running
+ *   with pids; its RSS with 500 children;
+ * - the same with every child's output going to a file of its own (no rotation): its RSS.
  *
- * The floor is holder.ts: a Deno program that spawns 500 `sleep 1000` with piped output in their
- * own process groups, drains them and does nothing else; SIGTERM ends it and them.
+ * In the last round only: `check` round trips over one connection with 500 children (p99,
+ * against the echo server answering as many bytes), the CPU time (utime + stime of
+ * /proc/PID/stat) over an idle window of 60 s (`--quick`: 10 s) as a share of one core, and the
+ * shutdown the system documents (supervisor-ts and supervisord: SIGTERM; pm2: `pm2 kill`) until
+ * the supervisor has exited. Every figure is the median over the rounds.
  *
  * @module
  */
 import { join } from "node:path";
-import type { ChildSpec } from "./peers/peer.ts";
+import { cSpawnMs } from "./c_floor.ts";
+import { persistentRoundTrips } from "./lines.ts";
+import type { ChildSpec, Instance, Peer } from "./peers/peer.ts";
 import { clockTicksPerSecond, cpuTicks, delay, isAlive, rssKiB, startLogged } from "./procs.ts";
-import { childName, ROOT } from "./servers.ts";
-import { cell, mib, ms, noCell, OURS, percent, targetText } from "./stats.ts";
-import type { Row } from "./stats.ts";
-import { cellMaps, forEachSystem, systemDir, waitRunning, withInstance } from "./workload.ts";
+import { childName, ROOT, startEcho } from "./servers.ts";
+import {
+  atMost,
+  cell,
+  median,
+  mib,
+  ms,
+  noCell,
+  OURS,
+  percent,
+  percentile,
+  targetsText,
+} from "./stats.ts";
+import type { Cell, Row } from "./stats.ts";
+import { messageOf, systemDir, waitRunning, withInstance } from "./workload.ts";
 import type { Context, WorkloadResult } from "./workload.ts";
 
-/** Settings of the fleet workloads. */
+/** Settings of the fleet workloads, and issue 15's targets. */
 export const FLEET = {
   children: 500,
-  targetMs: 1000,
+  rounds: 3,
+  quickRounds: 1,
+  peerRounds: 1,
   startLimitMs: 240_000,
   stopLimitMs: 120_000,
   idleSeconds: 60,
   quickIdleSeconds: 10,
+  checkSamples: 1000,
+  checkWarmup: 50,
+  checkBudgetMs: 5_000,
+  targetStartMs: 700,
+  targetStartRatio: 1.6,
+  targetRssMiB: 65,
+  targetRssFilesMiB: 50,
+  targetCheckP99Ms: 2,
 } as const;
 
 const HOLDER_ENTRY = join(ROOT, "scripts", "bench", "holder.ts");
 
-const ROWS = ["answered", "running", "rss idle", "rss", "cpu", "stop"] as const;
+const KEYS = ["running", "rss idle", "rss", "rss files", "check p99", "cpu", "stop"] as const;
+type Key = typeof KEYS[number];
+
+/** One holder.ts run: spawn time, RSS, and (when asked) idle CPU and the time to stop. */
+interface HolderRun {
+  readonly spawnMs: number;
+  readonly rss: number | undefined;
+  readonly cpu: number | undefined;
+  readonly stopMs: number;
+}
 
 /** CPU time of `pid` over `seconds`, as a percentage of one core. */
 export async function idleCpu(pid: number, seconds: number): Promise<number> {
@@ -52,15 +88,16 @@ export async function idleCpu(pid: number, seconds: number): Promise<number> {
   return ((after - before) / hz) / elapsed * 100;
 }
 
-/** The floor: holder.ts with `n` children. */
-async function holderFloor(
+/** The Deno floor: holder.ts with `n` children, their output `piped` or to /dev/null. */
+async function holderRun(
   ctx: Context,
   n: number,
+  output: "piped" | "null",
   idleSeconds: number,
-): Promise<{ spawnMs: number; rss: number | undefined; cpu: number | undefined; stopMs: number }> {
+): Promise<HolderRun> {
   const holder = startLogged(
-    `holder-${n}`,
-    [Deno.execPath(), "run", "--allow-run", "--quiet", HOLDER_ENTRY, String(n)],
+    `holder-${n}-${output}`,
+    [Deno.execPath(), "run", "--allow-run", "--quiet", HOLDER_ENTRY, String(n), output],
     ctx.tmp,
     ctx.tmp,
   );
@@ -86,114 +123,318 @@ async function holderFloor(
   }
 }
 
+function sleepers(dir: string, n: number, files: boolean): ChildSpec[] {
+  return Array.from({ length: n }, (_, i) => ({
+    name: childName(i),
+    argv: ["sleep", "1000"],
+    cwd: dir,
+    restart: false,
+    ...(files ? { stdoutPath: join(dir, "out", `${childName(i)}.log`), stderrToo: true } : {}),
+  }));
+}
+
+/** Samples per system and key, over the rounds. */
+class Samples {
+  readonly #by = new Map<string, Map<Key, number[]>>();
+  readonly failed = new Map<string, string>();
+
+  add(system: string, key: Key, value: number | undefined): void {
+    if (value === undefined || !Number.isFinite(value)) return;
+    let keys = this.#by.get(system);
+    if (!keys) this.#by.set(system, keys = new Map());
+    keys.set(key, [...(keys.get(key) ?? []), value]);
+  }
+
+  median(system: string, key: Key): number | undefined {
+    const values = this.#by.get(system)?.get(key);
+    return values && values.length > 0 ? median(values) : undefined;
+  }
+
+  cells(systems: readonly Peer[], key: Key, format: (v: number) => string): Map<string, Cell> {
+    const cells = new Map<string, Cell>();
+    for (const peer of systems) {
+      const value = this.median(peer.name, key);
+      if (value !== undefined) cells.set(peer.name, cell(value, format));
+      else if (this.failed.has(peer.name)) cells.set(peer.name, noCell("failed"));
+    }
+    return cells;
+  }
+}
+
+/** Starts every child of `instance` and waits until all `n` run: ms from the first request. */
+async function startAllTimed(
+  instance: Instance,
+  n: number,
+): Promise<{ ms: number; pids: number[] }> {
+  const t0 = performance.now();
+  await instance.startAll();
+  const pids = await waitRunning(instance, n, FLEET.startLimitMs, 20);
+  return { ms: performance.now() - t0, pids };
+}
+
+/** The last round's measures with 500 children: `check` round trips, idle CPU. */
+async function lastRoundMeasures(
+  ctx: Context,
+  instance: Instance,
+  name: string,
+  samples: Samples,
+  notes: string[],
+  last: { idleSeconds: number; checkBytes: (bytes: number) => void },
+): Promise<void> {
+  const n = FLEET.children;
+  ctx.log(`[1] ${name}: status round trips with ${n} children`);
+  if (name === OURS) last.checkBytes(await instance.statusBytes());
+  const times = await instance.statusTimes(
+    "persistent",
+    FLEET.checkSamples,
+    FLEET.checkWarmup,
+    FLEET.checkBudgetMs,
+  );
+  if (typeof times !== "string") {
+    samples.add(name, "check p99", percentile(times, 99));
+    notes.push(
+      `${name}: ${times.length} status round trips with ${n} children ` +
+        `(up to ${FLEET.checkSamples} within ${FLEET.checkBudgetMs / 1000} s), ` +
+        `median ${ms(median(times))}.`,
+    );
+  } else notes.push(`${name}: no status round trips with ${n} children: ${times}.`);
+
+  ctx.log(`[5] ${name}: idle CPU over ${last.idleSeconds} s with ${n} children`);
+  samples.add(name, "cpu", await idleCpu(instance.pid, last.idleSeconds));
+}
+
+/** One round of a system: piped fleet (and, in the last round, the long measures), then files. */
+async function systemRound(
+  ctx: Context,
+  peer: Peer,
+  samples: Samples,
+  notes: string[],
+  round: number,
+  last: { idleSeconds: number; checkBytes: (bytes: number) => void } | undefined,
+): Promise<void> {
+  const n = FLEET.children;
+  const name = peer.name;
+  // A fresh directory each round: a server's output file of an earlier round names its port.
+  const dir = await systemDir(ctx, `fleet${round}`, peer);
+  ctx.log(`[2] ${name}: ${n} children configured, starting them all`);
+  await withInstance(peer, dir, sleepers(dir, n, false), async (instance, markShutDown) => {
+    await delay(500);
+    samples.add(name, "rss idle", rssKiB(instance.pid));
+    const { ms: runningMs, pids } = await startAllTimed(instance, n);
+    samples.add(name, "running", runningMs);
+    const alive = pids.filter(isAlive).length;
+    if (alive !== n) notes.push(`${name}: only ${alive} of the ${n} pids reported were alive.`);
+    await delay(500);
+    samples.add(name, "rss", rssKiB(instance.pid));
+    if (last) await lastRoundMeasures(ctx, instance, name, samples, notes, last);
+
+    ctx.log(`[2] ${name}: shutting down with ${n} children`);
+    const t1 = performance.now();
+    markShutDown();
+    const stopped = await instance.shutdown(FLEET.stopLimitMs);
+    const stopMs = performance.now() - t1;
+    if (!stopped) {
+      await instance.kill();
+      notes.push(`${name}: did not shut down within ${FLEET.stopLimitMs / 1000} s; killed.`);
+    } else if (last) samples.add(name, "stop", stopMs);
+    await delay(200);
+    const left = pids.filter(isAlive).length;
+    if (left > 0) {
+      notes.push(`${name} (round ${round}): ${left} of ${n} children outlived its shutdown.`);
+    }
+  }, FLEET.stopLimitMs);
+
+  const filesDir = await systemDir(ctx, `fleet${round}-files`, peer);
+  await Deno.mkdir(join(filesDir, "out"), { recursive: true });
+  ctx.log(`[3] ${name}: ${n} children writing to files`);
+  await withInstance(
+    peer,
+    filesDir,
+    sleepers(filesDir, n, true),
+    async (instance, markShutDown) => {
+      const { pids } = await startAllTimed(instance, n);
+      await delay(500);
+      samples.add(name, "rss files", rssKiB(instance.pid));
+      markShutDown();
+      const t0 = performance.now();
+      const stopped = await instance.shutdown(FLEET.stopLimitMs);
+      if (!stopped) await instance.kill();
+      const stopMs = performance.now() - t0;
+      await delay(200);
+      const left = pids.filter(isAlive).length;
+      if (!stopped || left > 0) {
+        notes.push(
+          `${name}, children writing to files (round ${round}): ${
+            stopped ? `shut down in ${ms(stopMs)}` : "did not shut down; killed"
+          }, ${left} of ${n} children outlived it.`,
+        );
+      }
+    },
+    FLEET.stopLimitMs,
+  );
+}
+
 /** Runs workloads 2, 3 and 5 for every system. */
 export async function startMany(ctx: Context): Promise<WorkloadResult> {
   const n = FLEET.children;
   const idleSeconds = ctx.quick ? FLEET.quickIdleSeconds : FLEET.idleSeconds;
+  const rounds = ctx.quick ? FLEET.quickRounds : FLEET.rounds;
   const notes: string[] = [];
-  const cells = cellMaps(ROWS);
+  const samples = new Samples();
+  const floor = new Samples();
+  const FLOOR = "floor";
+  const NO_PIPES = "no pipes";
+  const C = "C";
+  let checkBytes: number | undefined;
 
-  ctx.log(`[2] floor: holder.ts spawning ${n} \`sleep 1000\`, ${idleSeconds} s idle, SIGTERM`);
-  const floor = await holderFloor(ctx, n, idleSeconds);
-  const empty = await holderFloor(ctx, 0, 0);
+  const empty = await holderRun(ctx, 0, "null", 0);
+  for (let round = 1; round <= rounds; round++) {
+    const isLast = round === rounds;
+    ctx.log(`[2] round ${round}/${rounds}: floors (holder.ts piped, no pipes; C posix_spawn)`);
+    const piped = await holderRun(ctx, n, "piped", isLast ? idleSeconds : 0);
+    floor.add(FLOOR, "running", piped.spawnMs);
+    floor.add(FLOOR, "rss", piped.rss);
+    floor.add(FLOOR, "cpu", piped.cpu);
+    floor.add(FLOOR, "stop", piped.stopMs);
+    const bare = await holderRun(ctx, n, "null", 0);
+    floor.add(NO_PIPES, "running", bare.spawnMs);
+    floor.add(NO_PIPES, "rss", bare.rss);
+    if ("path" in ctx.cFloor) {
+      floor.add(C, "running", await cSpawnMs(ctx.cFloor, n, ["sleep", "1000"]));
+    }
 
-  await forEachSystem(ctx, "start 500", cells, notes, async (peer) => {
-    const dir = await systemDir(ctx, "fleet", peer);
-    const children: ChildSpec[] = Array.from({ length: n }, (_, i) => ({
-      name: childName(i),
-      argv: ["sleep", "1000"],
-      cwd: dir,
-      restart: false,
-    }));
-    ctx.log(`[2] ${peer.name}: ${n} children configured, starting them all`);
-    await withInstance(peer, dir, children, async (instance, markShutDown) => {
-      await delay(500);
-      cells.get("rss idle")!.set(peer.name, cell(rssKiB(instance.pid), mib));
-      const t0 = performance.now();
-      await instance.startAll();
-      const answeredMs = performance.now() - t0;
-      cells.get("answered")!.set(peer.name, cell(answeredMs, ms));
-      const pids = await waitRunning(instance, n, FLEET.startLimitMs, 100);
-      const runningMs = performance.now() - t0;
-      cells.get("running")!.set(peer.name, cell(runningMs, ms));
-      const alive = pids.filter(isAlive).length;
-      if (alive !== n) {
-        notes.push(`${peer.name}: only ${alive} of the ${n} pids reported were alive.`);
+    for (const peer of ctx.systems) {
+      const peerRounds = peer.name === OURS ? rounds : Math.min(rounds, FLEET.peerRounds);
+      if (round > peerRounds || samples.failed.has(peer.name)) continue;
+      const last = round === peerRounds
+        ? { idleSeconds, checkBytes: (bytes: number) => (checkBytes = bytes) }
+        : undefined;
+      try {
+        await systemRound(ctx, peer, samples, notes, round, last);
+      } catch (error) {
+        const message = `${peer.name}: fleet of ${n} failed: ${messageOf(error)}`;
+        ctx.log(message);
+        notes.push(message);
+        samples.failed.set(peer.name, message);
       }
-      await delay(500);
-      cells.get("rss")!.set(peer.name, cell(rssKiB(instance.pid), mib));
+    }
+  }
 
-      ctx.log(`[5] ${peer.name}: idle CPU over ${idleSeconds} s with ${n} children`);
-      cells.get("cpu")!.set(peer.name, cell(await idleCpu(instance.pid, idleSeconds), percent));
+  ctx.log(`[1] floor: the echo server answering ${checkBytes ?? 34} bytes (check, ${n} children)`);
+  const echo = await startEcho(ctx.tmp, "echo-fleet-size", checkBytes ?? 0);
+  let echoP99: number | undefined;
+  try {
+    echoP99 = percentile(
+      await persistentRoundTrips(
+        echo.port,
+        FLEET.checkSamples,
+        FLEET.checkWarmup,
+        FLEET.checkBudgetMs,
+      ),
+      99,
+    );
+  } finally {
+    await echo.proc.stop();
+  }
 
-      ctx.log(`[2] ${peer.name}: shutting down with ${n} children`);
-      const t1 = performance.now();
-      markShutDown();
-      const stopped = await instance.shutdown(FLEET.stopLimitMs);
-      const stopMs = performance.now() - t1;
-      if (!stopped) await instance.kill();
-      cells.get("stop")!.set(
-        peer.name,
-        stopped ? cell(stopMs, ms) : noCell(`> ${FLEET.stopLimitMs / 1000} s`),
-      );
-      await delay(200);
-      const left = pids.filter(isAlive).length;
-      if (left > 0) notes.push(`${peer.name}: ${left} of ${n} children outlived its shutdown.`);
-    }, FLEET.stopLimitMs);
-  });
-
-  const oursOf = (key: string) => cells.get(key)!.get(OURS)?.value;
-  const within = (key: string) => {
-    const v = oursOf(key);
-    return v === undefined ? undefined : v <= FLEET.targetMs;
-  };
+  const ours = (key: Key) => samples.median(OURS, key);
+  const floorOf = (key: Key, which = FLOOR) => floor.median(which, key);
+  const cFloorCell = "path" in ctx.cFloor
+    ? cell(floorOf("running", C), ms)
+    : noCell("skipped: no C compiler");
+  const toMiB = (kib: number | undefined) => kib === undefined ? undefined : kib / 1024;
+  const denoSpawn = floorOf("running");
   const rows: Row[] = [
     {
-      measurement: `start ${n} children: start request(s) answered`,
-      cells: cells.get("answered")!,
-      floor: cell(floor.spawnMs, ms),
-      floorIs: `holder.ts: ${n} × Deno.Command(sleep).spawn(), piped, own group`,
-      target: targetText(`≤ ${FLEET.targetMs} ms`, within("answered")),
+      issueRow: 1,
+      measurement: `server RSS, ${n} children running, output piped`,
+      cells: samples.cells(ctx.systems, "rss", mib),
+      floor: cell(floorOf("rss"), mib),
+      floorIs: `holder.ts: a bare Deno holding ${n} piped children (1 KiB BYOB reads)`,
+      otherFloors: [{
+        floor: cell(floorOf("rss", NO_PIPES), mib),
+        label: "no pipes",
+        is: `holder.ts, ${n} children, no pipes`,
+      }],
+      target: targetsText([[
+        `≤ ${FLEET.targetRssMiB} MiB`,
+        atMost(toMiB(ours("rss")), FLEET.targetRssMiB),
+      ]]),
     },
     {
-      measurement: `start ${n} children: status shows all ${n} running`,
-      cells: cells.get("running")!,
-      floor: cell(floor.spawnMs, ms),
-      floorIs: "the same floor",
-      target: targetText(`≤ ${FLEET.targetMs} ms`, within("running")),
+      issueRow: 2,
+      measurement: `server RSS, ${n} children running, output to a file each (no rotation)`,
+      cells: samples.cells(ctx.systems, "rss files", mib),
+      floor: cell(floorOf("rss", NO_PIPES), mib),
+      floorIs: `holder.ts: a bare Deno holding ${n} children, no pipes`,
+      target: targetsText([[
+        `≤ ${FLEET.targetRssFilesMiB} MiB`,
+        atMost(toMiB(ours("rss files")), FLEET.targetRssFilesMiB),
+      ]]),
+    },
+    {
+      issueRow: 3,
+      measurement: `start ${n} children until all running (start_seconds: 0)`,
+      cells: samples.cells(ctx.systems, "running", ms),
+      floor: cell(denoSpawn, ms),
+      floorIs: `holder.ts: ${n} × Deno.Command(sleep).spawn() (posix_spawn), no new session, piped`,
+      otherFloors: [{
+        floor: cFloorCell,
+        label: "C",
+        is: `floor_spawn.c: ${n} × posix_spawn with POSIX_SPAWN_SETSID, piped`,
+      }],
+      target: targetsText([
+        [`≤ ${FLEET.targetStartMs} ms`, atMost(ours("running"), FLEET.targetStartMs)],
+        [
+          `≤ ${FLEET.targetStartRatio}× Deno spawn`,
+          atMost(ours("running"), denoSpawn && denoSpawn * FLEET.targetStartRatio),
+        ],
+      ]),
+    },
+    {
+      issueRow: 8,
+      measurement: `\`check\` p99 over a raw socket (one connection), ${n} children`,
+      cells: samples.cells(ctx.systems, "check p99", ms),
+      floor: cell(echoP99, ms),
+      floorIs: `echo server on 127.0.0.1, same answer size (${checkBytes ?? "?"} bytes)`,
+      target: targetsText([[
+        `≤ ${FLEET.targetCheckP99Ms} ms`,
+        atMost(ours("check p99"), FLEET.targetCheckP99Ms),
+      ]]),
     },
     {
       measurement: `supervisor RSS, ${n} children configured, none started`,
-      cells: cells.get("rss idle")!,
+      cells: samples.cells(ctx.systems, "rss idle", mib),
       floor: cell(empty.rss, mib),
       floorIs: "holder.ts with no children",
       target: "–",
     },
     {
-      measurement: `supervisor RSS, ${n} children running`,
-      cells: cells.get("rss")!,
-      floor: cell(floor.rss, mib),
-      floorIs: `holder.ts with ${n} children`,
-      target: "–",
-    },
-    {
       measurement: `idle CPU over ${idleSeconds} s, ${n} children, % of one core`,
-      cells: cells.get("cpu")!,
-      floor: cell(floor.cpu, percent),
-      floorIs: `holder.ts with ${n} children`,
+      cells: samples.cells(ctx.systems, "cpu", percent),
+      floor: cell(floorOf("cpu"), percent),
+      floorIs: `holder.ts with ${n} piped children`,
       target: "–",
     },
     {
       measurement: `shut down with ${n} children → supervisor exited`,
-      cells: cells.get("stop")!,
-      floor: cell(floor.stopMs, ms),
-      floorIs: `holder.ts: SIGTERM to ${n} groups, all reaped, exit`,
+      cells: samples.cells(ctx.systems, "stop", ms),
+      floor: cell(floorOf("stop"), ms),
+      floorIs: `holder.ts: SIGTERM to ${n} children, all reaped, exit`,
       target: "–",
     },
   ];
   notes.push(
+    `Fleet rounds: supervisor-ts ${rounds}, each peer ${Math.min(rounds, FLEET.peerRounds)}, ` +
+      `paired with ${rounds} of the floors; each fleet figure is the median over its rounds ` +
+      "(check p99, idle CPU and shutdown: last round only).",
+    "Starting 500 is timed until the status shows all 500 running; supervisor-ts's child " +
+      "files say `start_seconds: 0` (the requests keep their default `wait`, which with 0 is " +
+      "answered once the child is spawned), so spawning is measured, not the default 1 s a " +
+      "child must stay up.",
     "Shutdown is what each documents: supervisor-ts and supervisord on SIGTERM, pm2 by `pm2 kill` " +
       "(its time includes the Node start of the pm2 CLI).",
   );
+  if ("skipped" in ctx.cFloor) notes.push(ctx.cFloor.skipped);
   return { rows, notes };
 }

@@ -72,13 +72,26 @@ export function noCell(text: string): Cell {
   return { value: undefined, text };
 }
 
+/** A second floor of a row (issue 15 names two for some): its value, a short label, what it is. */
+export interface OtherFloor {
+  readonly floor: Cell;
+  /** How a ratio to it is labelled in supervisor-ts's cell: `1.40× C`. */
+  readonly label: string;
+  readonly is: string;
+}
+
 /** One line of the results table. */
 export interface Row {
   readonly measurement: string;
   /** By system name; a system missing here shows `–`. */
   readonly cells: ReadonlyMap<string, Cell>;
+  /** The floor every ratio is taken to (the first floor issue 15 names). */
   readonly floor: Cell;
   readonly floorIs: string;
+  /** Further floors: shown beside the first, with supervisor-ts's ratio to each. */
+  readonly otherFloors?: readonly OtherFloor[];
+  /** Its place in issue 15's table (1-based): such rows come first, in that order. */
+  readonly issueRow?: number;
   /** supervisor-ts's own target for this row and whether it was met, or `–`. */
   readonly target: string;
 }
@@ -87,6 +100,17 @@ export interface Row {
 export function targetText(target: string | undefined, ok: boolean | undefined): string {
   if (target === undefined) return "–";
   return ok === undefined ? `${target}: n/a` : `${target}: ${ok ? "yes" : "**no**"}`;
+}
+
+/** Several targets of one row, each with its verdict: `≤ 0.7 s: **no**; ≤ 1.6× Deno: yes`. */
+export function targetsText(targets: readonly [string, boolean | undefined][]): string {
+  return targets.map(([target, ok]) => targetText(target, ok)).join("; ");
+}
+
+/** Whether `value` is at most `limit`; undefined when either is unknown. */
+export function atMost(value: number | undefined, limit: number | undefined): boolean | undefined {
+  if (value === undefined || limit === undefined || !Number.isFinite(limit)) return undefined;
+  return value <= limit;
 }
 
 /** Name of our own column. */
@@ -99,21 +123,45 @@ function render(row: Row, system: string): string {
   const parts: string[] = [];
   const toFloor = ratioOf(c.value, row.floor.value);
   if (toFloor) parts.push(`${toFloor} floor`);
-  if (system !== OURS) {
+  if (system === OURS) {
+    for (const other of row.otherFloors ?? []) {
+      const toOther = ratioOf(c.value, other.floor.value);
+      if (toOther) parts.push(`${toOther} ${other.label}`);
+    }
+  } else {
     const toOurs = ratioOf(c.value, row.cells.get(OURS)?.value);
     if (toOurs) parts.push(`${toOurs} ours`);
   }
   return parts.length === 0 ? c.text : `${c.text} (${parts.join(", ")})`;
 }
 
-/** The rows as a markdown table with a column per system, `systems[0]` being supervisor-ts. */
+/** Issue 15's rows first, in the issue's order, then the others in the order they ran. */
+export function issueOrder(rows: readonly Row[]): Row[] {
+  const ranked = rows.filter((r) => r.issueRow !== undefined);
+  ranked.sort((a, b) => a.issueRow! - b.issueRow!);
+  return [...ranked, ...rows.filter((r) => r.issueRow === undefined)];
+}
+
+function floorsText(row: Row): string {
+  return [row.floor.text, ...(row.otherFloors ?? []).map((o) => `${o.label}: ${o.floor.text}`)]
+    .join("; ");
+}
+
+function floorIsText(row: Row): string {
+  return [row.floorIs, ...(row.otherFloors ?? []).map((o) => `${o.label}: ${o.is}`)].join("; ");
+}
+
+/**
+ * The rows as a markdown table with a column per system, `systems[0]` being supervisor-ts;
+ * issue 15's rows first, marked `15.N`.
+ */
 export function markdownTable(rows: readonly Row[], systems: readonly string[]): string {
   const header = ["Measurement", ...systems, "Floor", "Floor is", "supervisor-ts target"];
-  const cells = rows.map((r) => [
-    r.measurement,
+  const cells = issueOrder(rows).map((r) => [
+    r.issueRow === undefined ? r.measurement : `15.${r.issueRow} ${r.measurement}`,
     ...systems.map((s) => render(r, s)),
-    r.floor.text,
-    r.floorIs,
+    floorsText(r),
+    floorIsText(r),
     r.target,
   ]);
   const escape = (text: string) => text.replaceAll("|", "\\|");

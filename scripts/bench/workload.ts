@@ -7,6 +7,7 @@
  */
 import { errorMessage } from "../../lib/errors.ts";
 import { join } from "node:path";
+import type { CFloor } from "./c_floor.ts";
 import type { ChildSpec, Instance, Peer } from "./peers/peer.ts";
 import { noCell } from "./stats.ts";
 import type { Cell, Row } from "./stats.ts";
@@ -21,8 +22,10 @@ export interface Context {
   readonly log: Log;
   /** supervisor-ts first, then every peer found. */
   readonly systems: readonly Peer[];
-  /** Shorter idle-CPU windows, for development. */
+  /** Shorter windows and fewer rounds, for development. */
   readonly quick: boolean;
+  /** The C floor program, or why it was skipped (no C compiler). */
+  readonly cFloor: CFloor;
 }
 
 /** What a workload hands back. */

@@ -20,6 +20,13 @@ export interface ChildSpec {
   readonly restart: boolean;
   /** File that receives the child's stdout (stderr is discarded); none: discard both. */
   readonly stdoutPath?: string;
+  /**
+   * stderr into the same file too, where the system can share one file between the streams
+   * (supervisor-ts); so that no stream of the child needs a pipe to the supervisor.
+   */
+  readonly stderrToo?: boolean;
+  /** Rotation of `stdoutPath`: renamed to `PATH.1` … when it would exceed `maxBytes`. */
+  readonly rotate?: { readonly maxBytes: number; readonly backups: number };
 }
 
 /** How a status round trip was timed. */
@@ -80,6 +87,8 @@ export interface Peer {
   readonly statusCliIs: string;
   /** What a reader of the results must know to read this system's numbers right. */
   readonly notes: readonly string[];
+  /** Why it cannot rotate a child's output file by size itself, when it cannot. */
+  readonly noRotation?: string;
   /** An empty program of the runtime its CLI is written in: the CLI's own floor. */
   runtimeFloor(): { argv: string[]; is: string };
   /** Starts the supervisor in the empty directory `dir` with `children` configured, none started. */

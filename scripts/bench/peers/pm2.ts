@@ -294,6 +294,7 @@ export const pm2: Peer = {
   },
   statusApi: "pm2 library `pm2.list()` from a connected Node client (RPC over PM2_HOME/rpc.sock)",
   statusCliIs: "`pm2 jlist`",
+  noRotation: "pm2 rotates only with the pm2-logrotate module, which runs as a pm2 app",
   notes: [
     "pm2: a private PM2_HOME per run; apps with `interpreter: none` (pm2 runs the program " +
     "itself); starting all is `pm2.start({apps})` with the 500 apps, what " +

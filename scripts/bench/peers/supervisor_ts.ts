@@ -21,6 +21,7 @@ import {
   liveChildren,
   NOOP_ENTRY,
   SERVER_ENTRY,
+  serverV8Flags,
 } from "../servers.ts";
 import { OURS } from "../stats.ts";
 import type { ChildSpec, Instance, Peer, StatusKind } from "./peer.ts";
@@ -40,7 +41,14 @@ export function childYaml(spec: ChildSpec): string {
     `restart: ${spec.restart ? "always" : "never"}`,
   ];
   if (spec.restart) lines.push("backoff: { initial: 0, max: 0 }");
-  if (spec.stdoutPath) lines.push("output:", `  - stdout: ${JSON.stringify(spec.stdoutPath)}`);
+  if (spec.stdoutPath) {
+    const path = JSON.stringify(spec.stdoutPath);
+    const rotation = spec.rotate
+      ? [`    max_bytes: ${spec.rotate.maxBytes}`, `    backups: ${spec.rotate.backups}`]
+      : [];
+    lines.push("output:", `  - stdout: ${path}`, ...rotation);
+    if (spec.stderrToo) lines.push(`  - stderr: ${path}`, ...rotation);
+  }
   return lines.join("\n") + "\n";
 }
 
@@ -159,11 +167,18 @@ export const supervisorTs: Peer = {
   version: () => Promise.resolve(`${VERSION} (this checkout, on deno ${Deno.version.deno})`),
   statusApi: "v2 `check` request line over TCP, JSON answer line",
   statusCliIs: "`deno run -A main_client.ts check on 127.0.0.1:PORT`",
-  notes: [
-    "supervisor-ts: started with `deno run -A main_server.ts` (mode quiet, one YAML file per " +
-    "child); starting all children is one `start` request per child, pipelined over " +
-    `${START_CONNECTIONS} connections; the measured process is the server.`,
-  ],
+  get notes(): readonly string[] {
+    const flags = serverV8Flags();
+    return [
+      `supervisor-ts: started with \`deno run -A ${
+        flags.length > 0 ? `${flags.join(" ")} ` : ""
+      }main_server.ts\` (the V8 flags of \`deno task start\`, if any; mode quiet, one YAML file per ` +
+      "child; the fleet with files has stdout and stderr in one file per child, the log " +
+      "writer only stdout in its file); starting all " +
+      "children is one `start` request per child, pipelined over " +
+      `${START_CONNECTIONS} connections; the measured process is the server.`,
+    ];
+  },
   runtimeFloor: () => ({
     argv: [Deno.execPath(), "run", "-A", NOOP_ENTRY],
     is: "`deno run -A` of an empty file",
@@ -179,7 +194,15 @@ export const supervisorTs: Peer = {
     );
     const proc = startLogged(
       `supervisor-ts-${basename(dir)}`,
-      [Deno.execPath(), "run", "-A", "--quiet", SERVER_ENTRY, join(dir, "server.yml")],
+      [
+        Deno.execPath(),
+        "run",
+        "-A",
+        "--quiet",
+        ...serverV8Flags(),
+        SERVER_ENTRY,
+        join(dir, "server.yml"),
+      ],
       dir,
       dir,
     );

@@ -180,7 +180,12 @@ export function programSection(spec: ChildSpec): string {
     ...(spec.restart ? ["startretries=1000000"] : []),
     "stopwaitsecs=5",
     `stdout_logfile=${spec.stdoutPath ?? "NONE"}`,
-    "stdout_logfile_maxbytes=0",
+    ...(spec.rotate
+      ? [
+        `stdout_logfile_maxbytes=${spec.rotate.maxBytes}`,
+        `stdout_logfile_backups=${spec.rotate.backups}`,
+      ]
+      : ["stdout_logfile_maxbytes=0"]),
     "stderr_logfile=NONE",
     "",
   ].join("\n");
