@@ -23,6 +23,8 @@ interface Entry<T> {
   readonly result: { ok: true; value: T } | { ok: false; error: unknown };
   /** The stamp taken before the text was read, when it may be trusted later. */
   readonly stamp: FileStamp | undefined;
+  /** When the file was last read or its stamp checked (ms since the epoch). */
+  checkedAt: number;
 }
 
 /** A stat-validated cache of `parse(path, text)` results, bounded in size. */
@@ -45,10 +47,19 @@ export class ParsedFileCache<T> {
    * The parsed content of `path`, parsed again only when its text changed. A file over
    * {@link MAX_CONFIG_BYTES} is a ConfigError naming the file and the limit (it is not read).
    */
-  async read(path: string): Promise<T> {
-    const stamp = await this.#source.stamp?.(path);
+  async read(path: string, options: { readonly trustMs?: number } = {}): Promise<T> {
     const cached = this.#entries.get(path);
-    if (stamp && cached?.stamp && sameStamp(stamp, cached.stamp)) return outcome(cached);
+    // A status (check, /metrics) may take a settled file as checked within `trustMs`: a
+    // thousand concurrent checks then cost a few stats, not one per child each.
+    const trustMs = options.trustMs ?? 0;
+    if (cached?.stamp && trustMs > 0 && Date.now() - cached.checkedAt < trustMs) {
+      return outcome(cached);
+    }
+    const stamp = await this.#source.stamp?.(path);
+    if (stamp && cached?.stamp && sameStamp(stamp, cached.stamp)) {
+      cached.checkedAt = Date.now();
+      return outcome(cached);
+    }
     const text = await this.#source.readText(path, MAX_CONFIG_BYTES);
     if (typeof text !== "string") throw oversized(path, text.oversized);
     // Taken before the read: a write after it changes the stamp, so the next call reads again.
@@ -60,15 +71,16 @@ export class ParsedFileCache<T> {
 
   #remember(path: string, text: string, stamp: FileStamp | undefined): T {
     const cached = this.#entries.get(path);
+    const checkedAt = Date.now();
     if (cached && cached.text === text) {
-      if (stamp !== cached.stamp) this.#entries.set(path, { ...cached, stamp });
+      this.#entries.set(path, { ...cached, stamp, checkedAt });
       return outcome(cached);
     }
     let entry: Entry<T>;
     try {
-      entry = { text, stamp, result: { ok: true, value: this.#parse(path, text) } };
+      entry = { text, stamp, checkedAt, result: { ok: true, value: this.#parse(path, text) } };
     } catch (error) {
-      entry = { text, stamp, result: { ok: false, error } };
+      entry = { text, stamp, checkedAt, result: { ok: false, error } };
     }
     if (this.#entries.size >= this.#limit) this.#entries.clear();
     this.#entries.set(path, entry);

@@ -179,12 +179,21 @@ Deno.test("a file settled when read is not read again while its stamp holds; any
     const path = join(dir, "web.yml");
     await Deno.writeTextFile(path, "one");
     const reads: string[] = [];
+    let stamped = 0;
     const source = {
       ...fileSource,
       readText(p: string, max: number) {
         reads.push(p);
         return fileSource.readText(p, max);
       },
+      stamp(p: string) {
+        stamped++;
+        return fileSource.stamp!(p);
+      },
+    };
+    const stampsOf = (_: unknown) => {
+      const at = stamped;
+      return () => stamped - at;
     };
     const { parse, calls } = countingParser();
     const cache = new ParsedFileCache(parse, { source });
@@ -198,8 +207,14 @@ Deno.test("a file settled when read is not read again while its stamp holds; any
     assert.equal(await cache.read(path), "ONE");
     assert.equal(await cache.read(path), "ONE");
     assert.equal(reads.length, 3, "then only stat-ed");
-    // A rewrite of the same size, even at once: the ctime moves, so it is read again.
+    // A status within a second of the last check takes it as checked: not even a stat.
+    const stamps = stampsOf(source);
+    assert.equal(await cache.read(path, { trustMs: 1000 }), "ONE");
+    assert.equal(stamps(), 0);
+    // A rewrite of the same size, even at once: the ctime moves, so the next strict read sees it
+    // (a status may go on showing the old one for up to its second).
     await Deno.writeTextFile(path, "two");
+    assert.equal(await cache.read(path, { trustMs: 1000 }), "ONE");
     assert.equal(await cache.read(path), "TWO");
     assert.equal(reads.length, 4);
     assert.deepEqual(calls.length, 2);

@@ -28,6 +28,9 @@ import type { ServerConfig } from "./server_config.ts";
 /** How old a directory's last change must be before its listing is reused. */
 const SETTLE_MS = 1000;
 
+/** How long a status may take a child file as it was checked by an earlier request. */
+export const STATUS_TRUST_MS = 1000;
+
 /** What a store reads from. */
 export interface ConfigStoreOptions {
   readonly source?: ConfigSource;
@@ -115,11 +118,12 @@ export class ConfigStore {
     name: string,
     server?: ServerConfig,
     locate?: (name: string) => string | undefined,
+    trustMs = 0,
   ): Promise<ChildConfig> {
     assertChildName(name);
     const copy = splitInstance(name);
     if (copy) {
-      const base = await this.childConfig(copy.base, server, locate);
+      const base = await this.childConfig(copy.base, server, locate, trustMs);
       if (copy.index >= base.instances) {
         throw new SupervisorError(
           "NOT_FOUND",
@@ -134,10 +138,10 @@ export class ConfigStore {
       return instantiate(base, copy.index);
     }
     const known = locate?.(name);
-    if (known !== undefined) return await this.childConfigAt(name, known);
+    if (known !== undefined) return await this.childConfigAt(name, known, trustMs);
     const loadpaths = (server ?? await this.serverOrInvalid()).loadpaths;
     const path = await findChildFile(loadpaths, name, this.#source);
-    return await this.childConfigAt(name, path);
+    return await this.childConfigAt(name, path, trustMs);
   }
 
   /** The config of child `name` as it is now, or `fallback` when it cannot be read now. */
@@ -153,9 +157,9 @@ export class ConfigStore {
   }
 
   /** The config in the file `path`, for child `name`. */
-  async childConfigAt(name: string, path: string): Promise<ChildConfig> {
+  async childConfigAt(name: string, path: string, trustMs = 0): Promise<ChildConfig> {
     try {
-      return await this.#children.read(path);
+      return await this.#children.read(path, { trustMs });
     } catch (error) {
       const config = error instanceof ConfigError ? error : unreadable(path, error);
       throw new SupervisorError(
@@ -193,9 +197,25 @@ export class ConfigSnapshot {
   #settings: Promise<ServerConfig> | undefined;
   #catalog: Promise<Catalog> | undefined;
   readonly #children = new Map<string, Promise<ChildConfig>>();
+  /** How long a child file checked by an earlier request may be taken as checked (status). */
+  readonly #trustMs: number;
 
-  constructor(store: ConfigStore) {
+  constructor(store: ConfigStore, options: { readonly trustMs?: number } = {}) {
     this.#store = store;
+    this.#trustMs = options.trustMs ?? 0;
+  }
+
+  /**
+   * The same configuration for a status (`check`, `/metrics`, the page): a child file settled
+   * and checked within {@link STATUS_TRUST_MS} by any request is not checked again. What acts
+   * (start, restart, update) never uses it: an edit is seen by the next such request.
+   */
+  forStatus(): ConfigSnapshot {
+    const status = new ConfigSnapshot(this.#store, { trustMs: STATUS_TRUST_MS });
+    status.#server = this.#server;
+    status.#settings = this.#settings;
+    status.#catalog = this.#catalog;
+    return status;
   }
 
   /** The path of server.yml. */
@@ -233,7 +253,8 @@ export class ConfigSnapshot {
       config = quiet((async () => {
         try {
           const server = await this.server();
-          return await this.#store.childConfig(name, server, await this.#locator());
+          const locate = await this.#locator();
+          return await this.#store.childConfig(name, server, locate, this.#trustMs);
         } catch (error) {
           throw await this.#withSuggestion(name, error);
         }

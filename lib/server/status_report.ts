@@ -31,6 +31,8 @@ export async function checkReport(
   options: { readonly name: string | undefined; readonly now: number },
 ): Promise<Checked> {
   const { name, now } = options;
+  // A status: child files checked within the last second by any request are not checked again.
+  snap = snap.forStatus();
   let defined = new Map<string, string>();
   const problems: string[] = [];
   try {
