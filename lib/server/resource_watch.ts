@@ -4,7 +4,12 @@
  * and whose memory limit (`max_memory`) restarts a child.
  *
  * Owns: what a target is (a live child with a pid, and its `max_memory`), what going over the
- * limit does, and telling the page about each sample. Does not own: when to sample
+ * limit does, telling the page about each sample, and coalescing changes: the monitor looks at
+ * every child when told its targets changed, so changes are passed on at most once per
+ * {@link COALESCE_MS} (the first of a quiet spell after a zero-delay timer), not once per
+ * change (a restart of 500 children would look at 500 children 1,500 times). Sampling for a
+ * `max_memory` is armed that much later at most, against a period of seconds; a sample taken
+ * meanwhile asks the targets afresh anyway. Does not own: when to sample
  * (`resource_monitor.ts`) or reading /proc (`lib/process/resource_sampler.ts`).
  *
  * @module
@@ -18,6 +23,9 @@ import { formatBytes } from "../format.ts";
 import { RateLimitedLog } from "./rate_limited_log.ts";
 import { ResourceMonitor } from "./resource_monitor.ts";
 import type { MonitorTarget, Sampler } from "./resource_monitor.ts";
+
+/** The least time between two passes of changes to the monitor. */
+export const COALESCE_MS = 20;
 
 /** What the watch needs of the server. */
 export interface WatchParts {
@@ -37,6 +45,11 @@ export class ResourceWatch {
   readonly #listeners = new Set<
     (at: number, latest: ReadonlyMap<string, ResourceSample>) => void
   >();
+  /** The pass of changes to the monitor, when one is due. */
+  #flush: ReturnType<typeof setTimeout> | undefined;
+  /** When changes were last passed on (performance.now()). */
+  #flushedAt = -Infinity;
+  #closed = false;
 
   constructor(parts: WatchParts) {
     this.#children = parts.children;
@@ -90,12 +103,21 @@ export class ResourceWatch {
     return () => this.#listeners.delete(listener);
   }
 
-  /** A child started or stopped, or its config changed. */
+  /** A child started or stopped, or its config changed: told to the monitor soon. */
   changed(): void {
-    this.#monitor.targetsChanged();
+    if (this.#closed || this.#flush !== undefined) return;
+    const wait = Math.max(0, this.#flushedAt + COALESCE_MS - performance.now());
+    this.#flush = setTimeout(() => {
+      this.#flush = undefined;
+      this.#flushedAt = performance.now();
+      this.#monitor.targetsChanged();
+    }, wait);
   }
 
   close(): void {
+    this.#closed = true;
+    if (this.#flush !== undefined) clearTimeout(this.#flush);
+    this.#flush = undefined;
     this.#listeners.clear();
     this.#monitor.close();
   }
