@@ -377,7 +377,9 @@ function connect() {
     change(change) {
       const entry = entryFor(change.child);
       if (entry.data) {
-        entry.data = { ...entry.data, state: change.to, since: change.at };
+        // A run that ended has no pid any more; its fresh report follows.
+        const ended = change.exit ? { pid: null, started_at: null, uptime_ms: null } : {};
+        entry.data = { ...entry.data, ...ended, state: change.to, since: change.at };
         renderChild(entry);
       }
       if (change.exit) {
