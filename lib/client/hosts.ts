@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { resolve } from "node:path";
 import { HostSyntaxError } from "../errors.ts";
 import { DEFAULT_PORT } from "../version.ts";
 
@@ -161,8 +160,22 @@ function parseUnixHost(text: string, cwd: string | undefined): UnixHost {
       `Invalid host "${text}": expected unix:PATH, the path of the server's control_socket`,
     );
   }
-  const absolute = cwd === undefined ? resolve(path) : resolve(cwd, path);
+  const absolute = absolutePath(path, cwd ?? Deno.cwd());
   return { label: `${UNIX_PREFIX}${absolute}`, unix: { path: absolute } };
+}
+
+/**
+ * `path` made absolute against `cwd`, its `.` and `..` segments and repeated slashes resolved,
+ * as node:path's resolve does (written here: node:path costs the client ~15 ms to load).
+ */
+export function absolutePath(path: string, cwd: string): string {
+  const parts: string[] = [];
+  for (const part of `${path.startsWith("/") ? "" : cwd}/${path}`.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  return `/${parts.join("/")}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { HostSyntaxError } from "../errors.ts";
-import { parseHost, parseHostList } from "./hosts.ts";
+import { absolutePath, parseHost, parseHostList } from "./hosts.ts";
 
 function assertHostError(fn: () => unknown, message: string): void {
   assert.throws(fn, (error: unknown) => {
@@ -179,4 +179,12 @@ Deno.test("a list may mix unix: sockets with TCP and ssh hosts", () => {
     parseHostList("unix:/run/a.sock, h1:4000, ssh://web1").map((h) => h.label),
     ["unix:/run/a.sock", "h1:4000", "ssh://web1/33889"],
   );
+});
+
+Deno.test("unix: paths are made absolute as node:path's resolve would", () => {
+  assert.equal(absolutePath("s.sock", "/run/x"), "/run/x/s.sock");
+  assert.equal(absolutePath("./a/../s.sock", "/run/x"), "/run/x/s.sock");
+  assert.equal(absolutePath("../../../s.sock", "/run/x"), "/s.sock");
+  assert.equal(absolutePath("/srv//a/./b/", "/ignored"), "/srv/a/b");
+  assert.equal(absolutePath(".", "/"), "/");
 });
