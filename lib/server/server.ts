@@ -431,7 +431,7 @@ export class Server {
       snapshot: () => pipeline.snapshot(),
       run: (request, origin, snap) => pipeline.run(request, origin, snap),
       refused: (origin, code, snap) => pipeline.refused(origin, code, snap),
-      runConfig: (name) => this.#supervisor.children().find((c) => c.name === name)?.config,
+      runConfig: (name) => this.#supervisor.known(name)?.config,
       warnDisabled: (reason) => {
         if (this.#warnedLegacy) return;
         this.#warnedLegacy = true;

@@ -88,7 +88,7 @@ export class Supervisor {
     onCopies: (what, name, ctx, op) => this.#orCopies(what, name, ctx, op),
     stopOne: (name, ctx) => this.stop(name, ctx),
     stopQuietly: (name, ctx) => this.#stopBare(name, ctx),
-    child: (name) => this.#children.get(name),
+    child: (name) => this.known(name),
     isLive: (name) => this.isLive(name),
     children: () => this.children(),
   };
@@ -273,6 +273,11 @@ export class Supervisor {
   /** Whether child `name` is known (registered). */
   knows(name: string): boolean {
     return this.#children.has(name);
+  }
+
+  /** The record of child `name`, when it is known. */
+  known(name: string): Child | undefined {
+    return this.#children.get(name);
   }
 
   /** Drops the record of child `name`, which must not be live (a copy past `instances`). */
