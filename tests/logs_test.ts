@@ -561,10 +561,11 @@ Deno.test("follow continues exactly where the lines it answered end, for a file 
     children: {
       filed: shChild(script, outputs({ stdout: "filed.log" })),
       mem: shChild(script),
+      direct: shChild(script, outputs({ stdout: "direct.log", direct: "true" })),
     },
   });
   const problems: string[] = [];
-  for (const name of ["mem", "filed"]) {
+  for (const name of ["mem", "filed", "direct"]) {
     await start(server, name);
     await delay(200);
     for (let attempt = 1; attempt <= 4; attempt++) {
@@ -615,10 +616,18 @@ Deno.test("check keeps the last 20 stderr lines of each exit, in JSON and in tex
         script("filed.runs"),
         outputs({ stderr: "filed.err" }, { stdout: "filed.out" }),
       ),
+      // Written by the child itself, appended across runs: the context is this run's only.
+      direct: shChild(
+        script("direct.runs"),
+        outputs({ stderr: "direct.err", mode: "append", direct: "true" }, {
+          stdout: "direct.out",
+          direct: "true",
+        }),
+      ),
     },
   });
   const tail = (run: number) => Array.from({ length: 20 }, (_, i) => `run ${run} err ${i + 11}`);
-  for (const name of ["crasher", "filed"]) {
+  for (const name of ["crasher", "filed", "direct"]) {
     for (const run of [1, 2]) {
       await start(server, name);
       await waitState(server, name, "EXITED");
@@ -854,4 +863,93 @@ Deno.test("log --lines N --follow through rotated files: the answer ends exactly
   );
   assert.ok(followed.length > 0, "events came");
   assertContiguous([...answered, ...followed], "answer then events");
+});
+
+// 10. Output files the child writes itself (direct)
+
+/** Where fd `fd` of process `pid` points. */
+function fdTarget(pid: number, fd: number): string {
+  return Deno.readLinkSync(`/proc/${pid}/fd/${fd}`);
+}
+
+Deno.test("direct: the output file is the child's own stdout and stderr, and outlives a SIGKILLed server", async () => {
+  const script = 'echo "started $$"; i=0; while true; do i=$((i+1)); echo "tick $i"; ' +
+    'echo "warn $i" >&2; sleep 0.05; done';
+  await using server = await startServer({
+    children: {
+      own: shChild(
+        script,
+        outputs({ stdout: "own.out", direct: "true" }, { stderr: "own.err", direct: "true" }),
+      ),
+      both: shChild(
+        'echo "one"; echo "two" >&2; exec sleep 1000',
+        outputs({ stdout: "both.log", direct: "true" }, { stderr: "both.log", direct: "true" }),
+      ),
+    },
+  });
+  const out = join(server.childDir, "own.out");
+  const err = join(server.childDir, "own.err");
+  const shared = join(server.childDir, "both.log");
+  const pids: number[] = [];
+  try {
+    // A file left from before is truncated at the start (mode create).
+    Deno.writeTextFileSync(out, "old line\n");
+    await start(server, "own");
+    await start(server, "both");
+    const pid = (await status(server, "own")).pid as number;
+    const both = (await status(server, "both")).pid as number;
+    pids.push(pid, both);
+    // No pipe: the files are the children's stdout and stderr.
+    assert.equal(fdTarget(pid, 1), out);
+    assert.equal(fdTarget(pid, 2), err);
+    await waitUntil(() => readText(shared) === "one\ntwo\n", 5000, "both lines in the shared file");
+    assert.equal(fdTarget(both, 1), shared);
+    assert.equal(fdTarget(both, 2), shared);
+    await waitUntil(() => readText(out).includes("tick 3\n"), 5000, "ticks");
+    assert.ok(readText(out).startsWith(`started ${pid}\ntick 1\n`), "the old file was truncated");
+    assert.ok(readText(err).startsWith("warn 1\nwarn 2\n"));
+    // The server dies; the child goes on writing its file.
+    server.process.kill("SIGKILL");
+    await server.exited;
+    const before = readText(out).length;
+    await delay(300);
+    assert.ok(isAlive(pid), "the child outlives the server");
+    assert.ok(readText(out).length > before, "and its output still reaches the file");
+  } finally {
+    for (const pid of pids) {
+      try {
+        Deno.kill(-pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+  }
+});
+
+Deno.test("direct: log --follow and a log probe read the file back as it grows; append keeps the old lines", async () => {
+  await using server = await startServer({
+    children: {
+      app: [
+        shChild(
+          'echo "booting"; sleep 0.3; echo "listening now"; i=0; while [ $i -lt 50 ]; do ' +
+            'i=$((i+1)); echo "line $i"; sleep 0.02; done; exec sleep 1000',
+          outputs({ stdout: "app.log", mode: "append", direct: "true" }),
+        ),
+        `ready: { log: "listening now" }`,
+      ].join("\n"),
+    },
+  });
+  const path = join(server.childDir, "app.log");
+  Deno.writeTextFileSync(path, "kept from before\n");
+  const began = Date.now();
+  const reply = await server.request({ op: "start", child: "app" });
+  assert.equal(reply.ok, true, JSON.stringify(reply));
+  assert.ok(Date.now() - began >= 250, "start waited for the ready line, read back from the file");
+  const { answered, events } = await followOnce(server, "app", 20);
+  const all = [...answered, ...events];
+  const first = all.findIndex((l) => /^line \d+$/.test(l));
+  assert.ok(first >= 0, JSON.stringify(all));
+  const numbers = all.slice(first).map((l) => Number(l.split(" ")[1]));
+  numbers.forEach((n, i) => assert.equal(n, numbers[0]! + i, `consecutive: ${numbers.join(",")}`));
+  assert.ok(readText(path).startsWith("kept from before\nbooting\n"), "append kept the old line");
 });

@@ -32,6 +32,11 @@ export interface OutputTarget {
   readonly maxBytes: number | undefined;
   /** Rotated files kept (`name.1` … `name.N`). */
   readonly backups: number;
+  /**
+   * The child writes the file itself (`direct: true`): the file is its stdout or stderr, with
+   * no pipe through the server. Never with `maxBytes`.
+   */
+  readonly direct: boolean;
 }
 
 /** Rotated files kept when `max_bytes` is set and `backups` is not. */
@@ -426,6 +431,7 @@ function parseOutput(
       "mode",
       "max_bytes",
       "backups",
+      "direct",
     ]);
     if (!map) return;
     const streams = (["stdout", "stderr"] as const).filter((s) => map[s] !== undefined);
@@ -460,13 +466,32 @@ function parseOutput(
         "output backups needs max_bytes: files rotate only when they reach max_bytes",
       );
     }
+    const direct = map.direct === undefined
+      ? false
+      : check.flag(map.direct, [...path, "direct"], "output direct") ?? false;
+    if (direct && maxBytes !== undefined) {
+      check.fail(
+        [...path, "direct"],
+        "output direct cannot rotate: with direct the child writes the file itself, and only the server can rotate it; drop max_bytes (rotate with logrotate's copytruncate) or drop direct",
+      );
+      return;
+    }
     if (file === undefined || mode === undefined || backups === undefined) return;
     if (result[stream]) {
       check.fail(path, `output for ${stream} is given twice`);
       return;
     }
-    result[stream] = { path: within(file), mode, maxBytes, backups };
+    result[stream] = { path: within(file), mode, maxBytes, backups, direct };
   });
+  if (
+    result.stdout && result.stderr && result.stdout.path === result.stderr.path &&
+    result.stdout.direct !== result.stderr.direct
+  ) {
+    check.fail(
+      ["output"],
+      `stdout and stderr both go to "${result.stdout.path}" but only one of them is direct; give both entries the same direct`,
+    );
+  }
   if (
     result.stdout && result.stderr && result.stdout.path === result.stderr.path &&
     result.stdout.mode !== result.stderr.mode

@@ -129,13 +129,44 @@ Deno.test("relative output paths resolve against the config's directory", () => 
     mode: "create",
     maxBytes: undefined,
     backups: 5,
+    direct: false,
   });
   assert.deepEqual(config.stderr, {
     path: "/var/log/web.err",
     mode: "create",
     maxBytes: undefined,
     backups: 5,
+    direct: false,
   });
+});
+
+Deno.test("output direct is off by default, and on or true makes the child write the file", () => {
+  const config = parseChildConfig(
+    FILE,
+    "command: x\noutput:\n  - stdout: out.log\n    direct: on\n  - stderr: err.log\n    direct: true\n",
+  );
+  assert.equal(config.stdout?.direct, true);
+  assert.equal(config.stderr?.direct, true);
+});
+
+Deno.test("output direct refuses rotation, a non-flag value and a shared file half direct", () => {
+  const bad = (text: string) => {
+    try {
+      parseChildConfig(FILE, `command: x\noutput:\n${text}`);
+    } catch (error) {
+      return String((error as Error).message);
+    }
+    throw new Error("accepted");
+  };
+  assert.match(
+    bad("  - stdout: out.log\n    direct: true\n    max_bytes: 4096\n"),
+    /output direct cannot rotate: with direct the child writes the file itself, and only the server can rotate it; drop max_bytes \(rotate with logrotate's copytruncate\) or drop direct/,
+  );
+  assert.match(bad("  - stdout: out.log\n    direct: maybe\n"), /output direct/);
+  assert.match(
+    bad("  - stdout: both.log\n    direct: true\n  - stderr: both.log\n"),
+    /stdout and stderr both go to ".*both\.log" but only one of them is direct; give both entries the same direct/,
+  );
 });
 
 Deno.test("output mode is create by default and may be append", () => {

@@ -62,11 +62,6 @@ export class AdoptionWatch {
   }
 }
 
-/** An empty, closed stream: an adopted process's output is not captured. */
-function closedStream(): ReadableStream<Uint8Array> {
-  return new ReadableStream({ start: (controller) => controller.close() });
-}
-
 /** The run of an adopted process, as the child sees any run. */
 export function adoptedProcess(identity: ProcessIdentity, watch: AdoptionWatch): SpawnedProcess {
   const pid = identity.pid;
@@ -74,8 +69,9 @@ export function adoptedProcess(identity: ProcessIdentity, watch: AdoptionWatch):
     pid,
     // Not our child: how it ended cannot be known.
     status: watch.gone(identity).then((): ExitStatus => ({ code: null, signal: null })),
-    stdout: closedStream(),
-    stderr: closedStream(),
+    // Its output is not captured: the pipes were the previous server's.
+    stdout: null,
+    stderr: null,
     // It leads its own group (it was spawned that way): the group, else the process itself.
     signalGroup: (signal) => signalProcessGroup(pid, signal) || signalProcess(pid, signal),
   };

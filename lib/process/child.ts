@@ -23,6 +23,7 @@ import type { Terminal } from "./child_outputs.ts";
 import type { Clock } from "./clock.ts";
 import { GroupReaper, KILL_GRACE_MS } from "./group_reaper.ts";
 import type { Follower } from "./log_bus.ts";
+import { TAIL_BYTES } from "./byte_tail.ts";
 import { newTaps } from "./output_taps.ts";
 import type { OutputTaps } from "./output_taps.ts";
 import { probeProcessTable } from "./process_group.ts";
@@ -359,7 +360,8 @@ export class Child {
       // Env files and users are read first: a start they fail does not touch the output files.
       const spec = await spawnSpecFor(config);
       outputs = await ChildOutputs.open(config, terminal, logger, this.#taps, clock);
-      proc = await spawner.spawn(spec);
+      const files = outputs.directFiles;
+      proc = await spawner.spawn(files ? { ...spec, files } : spec);
     } catch (error) {
       outputs?.discard();
       const reason = spawnFailure(config, error);
@@ -483,12 +485,19 @@ export class Child {
 
   /** How much of `stream`'s output file has been published to followers (see OutputTaps). */
   publishedEnd(stream: "stdout" | "stderr"): number | undefined {
-    return this.#taps.published[stream];
+    const direct = (this.#run ?? this.#previousRun)?.outputs.direct(stream);
+    return direct ? direct.published() : this.#taps.published[stream];
   }
 
-  /** Follows the child's output from now on; close the follower to stop. */
-  follow(streams: readonly ("stdout" | "stderr")[]): Follower {
-    return this.#taps.bus.follow(streams);
+  /**
+   * Follows the child's output from now on (`fromRunStart`: from the start of the current run,
+   * for what the child may have written to its own files already); close the follower to stop.
+   */
+  follow(streams: readonly ("stdout" | "stderr")[], fromRunStart = false): Follower {
+    const follower = this.#taps.bus.follow(streams);
+    // Files the child writes itself are read back while followed.
+    this.#run?.outputs.watch(fromRunStart);
+    return follower;
   }
 
   /** Ends every follow of this child. */
@@ -530,11 +539,16 @@ export class Child {
     const late = new Promise<void>((
       resolve,
     ) => (timer = setTimeout(resolve, CRASH_CONTEXT_WAIT_MS)));
-    void Promise.race([run.drained, late]).then(() => {
+    void Promise.race([run.drained, late]).then(async () => {
       clearTimeout(timer);
+      await run.outputs.ended();
+      // A child that writes its stderr file itself left its last words there.
+      const direct = run.outputs.direct("stderr");
       const final = {
         ...exit,
-        stderrTail: this.#taps.stderr.linesSince(run.stderrMark, CRASH_CONTEXT_LINES),
+        stderrTail: direct
+          ? await direct.lines(CRASH_CONTEXT_LINES, TAIL_BYTES)
+          : this.#taps.stderr.linesSince(run.stderrMark, CRASH_CONTEXT_LINES),
       };
       const index = this.#history.indexOf(exit);
       if (index >= 0) this.#history[index] = final;
@@ -623,7 +637,7 @@ export class Child {
     run.probes.runners.push(runner);
     runner.start();
     if (probe.kind === "log") {
-      const follower = this.#taps.bus.follow(["stdout", "stderr"]);
+      const follower = this.follow(["stdout", "stderr"], true);
       void (async () => {
         for await (const item of follower) {
           if ("line" in item) runner.offer(item.line);

@@ -16,6 +16,8 @@ import type { ChildConfig } from "../config/child_config.ts";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { realClock } from "./clock.ts";
+import { DirectOutput } from "./direct_output.ts";
+import type { DirectFiles } from "./spawner.ts";
 import type { Clock } from "./clock.ts";
 import { NEWLINE } from "./bytes.ts";
 import { LinePrefixer } from "./line_prefixer.ts";
@@ -55,6 +57,7 @@ export class ChildOutputs {
   readonly #logger: Logger;
   readonly #taps: OutputTaps;
   readonly #files: { stdout: LogFile | undefined; stderr: LogFile | undefined };
+  readonly #direct: { stdout: DirectOutput | undefined; stderr: DirectOutput | undefined };
   readonly #clock: Clock;
   readonly #failing: { stdout: Failing | undefined; stderr: Failing | undefined } = {
     stdout: undefined,
@@ -67,6 +70,7 @@ export class ChildOutputs {
     logger: Logger,
     taps: OutputTaps,
     files: { stdout: LogFile | undefined; stderr: LogFile | undefined },
+    direct: { stdout: DirectOutput | undefined; stderr: DirectOutput | undefined },
     clock: Clock,
   ) {
     this.#name = name;
@@ -74,6 +78,7 @@ export class ChildOutputs {
     this.#logger = logger;
     this.#taps = taps;
     this.#files = files;
+    this.#direct = direct;
     this.#clock = clock;
   }
 
@@ -92,15 +97,30 @@ export class ChildOutputs {
       stdout: undefined,
       stderr: undefined,
     };
+    const direct: { stdout: DirectOutput | undefined; stderr: DirectOutput | undefined } = {
+      stdout: undefined,
+      stderr: undefined,
+    };
     try {
       for (const stream of ["stdout", "stderr"] as const) {
         const target = config[stream];
         if (!target) continue;
-        if (stream === "stderr" && files.stdout && config.stdout?.path === target.path) {
+        const shared = stream === "stderr" && config.stdout?.path === target.path;
+        if (shared && files.stdout) {
           files.stderr = files.stdout.use();
           continue;
         }
+        if (shared && direct.stdout) {
+          // One file for both: it is read back (and followed) as stdout.
+          direct.stderr = direct.stdout;
+          continue;
+        }
         try {
+          if (target.direct) {
+            const start = await DirectOutput.prepare(target);
+            direct[stream] = new DirectOutput(stream, target.path, start, taps.bus);
+            continue;
+          }
           files[stream] = (await LogFile.open(target)).use();
         } catch (error) {
           const reason = errorMessage(error);
@@ -116,7 +136,7 @@ export class ChildOutputs {
     }
     taps.published.stdout = files.stdout?.size;
     taps.published.stderr = files.stderr?.size;
-    return new ChildOutputs(config.name, terminal, logger, taps, files, clock);
+    return new ChildOutputs(config.name, terminal, logger, taps, files, direct, clock);
   }
 
   /**
@@ -131,7 +151,47 @@ export class ChildOutputs {
     clock: Clock,
   ): ChildOutputs {
     const none = { stdout: undefined, stderr: undefined };
-    return new ChildOutputs(config.name, terminal, logger, taps, none, clock);
+    // A direct file is still the child's: it can be followed and read back, from where it
+    // ends now (where the run began is not known).
+    const directOf = (stream: "stdout" | "stderr") => {
+      const target = config[stream];
+      if (!target?.direct) return undefined;
+      return new DirectOutput(stream, target.path, DirectOutput.sizeOf(target.path), taps.bus);
+    };
+    const stdout = directOf("stdout");
+    const stderr = config.stderr?.path === config.stdout?.path && stdout
+      ? stdout
+      : directOf("stderr");
+    return new ChildOutputs(config.name, terminal, logger, taps, none, { stdout, stderr }, clock);
+  }
+
+  /** The files the child writes itself, for its spawn; undefined when there is none. */
+  get directFiles(): DirectFiles | undefined {
+    const { stdout, stderr } = this.#direct;
+    if (!stdout && !stderr) return undefined;
+    return { stdout: stdout?.path, stderr: stderr?.path };
+  }
+
+  /** The stream's direct file, when the child writes it itself. */
+  direct(stream: "stdout" | "stderr"): DirectOutput | undefined {
+    return this.#direct[stream];
+  }
+
+  /**
+   * Someone started following: direct files are read back while they follow (`fromRunStart`:
+   * from where the run began, unless followed already).
+   */
+  watch(fromRunStart = false): void {
+    for (const direct of new Set([this.#direct.stdout, this.#direct.stderr])) {
+      if (fromRunStart) direct?.begin();
+      else direct?.watch();
+    }
+  }
+
+  /** The run ended: followers get the rest of the direct files, whose polling stops. */
+  async ended(): Promise<void> {
+    await this.#direct.stdout?.end();
+    if (this.#direct.stderr !== this.#direct.stdout) await this.#direct.stderr?.end();
   }
 
   /** Closes the files without pumping anything (the process could not be spawned). */
@@ -158,15 +218,21 @@ export class ChildOutputs {
     }
   }
 
-  /** Pumps both pipes to their sinks until each ends; closes the files afterwards. */
+  /**
+   * Pumps both pipes to their sinks until each ends; closes the files afterwards. A stream
+   * without a pipe (null: the child writes its file itself) is only read back while followed,
+   * from where the run began.
+   */
   async pump(
-    stdout: ReadableStream<Uint8Array>,
-    stderr: ReadableStream<Uint8Array>,
+    stdout: ReadableStream<Uint8Array> | null,
+    stderr: ReadableStream<Uint8Array> | null,
   ): Promise<void> {
-    await Promise.all([
-      this.#pumpOne("stdout", stdout),
-      this.#pumpOne("stderr", stderr),
-    ]);
+    this.watch(true);
+    const pumpOne = (stream: "stdout" | "stderr", readable: ReadableStream<Uint8Array> | null) => {
+      if (readable) return this.#pumpOne(stream, readable);
+      this.#taps[stream].endRun();
+    };
+    await Promise.all([pumpOne("stdout", stdout), pumpOne("stderr", stderr)]);
   }
 
   async #pumpOne(stream: "stdout" | "stderr", readable: ReadableStream<Uint8Array>): Promise<void> {

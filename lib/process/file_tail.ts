@@ -16,6 +16,8 @@ const decoder = new TextDecoder();
 export interface TailOptions {
   /** Read the (current) file as if it ended here (bytes); default: its size now. */
   readonly end?: number | undefined;
+  /** Read the (current) file as if it began here (bytes): no line before it; default 0. */
+  readonly start?: number | undefined;
   /** Leave out an unterminated last line of the (current) file. */
   readonly complete?: boolean;
   /** Read at most this many bytes from the end, over every file read. */
@@ -42,6 +44,7 @@ export async function readLastLines(
   using file = await Deno.open(path, { read: true });
   const { lines } = await tailOf(file, count, {
     end: options.end,
+    start: options.start ?? 0,
     complete: options.complete ?? false,
     maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
   });
@@ -94,6 +97,7 @@ export async function readLastLinesAcross(
       const current = i === 0 && options.end !== 0;
       const tail = await tailOf(file, wanted, {
         end: current ? options.end : undefined,
+        start: current ? options.start ?? 0 : 0,
         complete: current ? options.complete ?? false : false,
         maxBytes: budget,
       });
@@ -112,10 +116,11 @@ export async function readLastLinesAcross(
 async function tailOf(
   file: Deno.FsFile,
   count: number,
-  options: { end: number | undefined; complete: boolean; maxBytes: number },
+  options: { end: number | undefined; start: number; complete: boolean; maxBytes: number },
 ): Promise<FileTail> {
   const size = Math.min(options.end ?? Infinity, (await file.stat()).size);
-  const floor = Math.max(0, size - options.maxBytes);
+  const start = Math.min(options.start, size);
+  const floor = Math.max(start, size - options.maxBytes);
   let position = size;
   let newlines = 0;
   const blocks: Uint8Array[] = [];
@@ -143,6 +148,6 @@ async function tailOf(
   const lines = decoder.decode(all).split("\n");
   if (lines[lines.length - 1] === "" || options.complete) lines.pop();
   // Unless the file was read from its start, the first line may be partial.
-  if (position > 0) lines.shift();
-  return { lines: lines.slice(-count), bytes: size - position, whole: position === 0 };
+  if (position > start) lines.shift();
+  return { lines: lines.slice(-count), bytes: size - position, whole: position === start };
 }

@@ -196,6 +196,14 @@ export class LogBus {
     this.#partial[stream] = chunk.slice(last + 1);
   }
 
+  /**
+   * Forgets the unterminated end of `stream`: what is published next starts a line (a direct
+   * file read back from a line's start).
+   */
+  startLine(stream: "stdout" | "stderr"): void {
+    this.#partial[stream] = new Uint8Array(0);
+  }
+
   /** Ends every follow (the server is shutting down). */
   closeAll(): void {
     for (const f of [...this.#followers]) f.close();

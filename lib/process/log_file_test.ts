@@ -19,7 +19,7 @@ function random(seed: number): () => number {
 }
 
 function target(path: string, options: Partial<OutputTarget> = {}): OutputTarget {
-  return { path, mode: "create", maxBytes: undefined, backups: 5, ...options };
+  return { path, mode: "create", maxBytes: undefined, backups: 5, direct: false, ...options };
 }
 
 async function withDir(body: (dir: string) => Promise<void>): Promise<void> {

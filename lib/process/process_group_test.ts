@@ -26,12 +26,12 @@ Deno.test({
       cwd: "/",
       env: {},
     });
-    void proc.stderr.cancel();
+    void proc.stderr!.cancel();
     try {
-      const reader = proc.stdout.getReader();
+      const reader = proc.stdout!.getReader();
       await reader.read(); // "started": both sleeps exist
       reader.releaseLock();
-      void proc.stdout.cancel();
+      void proc.stdout!.cancel();
       const entries = await listFromProc(new Set([proc.pid]));
       assert.equal(entries.length, 3, JSON.stringify(entries));
       for (const entry of entries) {

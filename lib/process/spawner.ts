@@ -13,7 +13,10 @@
  */
 import { resolveProgram } from "./program_lookup.ts";
 
-/** What to run. Standard input is always /dev/null; stdout and stderr are always piped. */
+/**
+ * What to run. Standard input is always /dev/null; stdout and stderr are piped, unless `files`
+ * names a file for them.
+ */
 export interface SpawnSpec {
   readonly argv: readonly string[];
   readonly cwd: string;
@@ -23,6 +26,18 @@ export interface SpawnSpec {
   readonly credentials?: Credentials | undefined;
   /** The program's umask, 0 to 0o777; undefined: the server's. */
   readonly umask?: number | undefined;
+  /**
+   * Files the program writes its stdout or stderr to itself, opened for appending before it
+   * runs (and before it takes its `credentials`); the same path for both: one open file. A
+   * stream named here is not piped.
+   */
+  readonly files?: DirectFiles | undefined;
+}
+
+/** The output files a program gets from the kernel, by stream. */
+export interface DirectFiles {
+  readonly stdout?: string | undefined;
+  readonly stderr?: string | undefined;
 }
 
 /** The ids a child runs with. */
@@ -52,8 +67,9 @@ export interface SpawnedProcess {
   readonly pid: number;
   /** Settles once, as soon as the process has exited and been reaped. */
   readonly status: Promise<ExitStatus>;
-  readonly stdout: ReadableStream<Uint8Array>;
-  readonly stderr: ReadableStream<Uint8Array>;
+  /** The pipe of its stdout; null when it writes to a file of its own (`files`). */
+  readonly stdout: ReadableStream<Uint8Array> | null;
+  readonly stderr: ReadableStream<Uint8Array> | null;
   /** Sends `signal` to the child's whole process group; false when no process was left. */
   signalGroup(signal: Deno.Signal): boolean;
 }
@@ -128,21 +144,47 @@ function findSetpriv(): Promise<string | undefined> {
 }
 
 /**
+ * The `sh -c` step that sets the umask and opens the output files named in `files`, or
+ * undefined when neither is asked for. The paths are operands, never part of the script.
+ */
+function shellStep(
+  umask: number | undefined,
+  files: DirectFiles | undefined,
+): string[] | undefined {
+  const steps: string[] = [];
+  const operands: string[] = [];
+  if (umask !== undefined) steps.push(`umask ${umask.toString(8).padStart(4, "0")}`);
+  const redirects: string[] = [];
+  if (files?.stdout !== undefined) {
+    operands.push(files.stdout);
+    redirects.push(`>>"$${operands.length}"`);
+  }
+  if (files?.stderr !== undefined) {
+    if (files.stderr === files.stdout) redirects.push("2>&1");
+    else {
+      operands.push(files.stderr);
+      redirects.push(`2>>"$${operands.length}"`);
+    }
+  }
+  if (redirects.length > 0) steps.push(`exec ${redirects.join(" ")}`, `shift ${operands.length}`);
+  if (steps.length === 0) return undefined;
+  return ["/bin/sh", "-c", [...steps, 'exec "$@"'].join(" && "), "sh", ...operands];
+}
+
+/**
  * The argv that runs `resolved` with `args` as `spec` asks: through `setsid` when there is one,
- * then `setpriv` for credentials, then `sh` for a umask; each execs the next, keeping the pid.
- * Throws when credentials are asked for and `setpriv` is missing.
+ * then `sh` for a umask and the output files (opened as the server, so a child that runs as
+ * another user still gets files only the server may open), then `setpriv` for credentials;
+ * each execs the next, keeping the pid. Throws when credentials are asked for and `setpriv`
+ * is missing.
  */
 export function launchArgv(
   resolved: string,
   args: readonly string[],
-  spec: Pick<SpawnSpec, "credentials" | "umask">,
+  spec: Pick<SpawnSpec, "credentials" | "umask" | "files">,
   tools: LaunchTools,
 ): string[] {
   const argv = [resolved, ...args];
-  if (spec.umask !== undefined) {
-    const mask = spec.umask.toString(8).padStart(4, "0");
-    argv.unshift("/bin/sh", "-c", `umask ${mask} && exec "$@"`, "sh");
-  }
   const ids = spec.credentials;
   if (ids) {
     if (tools.setpriv === undefined) {
@@ -158,6 +200,9 @@ export function launchArgv(
       "--",
     );
   }
+  // The umask holds across setpriv's exec, and the files must be opened before it.
+  const shell = shellStep(spec.umask, spec.files);
+  if (shell) argv.unshift(...shell);
   if (tools.setsid !== undefined) argv.unshift(tools.setsid);
   return argv;
 }
@@ -176,8 +221,8 @@ export const denoSpawner: Spawner = {
       cwd: spec.cwd,
       env,
       stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
+      stdout: spec.files?.stdout === undefined ? "piped" : "null",
+      stderr: spec.files?.stderr === undefined ? "piped" : "null",
     } as const;
     const child = new Deno.Command(command!, {
       ...options,
@@ -191,8 +236,8 @@ export const denoSpawner: Spawner = {
         code: s.signal === null ? s.code : null,
         signal: s.signal,
       })),
-      stdout: child.stdout,
-      stderr: child.stderr,
+      stdout: options.stdout === "piped" ? child.stdout : null,
+      stderr: options.stderr === "piped" ? child.stderr : null,
       // Right after the spawn, setsid may not have made the group yet: signal the child itself.
       signalGroup: (signal) => signalProcessGroup(pid, signal) || signalProcess(pid, signal),
     };

@@ -129,7 +129,9 @@ function sleepers(dir: string, n: number, files: boolean): ChildSpec[] {
     argv: ["sleep", "1000"],
     cwd: dir,
     restart: false,
-    ...(files ? { stdoutPath: join(dir, "out", `${childName(i)}.log`), stderrToo: true } : {}),
+    ...(files
+      ? { stdoutPath: join(dir, "out", `${childName(i)}.log`), stderrToo: true, direct: true }
+      : {}),
   }));
 }
 
@@ -363,7 +365,8 @@ export async function startMany(ctx: Context): Promise<WorkloadResult> {
     },
     {
       issueRow: 2,
-      measurement: `server RSS, ${n} children running, output to a file each (no rotation)`,
+      measurement:
+        `server RSS, ${n} children running, output to a file each (no rotation; supervisor-ts: \`direct: true\`, stdout and stderr in the file)`,
       cells: samples.cells(ctx.systems, "rss files", mib),
       floor: cell(floorOf("rss", NO_PIPES), mib),
       floorIs: `holder.ts: a bare Deno holding ${n} children, no pipes`,

@@ -27,6 +27,11 @@ export interface ChildSpec {
   readonly stderrToo?: boolean;
   /** Rotation of `stdoutPath`: renamed to `PATH.1` … when it would exceed `maxBytes`. */
   readonly rotate?: { readonly maxBytes: number; readonly backups: number };
+  /**
+   * The child writes `stdoutPath` itself, with no pipe through the supervisor, where the
+   * system offers that (supervisor-ts: `direct: true`); never with `rotate`.
+   */
+  readonly direct?: boolean;
 }
 
 /** How a status round trip was timed. */

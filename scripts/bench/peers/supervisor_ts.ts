@@ -45,6 +45,8 @@ export function childYaml(spec: ChildSpec): string {
     const path = JSON.stringify(spec.stdoutPath);
     const rotation = spec.rotate
       ? [`    max_bytes: ${spec.rotate.maxBytes}`, `    backups: ${spec.rotate.backups}`]
+      : spec.direct
+      ? ["    direct: true"]
       : [];
     lines.push("output:", `  - stdout: ${path}`, ...rotation);
     if (spec.stderrToo) lines.push(`  - stderr: ${path}`, ...rotation);
