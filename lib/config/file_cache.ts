@@ -25,6 +25,11 @@ interface Entry<T> {
   readonly stamp: FileStamp | undefined;
   /** When the file was last read or its stamp checked (ms since the epoch). */
   checkedAt: number;
+  /**
+   * The share (from half to all) of a status's trust this check earns: drawn at each check, so
+   * the files one status checked are not all due again at the same request.
+   */
+  share: number;
 }
 
 /** A stat-validated cache of `parse(path, text)` results, bounded in size. */
@@ -49,15 +54,12 @@ export class ParsedFileCache<T> {
    */
   async read(path: string, options: { readonly trustMs?: number } = {}): Promise<T> {
     const cached = this.#entries.get(path);
-    // A status (check, /metrics) may take a settled file as checked within `trustMs`: a
-    // thousand concurrent checks then cost a few stats, not one per child each.
     const trustMs = options.trustMs ?? 0;
-    if (cached?.stamp && trustMs > 0 && Date.now() - cached.checkedAt < trustMs) {
-      return outcome(cached);
-    }
+    if (cached !== undefined && trusted(cached, trustMs)) return outcome(cached);
     const stamp = await this.#source.stamp?.(path);
     if (stamp && cached?.stamp && sameStamp(stamp, cached.stamp)) {
       cached.checkedAt = Date.now();
+      cached.share = share();
       return outcome(cached);
     }
     const text = await this.#source.readText(path, MAX_CONFIG_BYTES);
@@ -69,24 +71,51 @@ export class ParsedFileCache<T> {
     return this.#remember(path, text, settled);
   }
 
+  /**
+   * The parsed content of `path` without waiting, when a read with `trustMs` would take it as
+   * checked (a status of many files in one go); undefined when it must be read, or its
+   * reading failed (a read reports that).
+   */
+  trusted(path: string, trustMs: number): T | undefined {
+    const cached = this.#entries.get(path);
+    if (cached === undefined || !trusted(cached, trustMs) || !cached.result.ok) return undefined;
+    return cached.result.value;
+  }
+
   #remember(path: string, text: string, stamp: FileStamp | undefined): T {
     const cached = this.#entries.get(path);
     const checkedAt = Date.now();
     if (cached && cached.text === text) {
-      this.#entries.set(path, { ...cached, stamp, checkedAt });
+      this.#entries.set(path, { ...cached, stamp, checkedAt, share: share() });
       return outcome(cached);
     }
     let entry: Entry<T>;
+    const checked = { text, stamp, checkedAt, share: share() };
     try {
-      entry = { text, stamp, checkedAt, result: { ok: true, value: this.#parse(path, text) } };
+      entry = { ...checked, result: { ok: true, value: this.#parse(path, text) } };
     } catch (error) {
-      entry = { text, stamp, checkedAt, result: { ok: false, error } };
+      entry = { ...checked, result: { ok: false, error } };
     }
     if (this.#entries.size >= this.#limit) this.#entries.clear();
     this.#entries.set(path, entry);
     if (entry.result.ok) return entry.result.value;
     throw entry.result.error;
   }
+}
+
+/**
+ * Whether a status may take `entry` as checked: its stamp settled, and checked within its share
+ * of `trustMs` (a status (check, /metrics) may take a settled file as checked for a while: a
+ * thousand concurrent checks then cost a few stats, not one per child each).
+ */
+function trusted(entry: Entry<unknown>, trustMs: number): boolean {
+  return entry.stamp !== undefined && trustMs > 0 &&
+    Date.now() - entry.checkedAt < trustMs * entry.share;
+}
+
+/** A share of the trust, from half to all of it. */
+function share(): number {
+  return 0.5 + Math.random() / 2;
 }
 
 function outcome<T>(entry: Entry<T>): T {

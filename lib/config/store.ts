@@ -19,7 +19,7 @@ import type { ConfigSource } from "./config_source.ts";
 import { ParsedFileCache } from "./file_cache.ts";
 import { findChildFile, scanLoadpaths } from "./loadpaths.ts";
 import type { Catalog } from "./loadpaths.ts";
-import { assertChildName } from "./names.ts";
+import { assertChildName, nameProblem } from "./names.ts";
 import { suggest } from "../suggest.ts";
 import { instantiate, splitInstance } from "./instances.ts";
 import { parseServerConfig, unreadable } from "./server_config.ts";
@@ -144,6 +144,22 @@ export class ConfigStore {
     return await this.childConfigAt(name, path, trustMs);
   }
 
+  /**
+   * The config of child `name` without waiting, when {@link childConfig} with `locate` and
+   * `trustMs` would give it from a file checked within the trust (a status); undefined when it
+   * must be read, or is a copy, an error or not locatable (childConfig says then).
+   */
+  trustedChildConfig(
+    name: string,
+    locate: ((name: string) => string | undefined) | undefined,
+    trustMs: number,
+  ): ChildConfig | undefined {
+    if (trustMs <= 0 || locate === undefined || name.includes(":")) return undefined;
+    if (nameProblem(name) !== undefined) return undefined;
+    const path = locate(name);
+    return path === undefined ? undefined : this.#children.trusted(path, trustMs);
+  }
+
   /** The config of child `name` as it is now, or `fallback` when it cannot be read now. */
   async childConfigOr(
     name: string,
@@ -197,6 +213,8 @@ export class ConfigSnapshot {
   #settings: Promise<ServerConfig> | undefined;
   #catalog: Promise<Catalog> | undefined;
   readonly #children = new Map<string, Promise<ChildConfig>>();
+  /** Configs taken without a read by {@link children}: the same answers for child(name). */
+  readonly #taken = new Map<string, ChildConfig>();
   /** How long a child file checked by an earlier request may be taken as checked (status). */
   readonly #trustMs: number;
 
@@ -249,6 +267,11 @@ export class ConfigSnapshot {
   /** The config of child `name`; throws as {@link ConfigStore.childConfig} does. */
   child(name: string): Promise<ChildConfig> {
     let config = this.#children.get(name);
+    const taken = config === undefined ? this.#taken.get(name) : undefined;
+    if (taken !== undefined) {
+      config = Promise.resolve(taken);
+      this.#children.set(name, config);
+    }
     if (config === undefined) {
       config = quiet((async () => {
         try {
@@ -262,6 +285,37 @@ export class ConfigSnapshot {
       this.#children.set(name, config);
     }
     return config;
+  }
+
+  /**
+   * The configs of `names` at once, each the config {@link child} gives; a name whose config
+   * cannot be read is left out (child(name) says why). For a status of many children: files
+   * checked within the trust are taken without an await each.
+   */
+  async children(names: Iterable<string>): Promise<ReadonlyMap<string, ChildConfig>> {
+    const configs = new Map<string, ChildConfig>();
+    let locate: ((name: string) => string | undefined) | undefined;
+    try {
+      await this.server();
+      locate = await this.#locator();
+    } catch {
+      // Each child says why, as child(name) does.
+    }
+    const pending: Promise<unknown>[] = [];
+    for (const name of names) {
+      if (configs.has(name)) continue;
+      const trusted = this.#children.has(name)
+        ? undefined
+        : this.#taken.get(name) ?? this.#store.trustedChildConfig(name, locate, this.#trustMs);
+      if (trusted !== undefined) {
+        this.#taken.set(name, trusted);
+        configs.set(name, trusted);
+      } else {
+        pending.push(this.child(name).then((config) => configs.set(name, config), () => {}));
+      }
+    }
+    await Promise.all(pending);
+    return configs;
   }
 
   /**

@@ -14,6 +14,7 @@ import { CHILD_STATES } from "../process/state.ts";
 import type { ChildState } from "../process/state.ts";
 import type {
   BulkItem,
+  Checked,
   ChildChange,
   ChildReport,
   HookReport,
@@ -24,7 +25,8 @@ import type { ResourceSample } from "../process/resource_sampler.ts";
 import { isErrorCode, WireFormatError } from "../errors.ts";
 import type { ErrorCode } from "../errors.ts";
 import { JsonReader } from "./json_reader.ts";
-import type { Op, RequestId } from "./messages.ts";
+import { withJsonParts } from "./messages.ts";
+import type { JsonParts, Op, RequestId } from "./messages.ts";
 import { OPS_TAKING_ALL } from "./ops.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -239,8 +241,17 @@ export interface LogLineData {
 // ---------------------------------------------------------------------------------------------
 // Encoders (server side).
 
+/** ISO strings of the times reported lately: a status repeats the same times every request. */
+const isoTexts = new Map<number, string>();
+
 function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  let text = isoTexts.get(ms);
+  if (text === undefined) {
+    text = new Date(ms).toISOString();
+    if (isoTexts.size >= 8192) isoTexts.clear();
+    isoTexts.set(ms, text);
+  }
+  return text;
 }
 
 function isoOrNull(ms: number | null): string | null {
@@ -360,7 +371,7 @@ export function encodeResult(result: OpResult): OpData {
     case "stopped-all":
       return { stopped: result.stopped };
     case "checked":
-      return { children: result.children.map(encodeChild), problems: result.problems };
+      return encodeChecked(result);
     case "info":
       return encodeInfo(result.info);
     case "log":
@@ -374,6 +385,181 @@ export function encodeResult(result: OpResult): OpData {
     case "events":
       return { events: result.events.map(encodeChange) };
   }
+}
+
+/**
+ * The data of `check`. Its children are turned into wire objects only when read (the status
+ * page, the HTTP API); a response line is written from {@link checkJsonParts} instead.
+ */
+function encodeChecked(result: Checked): CheckData {
+  let children: ChildData[] | undefined;
+  const data: CheckData = {
+    get children(): ChildData[] {
+      return children ??= result.children.map(encodeChild);
+    },
+    problems: result.problems,
+  };
+  return withJsonParts(data, () => checkJsonParts(result));
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The JSON text of the data of `check` in parts, the same bytes as `JSON.stringify` of its
+ * wire object: each child's text is kept between statuses and made again only from what
+ * changed (its uptime every time, its resources at each sample).
+ */
+export function checkJsonParts(result: Checked): JsonParts {
+  const parts: (Uint8Array | string | number)[] = ['{"children":['];
+  result.children.forEach((child, i) => {
+    if (i > 0) parts.push(",");
+    childJsonParts(child, parts);
+  });
+  parts.push("],");
+  parts.push(encoder.encode(`"problems":${JSON.stringify(result.problems)}}`));
+  return parts;
+}
+
+/** A child's JSON text in three parts around its uptime, and what they were made from. */
+interface ChildText {
+  /** From `{` to `"uptime_ms":`. */
+  readonly head: Uint8Array;
+  /** From `,"restarts":` to `"resources":`. */
+  readonly tail: string;
+  /**
+   * The report they were made from (a report is never changed once made); kept until its
+   * texts change, so that a status does not keep every report it encodes.
+   */
+  readonly of: ChildReport;
+  /** From `,"restarts":` to the end, `}` included, with the resources of `sample`. */
+  rest: Uint8Array;
+  /** A copy of the sample `rest` shows (a new sample may have the same figures). */
+  sample: ResourceSample | null;
+}
+
+/** Each child's last text, by name (bounded: a fleet never comes near it). */
+const childTexts = new Map<string, ChildText>();
+
+/** The JSON text of an exit, by record: a record is never changed once made. */
+const exitTexts = new WeakMap<ExitRecord, string>();
+
+/** Appends the parts of `JSON.stringify(encodeChild(child))` to `parts`. */
+export function childJsonParts(child: ChildReport, parts: (Uint8Array | string | number)[]): void {
+  const uptime = child.uptimeMs;
+  const sample = child.resources;
+  let text = childTexts.get(child.name);
+  if (
+    text === undefined || uptime === undefined || sample === undefined ||
+    !sameHead(text.of, child) || !sameTail(text.of, child)
+  ) {
+    if (uptime === undefined || sample === undefined || hasUndefined(child)) {
+      // A field left undefined is left out of the object's JSON: such a child is encoded whole.
+      childTexts.delete(child.name);
+      parts.push(encoder.encode(JSON.stringify(encodeChild(child))));
+      return;
+    }
+    if (text === undefined && childTexts.size >= 65_536) childTexts.clear();
+    const tail = tailJson(child);
+    const head = encoder.encode(headJson(child));
+    text = { head, tail, of: child, rest: restOf(tail, sample), sample: sample && { ...sample } };
+    childTexts.set(child.name, text);
+  } else if (!sameSample(text.sample, sample)) {
+    text.rest = restOf(text.tail, sample);
+    text.sample = sample && { ...sample };
+  }
+  parts.push(text.head, uptime ?? "null", text.rest);
+}
+
+function restOf(tail: string, sample: ResourceSample | null): Uint8Array {
+  return encoder.encode(`${tail}${JSON.stringify(sample && encodeResources(sample))}}`);
+}
+
+function sameSample(a: ResourceSample | null, b: ResourceSample | null): boolean {
+  if (a === b) return true;
+  return a !== null && b !== null && Object.is(a.cpuSeconds, b.cpuSeconds) &&
+    Object.is(a.cpuPercent, b.cpuPercent) && Object.is(a.rssBytes, b.rssBytes) &&
+    Object.is(a.processes, b.processes) && Object.is(a.at, b.at);
+}
+
+function headJson(child: ChildReport): string {
+  return `{"name":${JSON.stringify(child.name)},"state":${JSON.stringify(child.state)},` +
+    `"since":${JSON.stringify(iso(child.since))},"pid":${JSON.stringify(child.pid)},` +
+    `"started_at":${JSON.stringify(isoOrNull(child.startedAt))},"uptime_ms":`;
+}
+
+function tailJson(child: ChildReport): string {
+  return `,"restarts":${JSON.stringify(child.restarts)},` +
+    `"crashes":${JSON.stringify(child.crashes)},` +
+    `"last_exit":${child.lastExit ? exitJson(child.lastExit) : "null"},` +
+    `"history":[${child.history.map(exitJson).join(",")}],` +
+    `"config_path":${JSON.stringify(child.configPath)},` +
+    `"command":${JSON.stringify(child.command)},"error":${JSON.stringify(child.error)},` +
+    `"failures":${JSON.stringify(child.failures)},` +
+    `"next_attempt_at":${JSON.stringify(isoOrNull(child.nextAttemptAt))},` +
+    `"repeat_at":${JSON.stringify(isoOrNull(child.repeatAt))},` +
+    `"adopted":${JSON.stringify(child.adopted)},"ready":${JSON.stringify(child.ready)},` +
+    `"ready_since":${JSON.stringify(isoOrNull(child.readySince))},` +
+    `"drift":${JSON.stringify(child.drift)},` +
+    `"config_error":${JSON.stringify(child.configError)},"resources":`;
+}
+
+/** Whether the head and tail encode a field left undefined (JSON would leave it out). */
+function hasUndefined(c: ChildReport): boolean {
+  const fields: unknown[] = [
+    c.name,
+    c.state,
+    c.since,
+    c.pid,
+    c.startedAt,
+    c.restarts,
+    c.crashes,
+    c.lastExit,
+    c.history,
+    c.configPath,
+    c.command,
+    c.error,
+    c.failures,
+    c.nextAttemptAt,
+    c.repeatAt,
+    c.adopted,
+    c.ready,
+    c.readySince,
+    c.drift,
+    c.configError,
+  ];
+  return fields.includes(undefined);
+}
+
+function sameHead(a: ChildReport, b: ChildReport): boolean {
+  return a.name === b.name && a.state === b.state && Object.is(a.since, b.since) &&
+    Object.is(a.pid, b.pid) && Object.is(a.startedAt, b.startedAt);
+}
+
+function sameTail(a: ChildReport, b: ChildReport): boolean {
+  return Object.is(a.restarts, b.restarts) && Object.is(a.crashes, b.crashes) &&
+    a.lastExit === b.lastExit && a.configPath === b.configPath && a.error === b.error &&
+    Object.is(a.failures, b.failures) && Object.is(a.nextAttemptAt, b.nextAttemptAt) &&
+    Object.is(a.repeatAt, b.repeatAt) && a.adopted === b.adopted && a.ready === b.ready &&
+    Object.is(a.readySince, b.readySince) && a.drift === b.drift &&
+    a.configError === b.configError && sameItems(a.command, b.command) &&
+    sameItems(a.history, b.history);
+}
+
+function exitJson(exit: ExitRecord): string {
+  let text = exitTexts.get(exit);
+  if (text === undefined) {
+    text = JSON.stringify(encodeExit(exit));
+    exitTexts.set(exit, text);
+  }
+  return text;
+}
+
+/** Whether two lists (or nulls) hold the same items (`Object.is`: NaN is itself, 0 not -0). */
+function sameItems(a: readonly unknown[] | null, b: readonly unknown[] | null): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
 }
 
 function encodeBulkItem(item: BulkItem): BulkItemData {

@@ -8,12 +8,17 @@
  * @module
  */
 import { assertChildName } from "../config/names.ts";
+import type { ChildConfig } from "../config/child_config.ts";
+import type { Catalog } from "../config/loadpaths.ts";
+import { instanceNames, splitInstance } from "../config/instances.ts";
 import type { ConfigSnapshot } from "../config/store.ts";
 import { errorMessage, SupervisorError } from "../errors.ts";
+import type { Child } from "../process/child.ts";
 import type { ChildState } from "../process/state.ts";
 import { VERSION } from "../version.ts";
 import type { Supervisor } from "./supervisor.ts";
 import { driftOf } from "./drift.ts";
+import type { Drift } from "./drift.ts";
 import type { Checked, ChildReport, Informed } from "./results.ts";
 
 /** Facts about the running server that `info` reports. */
@@ -33,46 +38,70 @@ export async function checkReport(
   const { name, now } = options;
   // A status: child files checked within the last second by any request are not checked again.
   snap = snap.forStatus();
-  let defined = new Map<string, string>();
+  let files: Catalog["files"] = new Map();
   const problems: string[] = [];
   try {
     const catalog = await snap.catalog();
-    defined = new Map([...catalog.files].map(([n, f]) => [n, f.path]));
-    problems.push(...catalog.problems.map((p) => p.message));
+    files = catalog.files;
+    for (const problem of catalog.problems) problems.push(problem.message);
   } catch (error) {
     problems.push(errorMessage(error));
   }
   if (name !== undefined) assertChildName(name);
-  const known = new Map(supervisor.children().map((c) => [c.name, c]));
   // A child with instances is listed as its copies, each defined by the same file; for one
-  // child asked about, only its own file is read.
-  const expanded = new Map<string, string>();
-  const wanted = name === undefined
-    ? [...defined]
-    : [...defined].filter(([n]) => n === name || name.startsWith(`${n}:`));
-  await Promise.all(wanted.map(async ([n, path]) => {
-    for (const copy of await supervisor.expand(n, snap)) expanded.set(copy, path);
-  }));
-  defined = expanded;
-  const names = name === undefined
-    ? [...new Set([...defined.keys(), ...known.keys()])].sort()
-    : await supervisor.expand(name, snap);
-  const reports = await Promise.all(names.map(async (n): Promise<ChildReport[]> => {
-    const child = known.get(n);
-    if (child) {
-      const drift = await driftOf(child, snap);
-      // A child whose file was removed is shown until it is stopped, then dropped.
-      if (drift.kind === "removed" && !child.isLive && child.state !== "BACKOFF") return [];
-      return [{
-        ...supervisor.report(child),
-        drift: drift.kind === "none" ? null : drift.kind,
-        configError: drift.kind === "invalid" ? drift.error : null,
-      }];
+  // child asked about, only its own file is read (and the catalogue is not copied).
+  const defined = new Map<string, string>();
+  let names: readonly string[];
+  const known = (n: string) => supervisor.known(n);
+  let readings: ReadonlyMap<string, ChildConfig>;
+  if (name === undefined) {
+    const running = supervisor.children().map((c) => c.name);
+    // Every config at once: a file checked by a status within the last second is not awaited.
+    readings = await snap.children([...files.keys(), ...running]);
+    for (const [n, file] of files) {
+      for (const copy of copiesOf(n, readings.get(n))) defined.set(copy, file.path);
     }
-    const path = defined.get(n);
-    return path === undefined ? [] : [neverStarted(n, path, now)];
-  }));
-  const children = reports.flat();
+    const all = new Set(defined.keys());
+    for (const n of running) all.add(n);
+    names = [...all].sort();
+  } else {
+    await Promise.all(
+      filesOf(files, name).map(async (n) => {
+        const path = files.get(n)!.path;
+        for (const copy of await supervisor.expand(n, snap)) defined.set(copy, path);
+      }),
+    );
+    names = await supervisor.expand(name, snap);
+    readings = await snap.children(names.filter((n) => known(n) !== undefined));
+  }
+  const reports: (ChildReport | undefined)[] = [];
+  const later: Promise<void>[] = [];
+  names.forEach((n, i) => {
+    const child = known(n);
+    if (child === undefined) {
+      const path = defined.get(n);
+      reports[i] = path === undefined ? undefined : neverStarted(n, path, now);
+      return;
+    }
+    const drift = memoDrift(child, readings.get(n));
+    if (drift !== undefined) {
+      reports[i] = childReport(supervisor, child, drift);
+    } else {
+      const before = { running: child.config, live: child.isLive };
+      later.push(
+        driftOf(child, snap).then((drift) => {
+          // Kept only when the child did not move meanwhile (the reading is the snapshot's).
+          if (child.config === before.running && child.isLive === before.live) {
+            rememberDrift(child, readings.get(n), drift);
+          }
+          reports[i] = childReport(supervisor, child, drift);
+        }),
+      );
+    }
+  });
+  await Promise.all(later);
+  const children: ChildReport[] = [];
+  for (const report of reports) if (report !== undefined) children.push(report);
   if (name !== undefined && children.length === 0) {
     throw new SupervisorError(
       "NOT_FOUND",
@@ -90,6 +119,77 @@ export async function checkReport(
     children,
     problems,
   };
+}
+
+/**
+ * The catalogue's names that define `name`: itself, or the child it is a copy of (`web` for
+ * `web:1`), looked up instead of scanning every file.
+ */
+function filesOf(files: Catalog["files"], name: string): string[] {
+  const found: string[] = [];
+  if (files.has(name)) found.push(name);
+  for (let i = name.indexOf(":"); i >= 0; i = name.indexOf(":", i + 1)) {
+    const base = name.slice(0, i);
+    if (files.has(base)) found.push(base);
+  }
+  return found;
+}
+
+/** A known child's report with its drift; undefined for a child no longer to be shown. */
+function childReport(supervisor: Supervisor, child: Child, drift: Drift): ChildReport | undefined {
+  // A child whose file was removed is shown until it is stopped, then dropped.
+  if (drift.kind === "removed" && !child.isLive && child.state !== "BACKOFF") return undefined;
+  return supervisor.report(child, DRIFT_FIELDS[drift.kind] ?? driftFields(drift));
+}
+
+/** The report's fields of a drift. */
+function driftFields(drift: Drift): Pick<ChildReport, "drift" | "configError"> {
+  return {
+    drift: drift.kind === "none" ? null : drift.kind,
+    configError: drift.kind === "invalid" ? drift.error : null,
+  };
+}
+
+/** The same fields for the drifts that carry nothing else, made once. */
+const DRIFT_FIELDS: Partial<Record<Drift["kind"], Pick<ChildReport, "drift" | "configError">>> = {
+  none: driftFields({ kind: "none" }),
+  changed: driftFields({ kind: "changed" }),
+  removed: driftFields({ kind: "removed" }),
+};
+
+/** The copies child `name` is listed as, from its reading (what `Supervisor.expand` says). */
+function copiesOf(name: string, config: ChildConfig | undefined): string[] {
+  return splitInstance(name) || config === undefined ? [name] : instanceNames(config);
+}
+
+/** The drift last worked out for a run's config, against which reading and liveness. */
+interface DriftMemo {
+  readonly now: ChildConfig;
+  readonly live: boolean;
+  readonly drift: Drift;
+}
+
+/**
+ * Drift, by run config: comparing two configs serialises both, so a status of many children
+ * compares again only a child whose run or file reading changed since the last status (an
+ * unchanged file gives the same parsed config object).
+ */
+const driftMemos = new WeakMap<ChildConfig, DriftMemo>();
+
+/** The drift of `child` against the config read now, when the same was worked out before. */
+function memoDrift(child: Child, now: ChildConfig | undefined): Drift | undefined {
+  const running = child.config;
+  if (running === undefined || now === undefined) return undefined;
+  const memo = driftMemos.get(running);
+  if (memo === undefined || memo.now !== now || memo.live !== child.isLive) return undefined;
+  return memo.drift;
+}
+
+function rememberDrift(child: Child, now: ChildConfig | undefined, drift: Drift): void {
+  const running = child.config;
+  if (running !== undefined && now !== undefined) {
+    driftMemos.set(running, { now, live: child.isLive, drift });
+  }
 }
 
 /** Facts about the server. */

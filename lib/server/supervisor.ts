@@ -355,13 +355,19 @@ export class Supervisor {
     return this.#repeats.size;
   }
 
-  /** A child's status with its pending repeat timer; never waits. */
-  report(child: Child): ChildReport {
+  /**
+   * A child's status with its pending repeat timer, and its drift when the caller worked it
+   * out (a status; none otherwise); never waits.
+   */
+  report(
+    child: Child,
+    drift: Pick<ChildReport, "drift" | "configError"> = { drift: null, configError: null },
+  ): ChildReport {
     return {
       ...child.status(),
       repeatAt: this.#repeats.dueAt(child.name) ?? null,
-      drift: null,
-      configError: null,
+      drift: drift.drift,
+      configError: drift.configError,
       resources: child.isLive ? this.#resources?.(child.name) ?? null : null,
     };
   }
