@@ -1,7 +1,8 @@
 /**
  * Reading newline-delimited frames off a byte stream with a hard limit on a line's length.
  *
- * Memory per connection stays below the limit plus one read buffer, however the peer behaves.
+ * Memory per connection stays below the limit plus one read buffer, however the peer behaves;
+ * the read buffer starts small (a request line fits) and grows only while reads fill it.
  *
  * @module
  */
@@ -14,11 +15,18 @@ export interface ByteSource {
 
 const NEWLINE = 0x0a;
 
+/** The first read buffer of a reader: a request line fits; longer lines grow it. */
+const FIRST_CHUNK = 1024;
+
+/** The largest read buffer. */
+const MAX_CHUNK = 16 * 1024;
+
 /** Splits a byte source into lines (without the newline; a trailing `\r` is kept). */
 export class LineReader {
   readonly #source: ByteSource;
   readonly #limit: number;
-  readonly #chunk: Uint8Array;
+  /** The read buffer: made at the first read, doubled each time a read fills it. */
+  #chunk: Uint8Array | undefined;
   #buffer = new Uint8Array(0);
   #eof = false;
 
@@ -26,7 +34,6 @@ export class LineReader {
   constructor(source: ByteSource, limit: number, initial?: Uint8Array) {
     this.#source = source;
     this.#limit = limit;
-    this.#chunk = new Uint8Array(Math.min(limit + 1, 16 * 1024));
     if (initial) this.#buffer = initial.slice();
   }
 
@@ -60,15 +67,19 @@ export class LineReader {
         this.#buffer = new Uint8Array(0);
         return rest;
       }
-      const n = await this.#source.read(this.#chunk);
+      const chunk = this.#chunk ??= new Uint8Array(Math.min(this.#limit + 1, FIRST_CHUNK));
+      const n = await this.#source.read(chunk);
       if (n === null) {
         this.#eof = true;
         continue;
       }
       const next = new Uint8Array(this.#buffer.length + n);
       next.set(this.#buffer);
-      next.set(this.#chunk.subarray(0, n), this.#buffer.length);
+      next.set(chunk.subarray(0, n), this.#buffer.length);
       this.#buffer = next;
+      if (n === chunk.length && chunk.length < Math.min(this.#limit + 1, MAX_CHUNK)) {
+        this.#chunk = new Uint8Array(Math.min(chunk.length * 2, this.#limit + 1, MAX_CHUNK));
+      }
     }
   }
 }

@@ -130,3 +130,12 @@ Deno.test("an unterminated rest over the limit at end of stream is refused", asy
   const reader = new LineReader(new ChunkSource(["1234", "56"]), 5);
   await assert.rejects(reader.next(), LineTooLongError);
 });
+
+Deno.test("a line longer than the first read buffer comes out whole, the buffer growing", async () => {
+  const long = "x".repeat(40_000);
+  const source = new ChunkSource([`${long}\nnext\n`]);
+  const reader = new LineReader(source, 64 * 1024);
+  assert.deepEqual(await readAll(reader), [long, "next"]);
+  // 1 KiB, 2, 4, 8, then 16 KiB reads: fewer reads than with a buffer that never grows.
+  assert.ok(source.reads < 10, `${source.reads} reads`);
+});

@@ -10,12 +10,11 @@
  *
  * @module
  */
-import { deadline } from "../deadline.ts";
 import { DeadlineError, errorMessage, LineTooLongError, SupervisorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { writeAll } from "../process/sinks.ts";
 import { LineReader } from "../protocol/line_reader.ts";
-import { encodeResponse, errorResponse, requestIdOf } from "../protocol/messages.ts";
+import { encodeResponseBytes, errorResponse, requestIdOf } from "../protocol/messages.ts";
 import type { RequestId, Response } from "../protocol/messages.ts";
 import { encodeChange, encodeFollowEvent } from "../protocol/payloads.ts";
 import type { FollowEvent } from "../protocol/payloads.ts";
@@ -68,6 +67,11 @@ export interface ConnectionContext {
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
 
+/** The first read of a connection: a request line fits (the line reader reads on if not). */
+const FIRST_READ_BYTES = 1024;
+
+const EMPTY = new Uint8Array(0);
+
 /** How long one connection may be served before others get a turn. */
 const FAIRNESS_SLICE_MS = 5;
 
@@ -109,21 +113,22 @@ export function decodeLine(line: Uint8Array): { value: unknown } | { error: Supe
 export async function serveConnection(socket: Socket, ctx: ConnectionContext): Promise<void> {
   const { peer, handlers, limits, logger, slot } = ctx;
   const send = (id: RequestId, response: Response) =>
-    writeWithin(socket, encodeResponse({ ...response, id }), limits.readTimeoutMs);
+    writeWithin(socket, encodeResponseBytes({ ...response, id }), limits.readTimeoutMs);
   try {
-    // Requests are small: a small first read keeps a thousand idle connections cheap.
-    const first = new Uint8Array(Math.min(limits.maxRequestBytes + 1, 8 * 1024));
-    let n: number | null;
+    // Requests are small: a small first read keeps a thousand idle connections cheap (the line
+    // reader copies what it holds, and reads on with a buffer of its own).
+    let head: Uint8Array;
     try {
-      n = await deadline(socket.read(first), limits.readTimeoutMs);
+      const first = new Uint8Array(Math.min(limits.maxRequestBytes + 1, FIRST_READ_BYTES));
+      const n = await bounded(socket.read(first), limits.readTimeoutMs);
+      if (n === null || n === 0) return;
+      head = first.subarray(0, n);
     } catch (error) {
       if (error instanceof DeadlineError) {
         await send(null, errorResponse(null, timeoutError(limits)));
       }
       return;
     }
-    if (n === null || n === 0) return;
-    const head = first.subarray(0, n);
     if (!isV2Start(head[0]!)) {
       const outcome = await handlers.legacy(head, socket, peer);
       if (outcome) handlers.delivered(outcome);
@@ -131,6 +136,7 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
     }
 
     const reader = new LineReader(socket, limits.maxRequestBytes, head);
+    head = EMPTY;
     let lastYield = performance.now();
     for (;;) {
       let line: Uint8Array | null;
@@ -141,7 +147,7 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
         // A whole line already buffered (a pipelining client) needs no timer.
         line = reader.hasLine
           ? await reader.next()
-          : await deadline(reader.next(), limits.readTimeoutMs);
+          : await bounded(reader.next(), limits.readTimeoutMs);
         if (waits) lastYield = performance.now();
       } catch (error) {
         if (error instanceof LineTooLongError) {
@@ -164,18 +170,22 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
         await send(id, errorResponse(id, tooManyFollows(limits)));
         continue;
       }
-      await send(id, outcome.response);
-      if (!(outcome.kind === "reply" && outcome.refused)) slot.admittedAnswered();
-      switch (outcome.kind) {
-        case "stream":
-          await streamFollow(socket, { reader, id, follower: outcome.follow, limits })
-            .finally(() => outcome.follow.close());
-          return;
-        case "shutdown":
+      if (outcome.kind === "reply") {
+        // Only the bytes are kept while they are written: a thousand clients answered at once
+        // do not each hold their result (a status of every child) meanwhile.
+        const admitted = !outcome.refused;
+        await send(id, outcome.response);
+        if (admitted) slot.admittedAnswered();
+      } else {
+        await send(id, outcome.response);
+        slot.admittedAnswered();
+        if (outcome.kind === "shutdown") {
           handlers.delivered(outcome);
           return;
-        case "reply":
-          break;
+        }
+        await streamFollow(socket, { reader, id, follower: outcome.follow, limits })
+          .finally(() => outcome.follow.close());
+        return;
       }
       // Buffered requests are answered without a trip through the event loop; give other
       // connections their turn after a few milliseconds of busy time so one pipelining client
@@ -242,7 +252,20 @@ function timeoutError(limits: ConnectionLimits): SupervisorError {
 /** Writes `text` in full, or throws when the peer does not take it within `ms`. */
 export function writeWithin(socket: Socket, text: string | Uint8Array, ms: number): Promise<void> {
   const bytes = typeof text === "string" ? encoder.encode(text) : text;
-  return deadline(writeAll(socket, bytes), ms).catch((error) => {
+  return bounded(writeAll(socket, bytes), ms).catch((error) => {
     throw error instanceof DeadlineError ? new Error("peer does not read its responses") : error;
   });
+}
+
+/**
+ * The value of `promise`, or a {@link DeadlineError} when it has not settled within `ms`: what
+ * `deadline` does on the real clock, with a bare timer (twice a request: no abort signal, whose
+ * abort builds an exception with its stack).
+ */
+function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(ms)), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }

@@ -28,6 +28,12 @@ export const EVICTION_GRACE_MS = 2_000;
 /** How long accepting pauses when the process is out of file descriptors. */
 const FD_BACKOFF_MS = 50;
 
+/** Connections served since the last collection that make a burst worth collecting after. */
+export const BURST_CONNECTIONS = 200;
+
+/** How long the listeners stay without a connection before a burst's garbage is collected. */
+export const AFTER_BURST_MS = 500;
+
 /** Options of a control listener. */
 export interface ListenerOptions extends ConnectionLimits {
   readonly maxConnections: number;
@@ -150,6 +156,7 @@ export class ControlListener {
         return;
       }
       this.#accepted++;
+      afterBurst.began();
       void this.#serveOne(conn, handlers);
     }
   }
@@ -164,6 +171,7 @@ export class ControlListener {
     const peer = this.#peerOf(conn);
     if (this.#slots.size >= this.#options.maxConnections && !this.#evictOne()) {
       await refuse(conn, `Too many connections (limit ${this.#options.maxConnections}); try again`);
+      afterBurst.ended();
       return;
     }
     const slot = new ConnectionSlot(conn, (s) => this.#toFollows(s));
@@ -180,6 +188,7 @@ export class ControlListener {
     } finally {
       this.#slots.delete(slot);
       this.#follows.delete(slot);
+      if (!slot.streaming) afterBurst.ended();
     }
   }
 
@@ -210,6 +219,7 @@ export class ControlListener {
     this.#slots.delete(slot);
     this.#follows.add(slot);
     slot.streaming = true;
+    afterBurst.ended();
     return true;
   }
 
@@ -232,6 +242,59 @@ export class ControlListener {
     }
   }
 }
+
+/** What the runtime offers to collect garbage: V8's `gc`, with `--v8-flags=--expose-gc`. */
+type Collect = (options: { type: "major"; execution: "sync"; flavor: "last-resort" }) => void;
+
+/**
+ * Gives the memory of a burst of clients back: V8 keeps the heap a thousand clients at once grew
+ * it to, garbage included, until it allocates again (an idle server does not). Once the
+ * listeners have had no connection for {@link AFTER_BURST_MS} after {@link BURST_CONNECTIONS}
+ * or more, the heap is collected with its pages returned to the system (tens of ms, once per
+ * burst). Without `--expose-gc` (the runtime then has no `gc`), nothing happens.
+ */
+export class BurstCollector {
+  readonly #collect: () => Collect | undefined;
+  readonly #delayMs: number;
+  #served = 0;
+  #open = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    options: { readonly collect?: () => Collect | undefined; readonly delayMs?: number } = {},
+  ) {
+    this.#collect = options.collect ?? (() => (globalThis as { gc?: Collect }).gc);
+    this.#delayMs = options.delayMs ?? AFTER_BURST_MS;
+  }
+
+  /** A connection was accepted. */
+  began(): void {
+    this.#served++;
+    this.#open++;
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  /** A connection ended, or turned into a stream (which may stay open for days). */
+  ended(): void {
+    this.#open = Math.max(0, this.#open - 1);
+    if (this.#open > 0 || this.#served < BURST_CONNECTIONS || this.#timer !== undefined) return;
+    if (this.#collect() === undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#open > 0) return;
+      this.#served = 0;
+      this.#collect()?.({ type: "major", execution: "sync", flavor: "last-resort" });
+    }, this.#delayMs);
+    // A pending collection never keeps the process alive.
+    Deno.unrefTimer(Number(this.#timer));
+  }
+}
+
+/** The collector of every listener of the process (the heap is the process's). */
+const afterBurst = new BurstCollector();
 
 /** Answers BUSY and closes, without waiting long for a peer that does not read. */
 async function refuse(conn: Deno.Conn, message: string): Promise<void> {

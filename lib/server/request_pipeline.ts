@@ -19,6 +19,14 @@ import type { Outcome } from "./outcome.ts";
 /** Operations that only read, asked often (a page, a watcher): not logged one by one. */
 const QUIET_OPS: readonly string[] = ["check", "info", "events"];
 
+/**
+ * Reading operations run at once; more wait their turn. A thousand clients asking for status
+ * together are then answered a few at a time, each status made and let go before the next,
+ * instead of all of them built side by side (and the heap grown to hold them). Operations that
+ * act are never queued: one may wait long (a start, a stop) and must not hold the others.
+ */
+export const QUIET_AT_ONCE = 8;
+
 /** What the pipeline is made of. */
 export interface PipelineParts {
   readonly ops: Operations;
@@ -49,6 +57,7 @@ interface AuditFacts extends Origin {
 /** Runs requests for the connections. */
 export class RequestPipeline {
   readonly #parts: PipelineParts;
+  readonly #quiet = new Turns(QUIET_AT_ONCE);
 
   constructor(parts: PipelineParts) {
     this.#parts = parts;
@@ -64,7 +73,17 @@ export class RequestPipeline {
    * came through the control socket, whose file mode is its authentication: it needs no
    * signature (a signed one is still verified).
    */
-  async v2(
+  v2(value: unknown, from: { readonly peer: string; readonly local: boolean }): Promise<Outcome> {
+    const op = value !== null && typeof value === "object"
+      ? (value as Record<string, unknown>).op
+      : undefined;
+    // Its admission too: the whole request is made and let go in its turn.
+    return typeof op === "string" && QUIET_OPS.includes(op)
+      ? this.#quiet.run(() => this.#v2(value, from))
+      : this.#v2(value, from);
+  }
+
+  async #v2(
     value: unknown,
     from: { readonly peer: string; readonly local: boolean },
   ): Promise<Outcome> {
@@ -94,11 +113,17 @@ export class RequestPipeline {
       });
       return { kind: "reply", response, refused: true };
     }
-    return await this.run(admitted.request, { peer, dialect: "v2", key: admitted.key }, snap);
+    return await this.#run(admitted.request, { peer, dialect: "v2", key: admitted.key }, snap);
   }
 
   /** An admitted request: authorized, run and audited. Never throws. */
-  async run(request: Request, origin: Origin, snap: ConfigSnapshot): Promise<Outcome> {
+  run(request: Request, origin: Origin, snap: ConfigSnapshot): Promise<Outcome> {
+    return QUIET_OPS.includes(request.op)
+      ? this.#quiet.run(() => this.#run(request, origin, snap))
+      : this.#run(request, origin, snap);
+  }
+
+  async #run(request: Request, origin: Origin, snap: ConfigSnapshot): Promise<Outcome> {
     const { auth, logger, ops } = this.#parts;
     let outcome: Outcome;
     try {
@@ -161,5 +186,31 @@ export class RequestPipeline {
       ok: facts.ok,
       code: facts.code,
     });
+  }
+}
+
+/** At most `limit` tasks at once; the others wait, first come first served. */
+class Turns {
+  readonly #limit: number;
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#running >= this.#limit) {
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    } else {
+      this.#running++;
+    }
+    try {
+      return await task();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running--;
+    }
   }
 }
