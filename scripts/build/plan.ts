@@ -73,13 +73,15 @@ export const CLIENT_PERMISSIONS = [
 ] as const;
 
 /**
- * The server's V8 flags: a young generation of at most 2 MiB per semi-space. The server
+ * The server's V8 flags. A young generation of at most 2 MiB per semi-space: the server
  * allocates many short-lived objects (requests, YAML parses, spawns), and V8 otherwise grows the
  * young generation to tens of MiB for a long-running process; capped, it holds about 23 MiB
- * less with 500 children, for scavenges that stay well under a millisecond. The same flag is
- * in `deno task start` (deno.json).
+ * less with 500 children, for scavenges that stay well under a millisecond. `--expose-gc`: after
+ * a burst of clients the server collects its heap once, giving back what the burst grew it to
+ * (see `BurstCollector` in lib/server/listener.ts); without it, V8 keeps that memory. The same
+ * flags are in `deno task start` (deno.json).
  */
-export const SERVER_V8_FLAGS = ["--max-semi-space-size=2"] as const;
+export const SERVER_V8_FLAGS = ["--max-semi-space-size=2", "--expose-gc"] as const;
 
 /**
  * The release's executables. No `--include` is needed: the client's only dynamic import

@@ -95,7 +95,7 @@ Deno.test("the plan compiles both binaries for every target, with their permissi
     "--output",
     "dist/supervisor-ts-server-x86_64-unknown-linux-gnu",
     "--allow-all",
-    "--v8-flags=--max-semi-space-size=2",
+    "--v8-flags=--max-semi-space-size=2,--expose-gc",
     "main_server.ts",
   ]);
   assert.deepEqual(server.env, {});
@@ -163,7 +163,7 @@ Deno.test("shellQuote leaves plain words alone and single-quotes the rest", () =
     commandLine(step),
     "DENORT_BIN='/a b/denort' '/my deno/deno' compile --target x86_64-apple-darwin " +
       "--output 'out dir/supervisor-ts-server-x86_64-apple-darwin' --allow-all " +
-      "--v8-flags=--max-semi-space-size=2 main_server.ts",
+      "--v8-flags=--max-semi-space-size=2,--expose-gc main_server.ts",
   );
 });
 
