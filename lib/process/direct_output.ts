@@ -14,6 +14,7 @@
 import type { OutputTarget } from "../config/child_config.ts";
 import { NEWLINE } from "./bytes.ts";
 import { readLastLines } from "./file_tail.ts";
+import { openOutput } from "./log_file.ts";
 import type { LogBus } from "./log_bus.ts";
 
 /** How often a followed direct file is read for what was added. */
@@ -64,13 +65,9 @@ export class DirectOutput {
    * gives where the run begins in it. Throws when the file cannot be opened.
    */
   static async prepare(target: OutputTarget): Promise<number> {
-    using file = await Deno.open(target.path, {
-      write: true,
-      create: true,
-      truncate: target.mode === "create",
-      append: target.mode === "append",
-    });
-    return target.mode === "create" ? 0 : (await file.stat()).size;
+    const { file, size } = await openOutput(target);
+    file.close();
+    return size;
   }
 
   /**

@@ -25,6 +25,27 @@ export function backupPaths(target: OutputTarget): string[] {
   return Array.from({ length: target.backups }, (_, i) => backupPath(target.path, i + 1));
 }
 
+/**
+ * Opens the output file of `target` for writing, as a start does: `create` truncates it,
+ * `append` keeps what is there; with the size it starts at.
+ */
+export async function openOutput(
+  target: OutputTarget,
+): Promise<{ file: Deno.FsFile; size: number }> {
+  const file = await Deno.open(target.path, {
+    write: true,
+    create: true,
+    truncate: target.mode === "create",
+    append: target.mode === "append",
+  });
+  try {
+    return { file, size: target.mode === "create" ? 0 : (await file.stat()).size };
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+}
+
 /** One open output file, shared by the streams that name it. */
 export class LogFile {
   readonly target: OutputTarget;
@@ -44,13 +65,7 @@ export class LogFile {
 
   /** Opens the file: `create` truncates it, `append` keeps what is there. */
   static async open(target: OutputTarget): Promise<LogFile> {
-    const file = await Deno.open(target.path, {
-      write: true,
-      create: true,
-      truncate: target.mode === "create",
-      append: target.mode === "append",
-    });
-    const size = target.mode === "create" ? 0 : (await file.stat()).size;
+    const { file, size } = await openOutput(target);
     return new LogFile(target, file, size);
   }
 
