@@ -18,6 +18,15 @@ export function deadline<T>(
   options: { readonly clock?: Clock; readonly what?: string } = {},
 ): Promise<T> {
   const clock = options.clock ?? realClock;
+  if (clock === realClock) {
+    // On the real clock a bare timer: no abort signal, whose abort builds an exception with its
+    // stack (a few microseconds, twice a request on every connection).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DeadlineError(ms, options.what)), ms);
+    });
+    return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+  }
   const timer = new AbortController();
   const expired = clock.sleep(ms, timer.signal).then(
     (): never => {

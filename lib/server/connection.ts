@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { deadline } from "../deadline.ts";
 import { DeadlineError, errorMessage, LineTooLongError, SupervisorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { writeAll } from "../process/sinks.ts";
@@ -120,7 +121,7 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
     let head: Uint8Array;
     try {
       const first = new Uint8Array(Math.min(limits.maxRequestBytes + 1, FIRST_READ_BYTES));
-      const n = await bounded(socket.read(first), limits.readTimeoutMs);
+      const n = await deadline(socket.read(first), limits.readTimeoutMs);
       if (n === null || n === 0) return;
       head = first.subarray(0, n);
     } catch (error) {
@@ -147,7 +148,7 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
         // A whole line already buffered (a pipelining client) needs no timer.
         line = reader.hasLine
           ? await reader.next()
-          : await bounded(reader.next(), limits.readTimeoutMs);
+          : await deadline(reader.next(), limits.readTimeoutMs);
         if (waits) lastYield = performance.now();
       } catch (error) {
         if (error instanceof LineTooLongError) {
@@ -252,20 +253,7 @@ function timeoutError(limits: ConnectionLimits): SupervisorError {
 /** Writes `text` in full, or throws when the peer does not take it within `ms`. */
 export function writeWithin(socket: Socket, text: string | Uint8Array, ms: number): Promise<void> {
   const bytes = typeof text === "string" ? encoder.encode(text) : text;
-  return bounded(writeAll(socket, bytes), ms).catch((error) => {
+  return deadline(writeAll(socket, bytes), ms).catch((error) => {
     throw error instanceof DeadlineError ? new Error("peer does not read its responses") : error;
   });
-}
-
-/**
- * The value of `promise`, or a {@link DeadlineError} when it has not settled within `ms`: what
- * `deadline` does on the real clock, with a bare timer (twice a request: no abort signal, whose
- * abort builds an exception with its stack).
- */
-function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(ms)), ms);
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
