@@ -28,7 +28,10 @@ import type { ServerConfig } from "./server_config.ts";
 /** How old a directory's last change must be before its listing is reused. */
 const SETTLE_MS = 1000;
 
-/** How long a status may take a child file as it was checked by an earlier request. */
+/**
+ * How long a status may take server.yml, the loadpath listing and a child file as they were
+ * checked by an earlier request.
+ */
 export const STATUS_TRUST_MS = 1000;
 
 /** What a store reads from. */
@@ -39,6 +42,19 @@ export interface ConfigStoreOptions {
   readonly childContext?: ChildParseContext;
 }
 
+/** The listing of the loadpaths, and what it was last compared with. */
+interface CachedCatalog {
+  /** Each directory's modification time when it was listed. */
+  readonly key: string;
+  readonly value: Catalog;
+  /** The loadpaths of the server.yml reading it was compared for (the same array object). */
+  readonly loadpaths: readonly string[];
+  /** Whether every directory had been unchanged for {@link SETTLE_MS} when it was compared. */
+  readonly settled: boolean;
+  /** When the directories were last compared (clock ms). */
+  readonly checkedAt: number;
+}
+
 /** Reads server.yml and child configs on demand, with a text-validated cache. */
 export class ConfigStore {
   readonly serverPath: string;
@@ -46,7 +62,7 @@ export class ConfigStore {
   readonly #clock: Clock;
   readonly #servers: ParsedFileCache<ServerConfig>;
   readonly #children: ParsedFileCache<ChildConfig>;
-  #catalog: { readonly key: string; readonly value: Catalog } | undefined;
+  #catalog: CachedCatalog | undefined;
   #lastGood: ServerConfig | undefined;
 
   constructor(serverPath: string, options: ConfigStoreOptions = {}) {
@@ -66,11 +82,24 @@ export class ConfigStore {
     return new ConfigSnapshot(this);
   }
 
-  /** server.yml as it is now; a ConfigError when it cannot be read or is invalid. */
-  async serverConfig(): Promise<ServerConfig> {
+  /**
+   * A view for a status that reads only (an unsigned `check`, `info`, `events`): server.yml,
+   * the loadpath listing and child files checked by any request within {@link STATUS_TRUST_MS}
+   * are taken as checked, so a status of a quiet fleet costs no file system call.
+   */
+  statusSnapshot(): ConfigSnapshot {
+    return new ConfigSnapshot(this, { trustMs: STATUS_TRUST_MS });
+  }
+
+  /**
+   * server.yml as it is now; a ConfigError when it cannot be read or is invalid. With `trustMs`
+   * (a status), a reading checked by any request within it is taken as it is.
+   */
+  async serverConfig(trustMs = 0): Promise<ServerConfig> {
     let config: ServerConfig;
     try {
-      config = await this.#servers.read(this.serverPath);
+      config = this.#servers.trusted(this.serverPath, trustMs) ??
+        await this.#servers.read(this.serverPath);
     } catch (error) {
       if (error instanceof ConfigError) throw error;
       throw unreadable(this.serverPath, error);
@@ -80,9 +109,9 @@ export class ConfigStore {
   }
 
   /** server.yml as it is now, or the last good reading when it is broken now. */
-  async settings(): Promise<ServerConfig | undefined> {
+  async settings(trustMs = 0): Promise<ServerConfig | undefined> {
     try {
-      return await this.serverConfig();
+      return await this.serverConfig(trustMs);
     } catch {
       return this.#lastGood;
     }
@@ -92,21 +121,32 @@ export class ConfigStore {
    * Every child file in the loadpaths of `server`. The listing is reused while no loadpath
    * directory has changed: each directory's modification time is compared, and a directory
    * changed less than {@link SETTLE_MS} ago is always listed again (timestamps are coarse).
+   * With `trustMs` (a status), a settled listing whose directories were compared within it is
+   * taken as it is.
    */
-  async catalog(server?: ServerConfig): Promise<Catalog> {
+  async catalog(server?: ServerConfig, trustMs = 0): Promise<Catalog> {
     const loadpaths = (server ?? await this.serverOrInvalid()).loadpaths;
     const now = this.#clock.now();
+    const cached = this.#catalog;
+    if (
+      cached !== undefined && cached.settled && cached.loadpaths === loadpaths &&
+      now - cached.checkedAt < trustMs
+    ) {
+      return cached.value;
+    }
     const stamps = await Promise.all(loadpaths.map(async (dir) => {
       const mtime = await this.#source.modifiedAt(dir);
       if (mtime === undefined) return `${dir}@missing`;
       return now - mtime < SETTLE_MS ? "unsettled" : `${dir}@${mtime}`;
     }));
     const key = stamps.join("\n");
-    if (this.#catalog && this.#catalog.key === key && !stamps.includes("unsettled")) {
-      return this.#catalog.value;
+    const settled = !stamps.includes("unsettled");
+    if (cached && cached.key === key && settled) {
+      this.#catalog = { ...cached, loadpaths, checkedAt: now };
+      return cached.value;
     }
     const value = await scanLoadpaths(loadpaths, this.#source);
-    this.#catalog = { key, value };
+    this.#catalog = { key, value, loadpaths, settled, checkedAt: now };
     return value;
   }
 
@@ -138,7 +178,14 @@ export class ConfigStore {
       return instantiate(base, copy.index);
     }
     const known = locate?.(name);
-    if (known !== undefined) return await this.childConfigAt(name, known, trustMs);
+    if (known !== undefined) {
+      try {
+        return await this.childConfigAt(name, known, trustMs);
+      } catch (error) {
+        // Gone since the loadpaths were listed: looked for as if never listed (NOT_FOUND).
+        if (await this.#source.isFile(known)) throw error;
+      }
+    }
     const loadpaths = (server ?? await this.serverOrInvalid()).loadpaths;
     const path = await findChildFile(loadpaths, name, this.#source);
     return await this.childConfigAt(name, path, trustMs);
@@ -186,10 +233,10 @@ export class ConfigStore {
     }
   }
 
-  /** server.yml, or CONFIG_INVALID. */
-  async serverOrInvalid(): Promise<ServerConfig> {
+  /** server.yml, or CONFIG_INVALID; `trustMs` as for {@link serverConfig}. */
+  async serverOrInvalid(trustMs = 0): Promise<ServerConfig> {
     try {
-      return await this.serverConfig();
+      return await this.serverConfig(trustMs);
     } catch (error) {
       throw new SupervisorError(
         "CONFIG_INVALID",
@@ -243,7 +290,7 @@ export class ConfigSnapshot {
 
   /** server.yml; CONFIG_INVALID when it is broken. */
   server(): Promise<ServerConfig> {
-    this.#server ??= quiet(this.#store.serverOrInvalid());
+    this.#server ??= quiet(this.#store.serverOrInvalid(this.#trustMs));
     return this.#server;
   }
 
@@ -253,14 +300,18 @@ export class ConfigSnapshot {
    */
   settings(): Promise<ServerConfig> {
     this.#settings ??= quiet(
-      this.server().catch(async (error) => (await this.#store.settings()) ?? Promise.reject(error)),
+      this.server().catch(async (error) =>
+        (await this.#store.settings(this.#trustMs)) ?? Promise.reject(error)
+      ),
     );
     return this.#settings;
   }
 
   /** Every child file in the loadpaths. */
   catalog(): Promise<Catalog> {
-    this.#catalog ??= quiet(this.server().then((server) => this.#store.catalog(server)));
+    this.#catalog ??= quiet(
+      this.server().then((server) => this.#store.catalog(server, this.#trustMs)),
+    );
     return this.#catalog;
   }
 

@@ -1,11 +1,17 @@
 import assert from "node:assert/strict";
 import { MemoryConfigSource } from "../testing/memory_config_source.ts";
 import type { FileStamp } from "./config_source.ts";
+import { SupervisorError } from "../errors.ts";
 import { ConfigStore } from "./store.ts";
 
-/** Config files in memory that also have stamps, all settled long ago; counts child stats. */
+/**
+ * Config files in memory that also have stamps, all settled long ago; counts child stats,
+ * server.yml stats and directory stats.
+ */
 class StampedSource extends MemoryConfigSource {
   stats = 0;
+  serverStats = 0;
+  dirStats = 0;
   readonly #texts = new Map<string, string>();
 
   override write(path: string, text: string): void {
@@ -15,9 +21,15 @@ class StampedSource extends MemoryConfigSource {
 
   stamp(path: string): Promise<FileStamp | undefined> {
     if (path.includes("/children/")) this.stats++;
+    if (path.endsWith("/server.yml")) this.serverStats++;
     const text = this.#texts.get(path);
     if (text === undefined) return Promise.resolve(undefined);
     return Promise.resolve({ ino: 1, size: text.length, mtimeMs: 1000, ctimeMs: 1000 });
+  }
+
+  override modifiedAt(dir: string): Promise<number | undefined> {
+    this.dirStats++;
+    return super.modifiedAt(dir);
   }
 }
 
@@ -54,4 +66,35 @@ Deno.test("files a status checked within the last second are taken without a sta
   // An operation that acts checks the file whatever a status did.
   await store.snapshot().child("web");
   assert.ok(source.stats > stats);
+});
+
+Deno.test("an unsigned status takes server.yml and the listing checked within the last second", async () => {
+  const { store, source } = fleet();
+  const names = async (snap: ReturnType<ConfigStore["statusSnapshot"]>) =>
+    [...(await snap.catalog()).files.keys()].sort();
+  assert.deepEqual(await names(store.statusSnapshot()), ["api", "bad", "web"]);
+  const seen = { server: source.serverStats, dirs: source.dirStats };
+  // Checked just now: a second status makes no file system call at all.
+  assert.deepEqual(await names(store.statusSnapshot()), ["api", "bad", "web"]);
+  await store.statusSnapshot().settings();
+  assert.deepEqual({ server: source.serverStats, dirs: source.dirStats }, seen);
+  // What acts (and a signed request, which gets the same snapshot) checks both again, and sees
+  // an edit at once; the status sees it from then on.
+  source.write("/srv/server.yml", "loadpaths: [children, more]\n");
+  source.write("/srv/more/db.yml", "command: sleep 3000\n");
+  assert.deepEqual(await names(store.snapshot()), ["api", "bad", "db", "web"]);
+  assert.ok(source.serverStats > seen.server && source.dirStats > seen.dirs);
+  assert.deepEqual(await names(store.statusSnapshot()), ["api", "bad", "db", "web"]);
+});
+
+Deno.test("a child file removed while the listing is trusted is not found, not invalid", async () => {
+  const { store, source } = fleet();
+  await store.statusSnapshot().catalog();
+  source.remove("/srv/children/web.yml");
+  const status = store.statusSnapshot();
+  assert.ok((await status.catalog()).files.has("web"), "the listing is the trusted one");
+  await assert.rejects(
+    status.child("web"),
+    (error: unknown) => error instanceof SupervisorError && error.code === "NOT_FOUND",
+  );
 });

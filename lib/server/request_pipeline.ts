@@ -88,7 +88,10 @@ export class RequestPipeline {
     from: { readonly peer: string; readonly local: boolean },
   ): Promise<Outcome> {
     const { peer } = from;
-    const snap = this.snapshot();
+    // A signed request is authorized by server.yml as it is now (its permissions); an unsigned
+    // status may take the readings a request made within the last second.
+    const status = isUnsignedStatus(value);
+    const snap = status ? this.#parts.store.statusSnapshot() : this.snapshot();
     let admitted;
     try {
       admitted = await this.#parts.auth.admit(value, await snap.settings(), {
@@ -187,6 +190,13 @@ export class RequestPipeline {
       code: facts.code,
     });
   }
+}
+
+/** Whether a decoded line is an unsigned request for an operation that only reads. */
+function isUnsignedStatus(value: unknown): boolean {
+  if (value === null || typeof value !== "object" || "signed" in value) return false;
+  const op = (value as Record<string, unknown>).op;
+  return typeof op === "string" && QUIET_OPS.includes(op);
 }
 
 /** At most `limit` tasks at once; the others wait, first come first served. */
