@@ -34,6 +34,16 @@ export const BURST_CONNECTIONS = 200;
 /** How long the listeners stay without a connection before a burst's garbage is collected. */
 export const AFTER_BURST_MS = 500;
 
+/**
+ * Growth of the JS heap's committed size since the last collection that is worth giving back
+ * at the next lull (many requests on few connections: a watcher polling `check`, a start of
+ * hundreds of children). V8's own collections free the garbage but keep its pages.
+ */
+export const HEAP_GROWTH_BYTES = 16 * 1024 * 1024;
+
+/** How long the listeners stay without a connection before a grown heap is collected. */
+export const LULL_MS = 25;
+
 /** Options of a control listener. */
 export interface ListenerOptions extends ConnectionLimits {
   readonly maxConnections: number;
@@ -250,21 +260,35 @@ type Collect = (options: { type: "major"; execution: "sync"; flavor: "last-resor
  * Gives the memory of a burst of clients back: V8 keeps the heap a thousand clients at once grew
  * it to, garbage included, until it allocates again (an idle server does not). Once the
  * listeners have had no connection for {@link AFTER_BURST_MS} after {@link BURST_CONNECTIONS}
- * or more, the heap is collected with its pages returned to the system (tens of ms, once per
- * burst). Without `--expose-gc` (the runtime then has no `gc`), nothing happens.
+ * or more, or for {@link LULL_MS} after the heap grew by {@link HEAP_GROWTH_BYTES} since the
+ * last collection, the heap is collected with its pages returned to the system (tens of ms,
+ * once per burst or growth, and only while no client is connected). Without `--expose-gc` (the
+ * runtime then has no `gc`), nothing happens.
  */
 export class BurstCollector {
   readonly #collect: () => Collect | undefined;
+  readonly #heapSize: () => number;
   readonly #delayMs: number;
+  readonly #lullMs: number;
   #served = 0;
   #open = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The heap's committed size after the last collection (at first: when it was made). */
+  #collectedAt: number;
 
   constructor(
-    options: { readonly collect?: () => Collect | undefined; readonly delayMs?: number } = {},
+    options: {
+      readonly collect?: () => Collect | undefined;
+      readonly heapSize?: () => number;
+      readonly delayMs?: number;
+      readonly lullMs?: number;
+    } = {},
   ) {
     this.#collect = options.collect ?? (() => (globalThis as { gc?: Collect }).gc);
+    this.#heapSize = options.heapSize ?? (() => Deno.memoryUsage().heapTotal);
     this.#delayMs = options.delayMs ?? AFTER_BURST_MS;
+    this.#lullMs = options.lullMs ?? LULL_MS;
+    this.#collectedAt = this.#heapSize();
   }
 
   /** A connection was accepted. */
@@ -280,14 +304,19 @@ export class BurstCollector {
   /** A connection ended, or turned into a stream (which may stay open for days). */
   ended(): void {
     this.#open = Math.max(0, this.#open - 1);
-    if (this.#open > 0 || this.#served < BURST_CONNECTIONS || this.#timer !== undefined) return;
+    if (this.#open > 0 || this.#timer !== undefined) return;
     if (this.#collect() === undefined) return;
+    let delayMs: number;
+    if (this.#heapSize() - this.#collectedAt >= HEAP_GROWTH_BYTES) delayMs = this.#lullMs;
+    else if (this.#served >= BURST_CONNECTIONS) delayMs = this.#delayMs;
+    else return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (this.#open > 0) return;
       this.#served = 0;
       this.#collect()?.({ type: "major", execution: "sync", flavor: "last-resort" });
-    }, this.#delayMs);
+      this.#collectedAt = this.#heapSize();
+    }, delayMs);
     // A pending collection never keeps the process alive.
     Deno.unrefTimer(Number(this.#timer));
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BURST_CONNECTIONS, BurstCollector } from "./listener.ts";
+import { BURST_CONNECTIONS, BurstCollector, HEAP_GROWTH_BYTES } from "./listener.ts";
 
 /** A collector whose `gc` counts its calls, collecting 20 ms after the last connection. */
 function counting(available = true): { collector: BurstCollector; calls: unknown[] } {
@@ -46,4 +46,36 @@ Deno.test("without the runtime's gc, a burst arms no timer", async () => {
   for (let i = 0; i < BURST_CONNECTIONS; i++) collector.ended();
   await settle();
   assert.equal(calls.length, 0);
+});
+
+Deno.test("a heap grown by a few clients is given back at the first lull, once", async () => {
+  const calls: unknown[] = [];
+  let heap = 40 * 1024 * 1024;
+  const collector = new BurstCollector({
+    collect: () => (options) => {
+      calls.push(options);
+      heap = 41 * 1024 * 1024; // what the collection left
+    },
+    heapSize: () => heap,
+    delayMs: 1000,
+    lullMs: 10,
+  });
+  collector.began();
+  heap += HEAP_GROWTH_BYTES - 1;
+  collector.ended();
+  await settle();
+  assert.equal(calls.length, 0, "grown by less than the threshold");
+  collector.began();
+  heap += 1;
+  collector.ended();
+  collector.began();
+  await settle();
+  assert.equal(calls.length, 0, "a client came back within the lull");
+  collector.ended();
+  await settle();
+  assert.equal(calls.length, 1, "collected at the lull, long before a burst's delay");
+  collector.began();
+  collector.ended();
+  await settle();
+  assert.equal(calls.length, 1, "measured from what the collection left");
 });

@@ -33,7 +33,15 @@ import {
   targetText,
 } from "./stats.ts";
 import type { Row } from "./stats.ts";
-import { cellMaps, forEachSystem, systemDir, waitRunning, withInstance } from "./workload.ts";
+import {
+  cellMaps,
+  CONFIG_SETTLED_MS,
+  configSettled,
+  forEachSystem,
+  systemDir,
+  waitRunning,
+  withInstance,
+} from "./workload.ts";
 import type { Context, WorkloadResult } from "./workload.ts";
 
 /** Settings of the control workloads. */
@@ -104,6 +112,7 @@ export async function controlLatency(ctx: Context): Promise<WorkloadResult> {
     await withInstance(peer, dir, sleepers(dir, 1), async (instance) => {
       await instance.startAll();
       await waitRunning(instance, 1, 60_000);
+      await configSettled(dir);
       if (peer.name === OURS) oneChildBytes = await instance.statusBytes();
       const times = await instance.statusTimes(
         "persistent",
@@ -136,6 +145,7 @@ export async function controlLatency(ctx: Context): Promise<WorkloadResult> {
     await withInstance(peer, dir, sleepers(dir, CONTROL.children), async (instance) => {
       await instance.startAll();
       await waitRunning(instance, CONTROL.children, 60_000);
+      await configSettled(dir);
       const bytes = await instance.statusBytes();
       if (peer.name === OURS) oursBytes = bytes;
       const counts: string[] = [];
@@ -298,5 +308,10 @@ export async function controlLatency(ctx: Context): Promise<WorkloadResult> {
   for (const [name, text] of samplesOf) notes.push(`Status samples of ${name}: ${text}.`);
   const cliIs = ctx.systems.map((p) => `${p.name}: ${p.statusCliIs}`).join("; ");
   notes.push(`Status CLI commands: ${cliIs}.`);
+  notes.push(
+    `Status samples start once the config files are ${
+      CONFIG_SETTLED_MS / 1000
+    } s old: supervisor-ts reads a file changed within 2 s at every request (timestamps are coarse) and only stats a settled one; an unsigned status takes what a request checked within the last second.`,
+  );
   return { rows, notes };
 }

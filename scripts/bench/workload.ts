@@ -109,6 +109,32 @@ export function cellMaps(keys: readonly string[]): Map<string, Map<string, Cell>
   return new Map(keys.map((k) => [k, new Map<string, Cell>()]));
 }
 
+/**
+ * How old every config file must be before status samples: supervisor-ts reads a file changed
+ * within the last 2 s at every request (file timestamps are coarse), by design, and only
+ * stat-s it once settled; a status is measured on settled files, as on a server in service.
+ */
+export const CONFIG_SETTLED_MS = 2100;
+
+/** Waits until no file under `dir` has changed within {@link CONFIG_SETTLED_MS}. */
+export async function configSettled(dir: string): Promise<void> {
+  const newest = (path: string): number => {
+    let latest = 0;
+    for (const entry of Deno.readDirSync(path)) {
+      const full = join(path, entry.name);
+      if (entry.isDirectory) {
+        latest = Math.max(latest, newest(full));
+        continue;
+      }
+      const info = Deno.statSync(full);
+      latest = Math.max(latest, info.mtime?.getTime() ?? 0, info.ctime?.getTime() ?? 0);
+    }
+    return latest;
+  };
+  const wait = newest(dir) + CONFIG_SETTLED_MS - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+}
+
 /** Polls `instance` until it reports `count` running children; ms waited. Throws after `ms`. */
 export async function waitRunning(
   instance: Instance,
