@@ -63,9 +63,18 @@ export class RequestPipeline {
     this.#parts = parts;
   }
 
-  /** The configuration for one request: take it at the request's entry and pass it down. */
-  snapshot(): ConfigSnapshot {
-    return this.#parts.store.snapshot();
+  /**
+   * The configuration for one request: take it at the request's entry and pass it down. An
+   * unsigned request that only reads (`status`) may take what a request checked within the
+   * last second; a signed one is authorized by server.yml as it is now (its permissions).
+   */
+  snapshot(status = false): ConfigSnapshot {
+    return status ? this.#parts.store.statusSnapshot() : this.#parts.store.snapshot();
+  }
+
+  /** Whether `op` only reads (a status), asked often. */
+  static reads(op: string): boolean {
+    return QUIET_OPS.includes(op);
   }
 
   /**
@@ -88,10 +97,7 @@ export class RequestPipeline {
     from: { readonly peer: string; readonly local: boolean },
   ): Promise<Outcome> {
     const { peer } = from;
-    // A signed request is authorized by server.yml as it is now (its permissions); an unsigned
-    // status may take the readings a request made within the last second.
-    const status = isUnsignedStatus(value);
-    const snap = status ? this.#parts.store.statusSnapshot() : this.snapshot();
+    const snap = this.snapshot(isUnsignedStatus(value));
     let admitted;
     try {
       admitted = await this.#parts.auth.admit(value, await snap.settings(), {

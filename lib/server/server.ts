@@ -340,7 +340,11 @@ export class Server {
     const pipeline = this.#pipeline;
     return {
       run: (request, peer) =>
-        pipeline.run(request, { peer, dialect: "http", key: null }, pipeline.snapshot()),
+        pipeline.run(
+          request,
+          { peer, dialect: "http", key: null },
+          pipeline.snapshot(RequestPipeline.reads(request.op)),
+        ),
       metrics: async () => {
         await this.#resources.demand();
         const { check, info } = await this.#status();
@@ -370,7 +374,7 @@ export class Server {
 
   /** `check` and `info` as their responses carry them, outside the request pipeline. */
   async #status(): Promise<{ check: CheckData; info: InfoData }> {
-    const snap = this.#store.snapshot();
+    const snap = this.#store.statusSnapshot();
     const now = this.#clock.now();
     const [checked, informed] = await Promise.all([
       checkReport(this.#supervisor, snap, { name: undefined, now }),
