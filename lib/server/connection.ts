@@ -20,6 +20,7 @@ import type { RequestId, Response } from "../protocol/messages.ts";
 import { encodeChange, encodeFollowEvent } from "../protocol/payloads.ts";
 import type { FollowEvent } from "../protocol/payloads.ts";
 import type { Outcome, Stream, StreamItem } from "./outcome.ts";
+import { WaitLimit } from "./wait_limit.ts";
 
 /** What the connection needs of a socket. */
 export interface Socket {
@@ -113,22 +114,57 @@ export function decodeLine(line: Uint8Array): { value: unknown } | { error: Supe
  */
 export async function serveConnection(socket: Socket, ctx: ConnectionContext): Promise<void> {
   const { peer, handlers, limits, logger, slot } = ctx;
+  const limit = new WaitLimit();
+  /** What overran its time limit, once something did: the connection then ends. */
+  let late: "request" | "response" | undefined;
+  const closeSocket = () => {
+    try {
+      socket.close();
+    } catch {
+      // already closed
+    }
+  };
+  // A response the peer does not take in time: the socket is closed under the write.
+  const responseLate = () => {
+    late ??= "response";
+    closeSocket();
+  };
+  // A request that does not come in time: answered TIMEOUT (if the peer takes it in time), and
+  // the socket closed under the pending read.
+  const requestLate = () => {
+    late ??= "request";
+    limit.start(limits.readTimeoutMs, closeSocket);
+    void writeAll(socket, encodeResponseBytes(errorResponse(null, timeoutError(limits))))
+      .catch(() => {})
+      .finally(() => {
+        limit.stop();
+        closeSocket();
+      });
+  };
+  const write = async (bytes: Uint8Array) => {
+    limit.start(limits.readTimeoutMs, responseLate);
+    try {
+      await writeAll(socket, bytes);
+    } finally {
+      limit.stop();
+    }
+  };
   const send = (id: RequestId, response: Response) =>
-    writeWithin(socket, encodeResponseBytes({ ...response, id }), limits.readTimeoutMs);
+    write(encodeResponseBytes({ ...response, id }));
   try {
     // Requests are small: a small first read keeps a thousand idle connections cheap (the line
     // reader copies what it holds, and reads on with a buffer of its own).
     let head: Uint8Array;
+    const first = new Uint8Array(Math.min(limits.maxRequestBytes + 1, FIRST_READ_BYTES));
+    limit.start(limits.readTimeoutMs, requestLate);
     try {
-      const first = new Uint8Array(Math.min(limits.maxRequestBytes + 1, FIRST_READ_BYTES));
-      const n = await deadline(socket.read(first), limits.readTimeoutMs);
-      if (n === null || n === 0) return;
+      const n = await socket.read(first);
+      if (n === null || n === 0 || late) return;
       head = first.subarray(0, n);
-    } catch (error) {
-      if (error instanceof DeadlineError) {
-        await send(null, errorResponse(null, timeoutError(limits)));
-      }
+    } catch {
       return;
+    } finally {
+      limit.stop();
     }
     if (!isV2Start(head[0]!)) {
       const outcome = await handlers.legacy(head, socket, peer);
@@ -145,20 +181,25 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
       // others, so the busy time measured for fairness starts again after it.
       const waits = reader.pending === 0;
       try {
-        // A whole line already buffered (a pipelining client) needs no timer.
-        line = reader.hasLine
-          ? await reader.next()
-          : await deadline(reader.next(), limits.readTimeoutMs);
+        // A whole line already buffered (a pipelining client) needs no time limit.
+        if (reader.hasLine) {
+          line = await reader.next();
+        } else {
+          limit.start(limits.readTimeoutMs, requestLate);
+          try {
+            line = await reader.next();
+          } finally {
+            limit.stop();
+          }
+        }
         if (waits) lastYield = performance.now();
       } catch (error) {
-        if (error instanceof LineTooLongError) {
+        if (!late && error instanceof LineTooLongError) {
           await send(null, errorResponse(null, new SupervisorError("TOO_LARGE", error.message)));
-        } else if (error instanceof DeadlineError) {
-          await send(null, errorResponse(null, timeoutError(limits)));
         }
         return;
       }
-      if (line === null) return;
+      if (line === null || late) return;
       const decoded = decodeLine(line);
       if ("error" in decoded) {
         await send(null, errorResponse(null, decoded.error));
@@ -184,7 +225,8 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
           handlers.delivered(outcome);
           return;
         }
-        await streamFollow(socket, { reader, id, follower: outcome.follow, limits })
+        const emit = (event: FollowEvent) => write(encoder.encode(encodeFollowEvent(event) + "\n"));
+        await streamFollow({ reader, id, follower: outcome.follow, emit })
           .finally(() => outcome.follow.close());
         return;
       }
@@ -198,13 +240,11 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
     }
   } catch (error) {
     // The peer went away or stopped reading; nothing to answer.
-    logger.info(`connection from ${peer} closed: ${errorMessage(error)}`);
+    const reason = late === "response" ? PEER_NOT_READING : errorMessage(error);
+    logger.info(`connection from ${peer} closed: ${reason}`);
   } finally {
-    try {
-      socket.close();
-    } catch {
-      // already closed
-    }
+    limit.close();
+    closeSocket();
   }
 }
 
@@ -213,17 +253,14 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
  * (or sends anything), stops reading for longer than the read timeout, or the server stops.
  */
 async function streamFollow(
-  socket: Socket,
   stream: {
     readonly reader: LineReader;
     readonly id: RequestId;
     readonly follower: Stream;
-    readonly limits: ConnectionLimits;
+    readonly emit: (event: FollowEvent) => Promise<void>;
   },
 ): Promise<void> {
-  const { reader, id, follower, limits } = stream;
-  const emit = (event: FollowEvent) =>
-    writeWithin(socket, encodeFollowEvent(event) + "\n", limits.readTimeoutMs);
+  const { reader, id, follower, emit } = stream;
   void reader.next().catch(() => null).then(() => follower.close());
   for await (const item of follower as AsyncIterable<StreamItem>) await emit(followEvent(id, item));
   await emit({ id, event: "end", data: {} }).catch(() => {});
@@ -250,10 +287,13 @@ function timeoutError(limits: ConnectionLimits): SupervisorError {
   );
 }
 
+/** Why a connection whose peer did not take a response in time was closed. */
+const PEER_NOT_READING = "peer does not read its responses";
+
 /** Writes `text` in full, or throws when the peer does not take it within `ms`. */
 export function writeWithin(socket: Socket, text: string | Uint8Array, ms: number): Promise<void> {
   const bytes = typeof text === "string" ? encoder.encode(text) : text;
   return deadline(writeAll(socket, bytes), ms).catch((error) => {
-    throw error instanceof DeadlineError ? new Error("peer does not read its responses") : error;
+    throw error instanceof DeadlineError ? new Error(PEER_NOT_READING) : error;
   });
 }
