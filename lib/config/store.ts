@@ -259,9 +259,10 @@ export class ConfigSnapshot {
   #server: Promise<ServerConfig> | undefined;
   #settings: Promise<ServerConfig> | undefined;
   #catalog: Promise<Catalog> | undefined;
-  readonly #children = new Map<string, Promise<ChildConfig>>();
+  /** Each child's config as this snapshot answered it (made at the first). */
+  #children: Map<string, Promise<ChildConfig>> | undefined;
   /** Configs taken without a read by {@link children}: the same answers for child(name). */
-  readonly #taken = new Map<string, ChildConfig>();
+  #taken: Map<string, ChildConfig> | undefined;
   /** How long a child file checked by an earlier request may be taken as checked (status). */
   readonly #trustMs: number;
 
@@ -276,6 +277,7 @@ export class ConfigSnapshot {
    * (start, restart, update) never uses it: an edit is seen by the next such request.
    */
   forStatus(): ConfigSnapshot {
+    if (this.#trustMs >= STATUS_TRUST_MS) return this;
     const status = new ConfigSnapshot(this.#store, { trustMs: STATUS_TRUST_MS });
     status.#server = this.#server;
     status.#settings = this.#settings;
@@ -317,11 +319,12 @@ export class ConfigSnapshot {
 
   /** The config of child `name`; throws as {@link ConfigStore.childConfig} does. */
   child(name: string): Promise<ChildConfig> {
-    let config = this.#children.get(name);
-    const taken = config === undefined ? this.#taken.get(name) : undefined;
+    const children = this.#children ??= new Map();
+    let config = children.get(name);
+    const taken = config === undefined ? this.#taken?.get(name) : undefined;
     if (taken !== undefined) {
       config = Promise.resolve(taken);
-      this.#children.set(name, config);
+      children.set(name, config);
     }
     if (config === undefined) {
       config = quiet((async () => {
@@ -333,7 +336,7 @@ export class ConfigSnapshot {
           throw await this.#withSuggestion(name, error);
         }
       })());
-      this.#children.set(name, config);
+      children.set(name, config);
     }
     return config;
   }
@@ -355,17 +358,17 @@ export class ConfigSnapshot {
     const pending: Promise<unknown>[] = [];
     for (const name of names) {
       if (configs.has(name)) continue;
-      const trusted = this.#children.has(name)
+      const trusted = this.#children?.has(name)
         ? undefined
-        : this.#taken.get(name) ?? this.#store.trustedChildConfig(name, locate, this.#trustMs);
+        : this.#taken?.get(name) ?? this.#store.trustedChildConfig(name, locate, this.#trustMs);
       if (trusted !== undefined) {
-        this.#taken.set(name, trusted);
+        (this.#taken ??= new Map()).set(name, trusted);
         configs.set(name, trusted);
       } else {
         pending.push(this.child(name).then((config) => configs.set(name, config), () => {}));
       }
     }
-    await Promise.all(pending);
+    if (pending.length > 0) await Promise.all(pending);
     return configs;
   }
 
