@@ -63,14 +63,16 @@ export const CRASH_CONTEXT_LINES = 20;
 /** How long an exit waits for the rest of stderr before its crash context is taken. */
 const CRASH_CONTEXT_WAIT_MS = 250;
 
-/** A snapshot of a child for `check`. */
+/**
+ * A snapshot of a child for `check`, but for its uptime (see {@link uptimeAt}): the same object
+ * is given again while nothing in it changes, so a status of an unchanged fleet makes none.
+ */
 export interface ChildStatus {
   readonly name: string;
   readonly state: ChildState;
   readonly since: number;
   readonly pid: number | null;
   readonly startedAt: number | null;
-  readonly uptimeMs: number | null;
   readonly restarts: number;
   /**
    * Runs that ended on their own with an exit that is not one of `exit_codes`, or that the
@@ -93,6 +95,11 @@ export interface ChildStatus {
   readonly ready: boolean | null;
   /** When the current run became ready. */
   readonly readySince: number | null;
+}
+
+/** The uptime a status shows at time `at`: since its run started; null without a run. */
+export function uptimeAt(status: { readonly startedAt: number | null }, at: number): number | null {
+  return status.startedAt === null ? null : at - status.startedAt;
 }
 
 /** What {@link Child.halt} did. */
@@ -139,6 +146,24 @@ interface Run {
   readonly settle: (outcome: StartOutcome) => void;
 }
 
+/**
+ * What a status was made from: while all of it is the same (its exits too: the same array,
+ * never changed in place), the status still shows the child as it is.
+ */
+interface StatusSource {
+  readonly status: ChildStatus;
+  /** The lifecycle's count of transitions (its state and since). */
+  readonly changes: number;
+  readonly run: Run | undefined;
+  readonly readyAt: number | null;
+  readonly config: ChildConfig | undefined;
+  readonly backoff: unknown;
+  readonly starts: number;
+  readonly crashes: number;
+  readonly failures: number;
+  readonly error: string | undefined;
+}
+
 /** How a run's start turned out: started (RUNNING), or ended before it counted as started. */
 export type StartOutcome =
   | { readonly started: true }
@@ -160,7 +185,10 @@ export class Child {
   #starts = 0;
   /** Runs that ended without being asked to stop and not with an expected exit. */
   #crashes = 0;
-  #history: ExitRecord[] = [];
+  /** The last exits, oldest first: a new array at each change, never changed in place. */
+  #history: readonly ExitRecord[] = [];
+  /** The last {@link status} and what it was made from: given again while that is the same. */
+  #statusSource: StatusSource | undefined;
   #error: string | undefined;
   #failures = 0;
   #backoff: { readonly at: number; readonly timer: AbortController } | undefined;
@@ -289,30 +317,56 @@ export class Child {
     return this.#queue.run(task);
   }
 
-  /** A snapshot of the child; never waits. */
+  /**
+   * A snapshot of the child; never waits. The same object while nothing in it changes: each call
+   * compares what it was made from with the child as it is now (no change can be missed), and
+   * makes a new one only then.
+   */
   status(): ChildStatus {
     const run = this.#run;
-    const now = this.#deps.clock.now();
-    return {
+    const readyAt = run?.probes.readyAt ?? null;
+    const last = this.#statusSource;
+    if (
+      last !== undefined && last.changes === this.#life.changes && last.run === run &&
+      last.readyAt === readyAt && last.config === this.#config &&
+      last.backoff === this.#backoff && last.starts === this.#starts &&
+      last.crashes === this.#crashes && last.failures === this.#failures &&
+      last.error === this.#error && last.status.history === this.#history
+    ) {
+      return last.status;
+    }
+    const status: ChildStatus = {
       name: this.name,
       state: this.#life.state,
       since: this.#life.since,
       pid: run?.proc.pid ?? null,
       startedAt: run?.startedAt ?? null,
-      uptimeMs: run ? now - run.startedAt : null,
       restarts: Math.max(0, this.#starts - 1),
       crashes: this.#crashes,
       lastExit: this.#history[this.#history.length - 1] ?? null,
-      history: [...this.#history],
+      history: this.#history,
       configPath: this.#config?.path ?? null,
       command: this.#config?.argv ?? null,
       error: this.#error ?? null,
       failures: this.#failures,
       nextAttemptAt: this.#backoff?.at ?? null,
       adopted: run?.adopted ?? false,
-      ready: run?.config.ready ? run.probes.readyAt !== null : null,
-      readySince: run?.probes.readyAt ?? null,
+      ready: run?.config.ready ? readyAt !== null : null,
+      readySince: readyAt,
     };
+    this.#statusSource = {
+      status,
+      changes: this.#life.changes,
+      run,
+      readyAt,
+      config: this.#config,
+      backoff: this.#backoff,
+      starts: this.#starts,
+      crashes: this.#crashes,
+      failures: this.#failures,
+      error: this.#error,
+    };
+    return status;
   }
 
   /**
@@ -529,8 +583,7 @@ export class Child {
       stderrTail: this.#taps.stderr.linesSince(run.stderrMark, CRASH_CONTEXT_LINES),
       ...(run.probes.failure === undefined ? {} : { reason: run.probes.failure }),
     };
-    this.#history.push(exit);
-    if (this.#history.length > HISTORY_LENGTH) this.#history.shift();
+    this.#history = [...this.#history, exit].slice(-HISTORY_LENGTH);
     // `expected` is already false for a run the server ended (a probe, the memory limit).
     if (!stopping && !exit.expected) this.#crashes++;
     // Its last words may still be in the pipe: take the crash context again once drained.
@@ -550,8 +603,9 @@ export class Child {
           ? await direct.lines(CRASH_CONTEXT_LINES, TAIL_BYTES)
           : this.#taps.stderr.linesSince(run.stderrMark, CRASH_CONTEXT_LINES),
       };
-      const index = this.#history.indexOf(exit);
-      if (index >= 0) this.#history[index] = final;
+      if (this.#history.includes(exit)) {
+        this.#history = this.#history.map((e) => e === exit ? final : e);
+      }
       run.settle({ started: false, exit: final, state: this.#life.state });
     });
     run.timers.abort();

@@ -6,7 +6,7 @@ import { SupervisorError } from "../errors.ts";
 import { FakeClock } from "../testing/fake_clock.ts";
 import { FakeProcessTable } from "../testing/fake_process_table.ts";
 import { MemoryLogger } from "../testing/memory_logger.ts";
-import { Child, HISTORY_LENGTH } from "./child.ts";
+import { Child, HISTORY_LENGTH, uptimeAt } from "./child.ts";
 import { describeExit } from "./exit_record.ts";
 import { GroupReaper } from "./group_reaper.ts";
 import type { ChildDeps } from "./child.ts";
@@ -232,7 +232,7 @@ Deno.test("the status of a running child has its pid, start time, uptime and com
     assert.equal(status.pid, w.spawner.last.pid);
     assert.equal(child.pid, w.spawner.last.pid);
     assert.equal(status.startedAt, 1_000_000);
-    assert.equal(status.uptimeMs, 5000);
+    assert.equal(uptimeAt(status, w.clock.now()), 5000);
     assert.equal(status.restarts, 0);
     assert.equal(status.lastExit, null);
     assert.equal(status.configPath, config.path);
@@ -240,6 +240,47 @@ Deno.test("the status of a running child has its pid, start time, uptime and com
     assert.equal(status.error, null);
     w.spawner.last.exit({ code: 0, signal: null });
     await settle();
+  });
+});
+
+Deno.test("a child's status is the same object while nothing in it changes", async () => {
+  await withWorld(async (w) => {
+    const child = new Child("web", w.deps);
+    const never = child.status();
+    assert.equal(child.status(), never);
+    await child.spawn(w.config("command: server\n"));
+    const starting = child.status();
+    assert.notEqual(starting, never);
+    assert.equal(starting.state, "STARTING");
+    assert.equal(starting.pid, w.spawner.last.pid);
+    await w.clock.advance(2000);
+    const running = child.status();
+    assert.notEqual(running, starting);
+    assert.equal(running.state, "RUNNING");
+    await w.clock.advance(3000);
+    // Time passing changes nothing in it: the uptime is worked out when it is shown.
+    assert.equal(child.status(), running);
+    assert.equal(uptimeAt(running, w.clock.now()), 5000);
+    w.spawner.last.writeStderr("last words\n");
+    w.spawner.last.exit({ code: 3, signal: null }, { closePipes: false });
+    await settle();
+    const exited = child.status();
+    assert.notEqual(exited, running);
+    assert.equal(exited.state, "EXITED");
+    assert.equal(exited.pid, null);
+    assert.equal(exited.history.length, 1);
+    assert.equal(child.status(), exited);
+    // Its exit is replaced once the rest of its stderr is in: a new status shows the new one.
+    w.spawner.last.closePipes();
+    for (let i = 0; i < 50 && child.status() === exited; i++) await settle();
+    const complete = child.status();
+    assert.notEqual(complete, exited);
+    assert.deepEqual(complete.lastExit?.stderrTail, ["last words"]);
+    assert.equal(complete.lastExit, complete.history[0]);
+    assert.equal(child.status(), complete);
+    // Nothing it shows is changed afterwards: an earlier status is still what it was.
+    assert.equal(exited.state, "EXITED");
+    assert.equal(starting.state, "STARTING");
   });
 });
 
@@ -265,7 +306,7 @@ Deno.test("a child that exits by itself is EXITED with its code, not requested",
     });
     assert.deepEqual(status.history, [status.lastExit]);
     assert.equal(status.pid, null);
-    assert.equal(status.uptimeMs, null);
+    assert.equal(uptimeAt(status, w.clock.now()), null);
     assert.ok(
       w.logger.lines.includes(`info: child "web" (pid ${pid}) exited: exit code 3`),
       w.logger.lines.join("\n"),
@@ -585,7 +626,7 @@ Deno.test("status has no pid before the first spawn", async () => {
       since: status.since,
       pid: status.pid,
       startedAt: status.startedAt,
-      uptimeMs: status.uptimeMs,
+      uptimeMs: uptimeAt(status, w.clock.now()),
       restarts: status.restarts,
       lastExit: status.lastExit,
       history: status.history,

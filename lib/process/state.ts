@@ -123,6 +123,7 @@ export function nextState(state: ChildState, event: LifeEvent): ChildState | und
 export class Lifecycle {
   #state: ChildState = "STOPPED";
   #since: number;
+  #changes = 0;
   readonly #listeners: ((event: StateEvent) => void)[] = [];
 
   constructor(now: number) {
@@ -141,6 +142,14 @@ export class Lifecycle {
   /** Whether a process of this child is alive (starting, running or being stopped). */
   get isLive(): boolean {
     return LIVE_STATES.includes(this.#state);
+  }
+
+  /**
+   * How many transitions were made: while it stays the same, so do {@link state} and
+   * {@link since} (a small whole number, cheaper to compare than a time).
+   */
+  get changes(): number {
+    return this.#changes;
   }
 
   /** Whether the current state allows `op`. */
@@ -166,6 +175,7 @@ export class Lifecycle {
     if (!canTransition(from, to)) throw new InvalidTransitionError(from, to);
     this.#state = to;
     this.#since = at;
+    this.#changes++;
     const event = { from, to, at };
     for (const listener of this.#listeners) listener(event);
     return event;

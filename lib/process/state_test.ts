@@ -128,3 +128,16 @@ Deno.test("a running child cannot be stopped without passing through STOPPING", 
   assert.throws(() => life.transition("STOPPED", 9), InvalidTransitionError);
   assert.equal(life.state, "RUNNING");
 });
+
+Deno.test("the count of changes moves with every transition, and not with a refused one", () => {
+  const life = new Lifecycle(0);
+  assert.equal(life.changes, 0);
+  life.apply("spawn", 1);
+  life.apply("started", 2);
+  assert.equal(life.changes, 2);
+  assert.throws(() => life.apply("started", 3), InvalidTransitionError);
+  assert.equal(life.changes, 2);
+  life.apply("crashed", 4);
+  life.apply("spawn", 4);
+  assert.equal(life.changes, 4);
+});

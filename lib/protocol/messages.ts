@@ -11,9 +11,11 @@ import type { ErrorCode } from "../errors.ts";
 import { PROTOCOL_VERSION } from "../version.ts";
 import { OPS, OPS_NEEDING_CHILD } from "./ops.ts";
 import type { Op } from "./ops.ts";
+import type { JsonText } from "./json_bytes.ts";
 
 export { OPS, OPS_NEEDING_CHILD } from "./ops.ts";
 export type { Op } from "./ops.ts";
+export type { JsonText } from "./json_bytes.ts";
 
 /** A request id: echoed back so a client can match responses. */
 export type RequestId = string | number | null;
@@ -101,97 +103,53 @@ export function encodeResponse(response: Response): string {
   return JSON.stringify(response) + "\n";
 }
 
-/**
- * JSON text in parts, to be written one after the other: byte arrays (UTF-8, kept and shared
- * between responses), strings of ASCII characters only, and numbers (as JSON writes them).
- */
-export type JsonParts = readonly (Uint8Array | string | number)[];
-
 /** Data objects that bring their own JSON text (a status of many children, from its parts). */
-const jsonParts = new WeakMap<object, () => JsonParts>();
+const jsonTexts = new WeakMap<object, () => JsonText>();
 
 /**
- * Marks `data` as encoded by `parts`, which must give exactly the bytes of
+ * Marks `data` as encoded by `text`, which must give exactly the bytes of
  * `JSON.stringify(data)`: a response carrying it is written from them. Returns `data`.
  */
-export function withJsonParts<T extends object>(data: T, parts: () => JsonParts): T {
-  jsonParts.set(data, parts);
+export function withJsonText<T extends object>(data: T, text: () => JsonText): T {
+  jsonTexts.set(data, text);
   return data;
 }
 
 const encoder = new TextEncoder();
 
-/** {@link encodeResponse} as UTF-8 bytes, from the data's own parts when it has them. */
+/**
+ * {@link encodeResponse} as UTF-8 bytes, from the data's own text when it has one: written
+ * into one array of the line's length, or into the bytes the text made ready for it (new ones
+ * each time either way: the socket may still be writing the last).
+ */
 export function encodeResponseBytes(response: Response): Uint8Array {
-  const dataParts = response.data === undefined ? undefined : jsonParts.get(response.data);
-  if (dataParts === undefined) return encoder.encode(encodeResponse(response));
-  // What JSON.stringify does for a plain object, with the data's parts in the middle.
-  const parts: (Uint8Array | string | number)[] = [];
-  let text = "{";
+  const data = response.data === undefined ? undefined : jsonTexts.get(response.data);
+  if (data === undefined) return encoder.encode(encodeResponse(response));
+  // What JSON.stringify does for a plain object, with the data's text in the middle.
+  let before = "{";
+  let after: string | undefined;
   for (const [key, value] of Object.entries(response)) {
     const json: string | undefined = key === "data" ? "" : JSON.stringify(value);
     if (json === undefined) continue;
-    text += `${text === "{" ? "" : ","}${JSON.stringify(key)}:${json}`;
-    if (key === "data") {
-      parts.push(encoder.encode(text));
-      for (const part of dataParts()) parts.push(part);
-      text = "";
-    }
+    const member = `${JSON.stringify(key)}:${json}`;
+    if (after !== undefined) after += `,${member}`;
+    else before += `${before === "{" ? "" : ","}${member}`;
+    if (key === "data") after = "";
   }
-  parts.push(encoder.encode(`${text}}\n`));
-  return joinParts(parts);
-}
-
-/** The parts one after the other in one array. */
-function joinParts(parts: JsonParts): Uint8Array {
-  let length = 0;
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i]!;
-    length += typeof part === "number" ? numberLength(part) : part.length;
+  if (after === undefined) return encoder.encode(encodeResponse(response));
+  const head = encoder.encode(before);
+  const tail = encoder.encode(`${after}}\n`);
+  const text = data();
+  const ready = text.line?.(head, tail);
+  if (ready !== undefined) return ready;
+  const bytes = new Uint8Array(head.length + text.byteLength + tail.length);
+  bytes.set(head, 0);
+  const end = text.writeTo(bytes, head.length);
+  if (end !== head.length + text.byteLength) {
+    throw new Error(`JSON text wrote ${end - head.length} bytes, not ${text.byteLength}`);
   }
-  const bytes = new Uint8Array(length);
-  let at = 0;
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i]!;
-    if (typeof part === "object") {
-      bytes.set(part, at);
-      at += part.length;
-    } else if (typeof part === "number" && isSmallWhole(part)) {
-      at = writeWhole(bytes, at, part);
-    } else {
-      const text = typeof part === "number" ? JSON.stringify(part) : part;
-      for (let k = 0; k < text.length; k++) bytes[at++] = text.charCodeAt(k);
-    }
-  }
+  bytes.set(tail, end);
   return bytes;
-}
-
-/** Whole numbers written digit by digit (JSON writes them without exponent up to 1e21). */
-function isSmallWhole(n: number): boolean {
-  return Number.isSafeInteger(n) && !Object.is(n, -0);
-}
-
-/** The length of `n` as JSON writes it. */
-function numberLength(n: number): number {
-  if (!isSmallWhole(n)) return JSON.stringify(n).length;
-  let length = n < 0 ? 2 : 1;
-  for (let rest = Math.abs(n); rest >= 10; rest = Math.floor(rest / 10)) length++;
-  return length;
-}
-
-/** Writes the digits of the whole number `n` at `at`; returns where they end. */
-function writeWhole(bytes: Uint8Array, at: number, n: number): number {
-  if (n < 0) {
-    bytes[at++] = 0x2d;
-    n = -n;
-  }
-  const end = at + numberLength(n);
-  let i = end;
-  do {
-    bytes[--i] = 0x30 + (n % 10);
-    n = Math.floor(n / 10);
-  } while (n > 0);
-  return end;
 }
 
 /** A failed response for `error` (a SupervisorError keeps its code; anything else is INTERNAL). */

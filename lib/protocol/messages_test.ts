@@ -3,12 +3,15 @@ import { SupervisorError } from "../errors.ts";
 import {
   encodeRequest,
   encodeResponse,
+  encodeResponseBytes,
   errorResponse,
   OPS,
   parseRequest,
   parseResponse,
   requestIdOf,
+  withJsonText,
 } from "./messages.ts";
+import type { JsonText, Response } from "./messages.ts";
 
 /** Asserts that `value` is refused with `code`, and returns the message. */
 function refusal(value: unknown, code: string): string {
@@ -152,6 +155,56 @@ Deno.test("an encoded response is one line of JSON ending with exactly one newli
     message: "first line\nsecond line",
     data: { text: "a\nb" },
   });
+});
+
+/** Data that writes its own text: the JSON of `value`, one byte at a time. */
+function selfWritten(value: Record<string, unknown>): Record<string, unknown> {
+  const bytes = new TextEncoder().encode(JSON.stringify(value));
+  const text: JsonText = {
+    byteLength: bytes.length,
+    writeTo(into, at) {
+      for (const byte of bytes) into[at++] = byte;
+      return at;
+    },
+  };
+  return withJsonText({ ...value }, () => text);
+}
+
+Deno.test("a response whose data writes its own text is the same bytes as its JSON", () => {
+  const data = { children: [{ name: "wéb ✓", uptime_ms: 12.5 }], problems: ["a\nb"] };
+  const responses: Response[] = [
+    { id: 7, ok: true, message: "1 child: 1 running", data: selfWritten(data) },
+    {
+      id: "ünï",
+      ok: false,
+      code: "SOME_FAILED",
+      message: "‘quoted’ \u2028",
+      data: selfWritten(data),
+    },
+    { data: selfWritten(data), id: null, ok: true, message: "data first" } as Response,
+    { id: 1, ok: true, message: "empty", data: selfWritten({}) },
+    {
+      id: 1,
+      ok: true,
+      message: "no code",
+      code: undefined,
+      data: selfWritten(data),
+    } as unknown as Response,
+  ];
+  for (const response of responses) {
+    const bytes = encodeResponseBytes(response);
+    assert.deepEqual(bytes, new TextEncoder().encode(encodeResponse(response)));
+    assert.equal(bytes[bytes.length - 1], 0x0a);
+  }
+  // Data without a text of its own is encoded whole, the same way.
+  const plain: Response = { id: 2, ok: true, message: "plain", data: { text: "✓" } };
+  assert.deepEqual(encodeResponseBytes(plain), new TextEncoder().encode(encodeResponse(plain)));
+});
+
+Deno.test("a text that writes other than its length is refused, not sent short", () => {
+  const text: JsonText = { byteLength: 4, writeTo: (_, at) => at + 3 };
+  const response: Response = { id: 1, ok: true, message: "m", data: withJsonText({}, () => text) };
+  assert.throws(() => encodeResponseBytes(response), /wrote 3 bytes, not 4/);
 });
 
 Deno.test("errorResponse keeps a SupervisorError's code and message", () => {

@@ -10,6 +10,7 @@
  */
 import type { ExitRecord } from "../process/exit_record.ts";
 import { describeExit } from "../process/exit_record.ts";
+import { uptimeAt } from "../process/child.ts";
 import { CHILD_STATES } from "../process/state.ts";
 import type { ChildState } from "../process/state.ts";
 import type {
@@ -17,6 +18,7 @@ import type {
   Checked,
   ChildChange,
   ChildReport,
+  ChildSnapshot,
   HookReport,
   OpResult,
   ServerInfo,
@@ -25,8 +27,10 @@ import type { ResourceSample } from "../process/resource_sampler.ts";
 import { isErrorCode, WireFormatError } from "../errors.ts";
 import type { ErrorCode } from "../errors.ts";
 import { JsonReader } from "./json_reader.ts";
-import { withJsonParts } from "./messages.ts";
-import type { JsonParts, Op, RequestId } from "./messages.ts";
+import { withJsonText } from "./messages.ts";
+import type { Op, RequestId } from "./messages.ts";
+import { numberLength, writeAscii, writeNumber } from "./json_bytes.ts";
+import type { JsonText } from "./json_bytes.ts";
 import { OPS_TAKING_ALL } from "./ops.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -389,7 +393,7 @@ export function encodeResult(result: OpResult): OpData {
 
 /**
  * The data of `check`. Its children are turned into wire objects only when read (the status
- * page, the HTTP API); a response line is written from {@link checkJsonParts} instead.
+ * page, the HTTP API); a response line is written from {@link checkJsonText} instead.
  */
 function encodeChecked(result: Checked): CheckData {
   let children: ChildData[] | undefined;
@@ -399,79 +403,296 @@ function encodeChecked(result: Checked): CheckData {
     },
     problems: result.problems,
   };
-  return withJsonParts(data, () => checkJsonParts(result));
+  return withJsonText(data, () => checkJsonText(result));
 }
 
 const encoder = new TextEncoder();
 
+/** `{"children":[`, what a check's text begins with. */
+const CHILDREN_OPEN = encoder.encode('{"children":[');
+
 /**
- * The JSON text of the data of `check` in parts, the same bytes as `JSON.stringify` of its
- * wire object: each child's text is kept between statuses and made again only from what
- * changed (its uptime every time, its resources at each sample).
+ * The JSON text of the data of `check`, the same bytes as `JSON.stringify` of its wire object:
+ * each child's text is kept from one check to the next, made again only when its snapshot
+ * changes, and its uptime written between two parts of it. While no child changes and no
+ * uptime gets longer, the children's text is a copy of the last one written with the uptimes
+ * written over it.
  */
-export function checkJsonParts(result: Checked): JsonParts {
-  const parts: (Uint8Array | string | number)[] = ['{"children":['];
-  result.children.forEach((child, i) => {
-    if (i > 0) parts.push(",");
-    childJsonParts(child, parts);
-  });
-  parts.push("],");
-  parts.push(encoder.encode(`"problems":${JSON.stringify(result.problems)}}`));
-  return parts;
+export function checkJsonText(result: Checked): JsonText {
+  const { snapshots, at } = result;
+  const children = childrenTextOf(snapshots);
+  const { texts, written } = children;
+  const problems = problemsJson(result.problems);
+  let length = CHILDREN_OPEN.length + Math.max(0, texts.length - 1) + problems.length;
+  let same = written !== undefined;
+  for (let i = 0; i < texts.length; i++) {
+    const text = texts[i]!;
+    const width = uptimeLength(uptimeAt(snapshots[i]!, at));
+    if (same && written!.widths[i] !== width) same = false;
+    length += text.head.length + width + text.rest.length;
+  }
+  return new CheckJson(children, same ? written : undefined, snapshots, at, problems, length);
 }
 
-/** A child's JSON text in three parts around its uptime, and what they were made from. */
+/** The texts of the children of a check, the bytes last written from them, and a copy. */
+interface ChildrenText {
+  readonly texts: readonly ChildText[];
+  written: WrittenChildren | undefined;
+  /** A copy of {@link written} in a line of its own, made ready for the next check only. */
+  ready: ReadyLine | undefined;
+  /** Whether a copy is to be made ready once the current task is done. */
+  readying: boolean;
+}
+
+/** The children's text as last written (`{"children":[` to the last `}`), and its uptimes. */
+interface WrittenChildren {
+  readonly bytes: Uint8Array;
+  /** Where each child's uptime is in {@link bytes}. */
+  readonly offsets: Int32Array;
+  /** How long each child's uptime is. */
+  readonly widths: Uint8Array;
+}
+
+/** A copy of the children's text with room around it for the rest of a response line. */
+interface ReadyLine {
+  /** The writing it is a copy of. */
+  readonly of: WrittenChildren;
+  /** {@link READY_ROOM} bytes, the copy, {@link READY_ROOM} bytes. */
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * Room before the children's text of a line made ready, for the head of the response
+ * (`{"id":…,"ok":true,"message":…,"data":`), and after it, for the problems and the end.
+ */
+const READY_ROOM = 4096;
+
+/**
+ * Makes a copy of the children's last text ready for the next check of the same children, once
+ * the current task is done (the response is in the socket's hands): that check then writes only
+ * its head, its uptimes and its end, and the copy was made while the client read. Each copy
+ * serves one response only (the socket may still be writing the last).
+ */
+function makeReady(children: ChildrenText): void {
+  if (children.readying || children.ready !== undefined) return;
+  children.readying = true;
+  queueMicrotask(() => {
+    children.readying = false;
+    const written = children.written;
+    if (written === undefined || children.ready !== undefined) return;
+    const bytes = new Uint8Array(READY_ROOM + written.bytes.length + READY_ROOM);
+    bytes.set(written.bytes, READY_ROOM);
+    children.ready = { of: written, bytes };
+  });
+}
+
+/** The text of one check, measured. */
+class CheckJson implements JsonText {
+  readonly #children: ChildrenText;
+  /** The last writing of the same children, when every uptime is as long now. */
+  readonly #written: WrittenChildren | undefined;
+  readonly #snapshots: readonly ChildSnapshot[];
+  readonly #at: number;
+  readonly #problems: Uint8Array;
+  readonly byteLength: number;
+
+  constructor(
+    children: ChildrenText,
+    written: WrittenChildren | undefined,
+    snapshots: readonly ChildSnapshot[],
+    at: number,
+    problems: Uint8Array,
+    byteLength: number,
+  ) {
+    this.#children = children;
+    this.#written = written;
+    this.#snapshots = snapshots;
+    this.#at = at;
+    this.#problems = problems;
+    this.byteLength = byteLength;
+  }
+
+  /**
+   * The line in the copy made ready by the last check of the same children, when every uptime
+   * is as long as in it; then the next copy is made ready. Only children checked again (the same
+   * array of snapshots, the same lengths) are made ready: a check of one child is not.
+   */
+  line(head: Uint8Array, tail: Uint8Array): Uint8Array | undefined {
+    const written = this.#written;
+    if (written === undefined) return undefined;
+    const children = this.#children;
+    const ready = children.ready;
+    children.ready = undefined;
+    makeReady(children);
+    if (
+      ready?.of !== written || head.length > READY_ROOM ||
+      this.#problems.length + tail.length > READY_ROOM
+    ) {
+      return undefined;
+    }
+    const bytes = ready.bytes;
+    const start = READY_ROOM - head.length;
+    bytes.set(head, start);
+    let end = this.#overwrite(bytes, READY_ROOM, written, false);
+    bytes.set(this.#problems, end);
+    end += this.#problems.length;
+    bytes.set(tail, end);
+    return bytes.subarray(start, end + tail.length);
+  }
+
+  writeTo(bytes: Uint8Array, at: number): number {
+    const written = this.#written;
+    const end = written === undefined
+      ? this.#writeChildren(bytes, at)
+      : this.#overwrite(bytes, at, written, true);
+    bytes.set(this.#problems, end);
+    return end + this.#problems.length;
+  }
+
+  /** The last writing (copied at `at` unless it is there), each uptime written over its own. */
+  #overwrite(bytes: Uint8Array, at: number, written: WrittenChildren, copy: boolean): number {
+    if (copy) bytes.set(written.bytes, at);
+    const { offsets } = written;
+    const snapshots = this.#snapshots;
+    for (let i = 0; i < snapshots.length; i++) {
+      writeUptime(bytes, at + offsets[i]!, uptimeAt(snapshots[i]!, this.#at));
+    }
+    return at + written.bytes.length;
+  }
+
+  /** Each child's text written part by part; kept to be copied by the next checks. */
+  #writeChildren(bytes: Uint8Array, start: number): number {
+    const texts = this.#children.texts;
+    const offsets = new Int32Array(texts.length);
+    const widths = new Uint8Array(texts.length);
+    bytes.set(CHILDREN_OPEN, start);
+    let at = start + CHILDREN_OPEN.length;
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i]!;
+      if (i > 0) bytes[at++] = 0x2c;
+      bytes.set(text.head, at);
+      at += text.head.length;
+      offsets[i] = at - start;
+      const end = writeUptime(bytes, at, uptimeAt(this.#snapshots[i]!, this.#at));
+      widths[i] = end - at;
+      at = end;
+      bytes.set(text.rest, at);
+      at += text.rest.length;
+    }
+    this.#children.written = { bytes: bytes.slice(start, at), offsets, widths };
+    return at;
+  }
+}
+
+/** The length of an uptime as JSON writes it. */
+function uptimeLength(uptime: number | null): number {
+  return uptime === null ? 4 : numberLength(uptime);
+}
+
+function writeUptime(bytes: Uint8Array, at: number, uptime: number | null): number {
+  return uptime === null ? writeAscii(bytes, at, "null") : writeNumber(bytes, at, uptime);
+}
+
+/** `],"problems":[…]}` of the last problems seen (the same array while they do not change). */
+let lastProblems: { readonly of: readonly string[]; readonly json: Uint8Array } | undefined;
+
+function problemsJson(problems: readonly string[]): Uint8Array {
+  if (lastProblems?.of !== problems) {
+    lastProblems = {
+      of: problems,
+      json: encoder.encode(`],"problems":${JSON.stringify(problems)}}`),
+    };
+  }
+  return lastProblems.json;
+}
+
+/** A child's JSON text in two parts around its uptime, and what they were made from. */
 interface ChildText {
+  /** The snapshot they show. */
+  readonly of: ChildSnapshot;
   /** From `{` to `"uptime_ms":`. */
   readonly head: Uint8Array;
-  /** From `,"restarts":` to `"resources":`. */
-  readonly tail: string;
-  /**
-   * The report they were made from (a report is never changed once made); kept until its
-   * texts change, so that a status does not keep every report it encodes.
-   */
-  readonly of: ChildReport;
-  /** From `,"restarts":` to the end, `}` included, with the resources of `sample`. */
-  rest: Uint8Array;
-  /** A copy of the sample `rest` shows (a new sample may have the same figures). */
-  sample: ResourceSample | null;
+  /** From `,"restarts":` to `"resources":`; none for a text split whole ({@link splitText}). */
+  readonly tail: string | undefined;
+  /** From `,"restarts":` to the end, `}` included. */
+  readonly rest: Uint8Array;
 }
 
-/** Each child's last text, by name (bounded: a fleet never comes near it). */
-const childTexts = new Map<string, ChildText>();
+/** The texts of the children of a check, by its array of snapshots (the same between checks). */
+const childrenTexts = new WeakMap<readonly ChildSnapshot[], ChildrenText>();
+
+/** Each snapshot's text. */
+const childTexts = new WeakMap<ChildSnapshot, ChildText>();
+
+/** Each child's last text, by name, whose parts a new snapshot of it may share (bounded). */
+const lastTexts = new Map<string, ChildText>();
 
 /** The JSON text of an exit, by record: a record is never changed once made. */
 const exitTexts = new WeakMap<ExitRecord, string>();
 
-/** Appends the parts of `JSON.stringify(encodeChild(child))` to `parts`. */
-export function childJsonParts(child: ChildReport, parts: (Uint8Array | string | number)[]): void {
-  const uptime = child.uptimeMs;
-  const sample = child.resources;
-  let text = childTexts.get(child.name);
-  if (
-    text === undefined || uptime === undefined || sample === undefined ||
-    !sameHead(text.of, child) || !sameTail(text.of, child)
-  ) {
-    if (uptime === undefined || sample === undefined || hasUndefined(child)) {
-      // A field left undefined is left out of the object's JSON: such a child is encoded whole.
-      childTexts.delete(child.name);
-      parts.push(encoder.encode(JSON.stringify(encodeChild(child))));
-      return;
-    }
-    if (text === undefined && childTexts.size >= 65_536) childTexts.clear();
-    const tail = tailJson(child);
-    const head = encoder.encode(headJson(child));
-    text = { head, tail, of: child, rest: restOf(tail, sample), sample: sample && { ...sample } };
-    childTexts.set(child.name, text);
-  } else if (!sameSample(text.sample, sample)) {
-    text.rest = restOf(text.tail, sample);
-    text.sample = sample && { ...sample };
+function childrenTextOf(snapshots: readonly ChildSnapshot[]): ChildrenText {
+  let children = childrenTexts.get(snapshots);
+  if (children === undefined) {
+    children = {
+      texts: snapshots.map(childText),
+      written: undefined,
+      ready: undefined,
+      readying: false,
+    };
+    childrenTexts.set(snapshots, children);
   }
-  parts.push(text.head, uptime ?? "null", text.rest);
+  return children;
 }
 
-function restOf(tail: string, sample: ResourceSample | null): Uint8Array {
-  return encoder.encode(`${tail}${JSON.stringify(sample && encodeResources(sample))}}`);
+/** The text of `JSON.stringify(encodeChild(…))` of the snapshot, around its uptime. */
+function childText(snapshot: ChildSnapshot): ChildText {
+  let text = childTexts.get(snapshot);
+  if (text !== undefined) return text;
+  if (hasUndefined(snapshot)) {
+    text = splitText(snapshot);
+  } else {
+    // The parts of its last text that show the same fields are kept: a new sample of its
+    // resources changes only the end.
+    const last = lastTexts.get(snapshot.name);
+    const parts = last?.tail === undefined ? undefined : last;
+    const head = parts && sameHead(parts.of, snapshot)
+      ? parts.head
+      : encoder.encode(headJson(snapshot));
+    const tail = parts && sameTail(parts.of, snapshot) ? parts.tail! : tailJson(snapshot);
+    const rest = parts && tail === parts.tail && sameSample(parts.of.resources, snapshot.resources)
+      ? parts.rest
+      : encoder.encode(
+        `${tail}${JSON.stringify(snapshot.resources && encodeResources(snapshot.resources))}}`,
+      );
+    text = { of: snapshot, head, tail, rest };
+  }
+  if (!lastTexts.has(snapshot.name) && lastTexts.size >= 65_536) lastTexts.clear();
+  lastTexts.set(snapshot.name, text);
+  childTexts.set(snapshot, text);
+  return text;
+}
+
+/**
+ * The text of a snapshot with a field left undefined (JSON leaves it out): its wire object's
+ * JSON, split where its uptime goes.
+ */
+function splitText(snapshot: ChildSnapshot): ChildText {
+  const wire = encodeChild({ ...snapshot, uptimeMs: null }) as unknown as Record<string, unknown>;
+  const before: Record<string, unknown> = {};
+  const after: Record<string, unknown> = {};
+  let side = before;
+  for (const [key, value] of Object.entries(wire)) {
+    if (key === "uptime_ms") side = after;
+    else side[key] = value;
+  }
+  const head = JSON.stringify(before);
+  const rest = JSON.stringify(after);
+  return {
+    of: snapshot,
+    head: encoder.encode(`${head.slice(0, -1)}${head === "{}" ? "" : ","}"uptime_ms":`),
+    tail: undefined,
+    rest: encoder.encode(rest === "{}" ? "}" : `,${rest.slice(1)}`),
+  };
 }
 
 function sameSample(a: ResourceSample | null, b: ResourceSample | null): boolean {
@@ -481,13 +702,13 @@ function sameSample(a: ResourceSample | null, b: ResourceSample | null): boolean
     Object.is(a.processes, b.processes) && Object.is(a.at, b.at);
 }
 
-function headJson(child: ChildReport): string {
+function headJson(child: ChildSnapshot): string {
   return `{"name":${JSON.stringify(child.name)},"state":${JSON.stringify(child.state)},` +
     `"since":${JSON.stringify(iso(child.since))},"pid":${JSON.stringify(child.pid)},` +
     `"started_at":${JSON.stringify(isoOrNull(child.startedAt))},"uptime_ms":`;
 }
 
-function tailJson(child: ChildReport): string {
+function tailJson(child: ChildSnapshot): string {
   return `,"restarts":${JSON.stringify(child.restarts)},` +
     `"crashes":${JSON.stringify(child.crashes)},` +
     `"last_exit":${child.lastExit ? exitJson(child.lastExit) : "null"},` +
@@ -503,8 +724,8 @@ function tailJson(child: ChildReport): string {
     `"config_error":${JSON.stringify(child.configError)},"resources":`;
 }
 
-/** Whether the head and tail encode a field left undefined (JSON would leave it out). */
-function hasUndefined(c: ChildReport): boolean {
+/** Whether a field is left undefined (JSON would leave it out). */
+function hasUndefined(c: ChildSnapshot): boolean {
   const fields: unknown[] = [
     c.name,
     c.state,
@@ -526,16 +747,17 @@ function hasUndefined(c: ChildReport): boolean {
     c.readySince,
     c.drift,
     c.configError,
+    c.resources,
   ];
   return fields.includes(undefined);
 }
 
-function sameHead(a: ChildReport, b: ChildReport): boolean {
+function sameHead(a: ChildSnapshot, b: ChildSnapshot): boolean {
   return a.name === b.name && a.state === b.state && Object.is(a.since, b.since) &&
     Object.is(a.pid, b.pid) && Object.is(a.startedAt, b.startedAt);
 }
 
-function sameTail(a: ChildReport, b: ChildReport): boolean {
+function sameTail(a: ChildSnapshot, b: ChildSnapshot): boolean {
   return Object.is(a.restarts, b.restarts) && Object.is(a.crashes, b.crashes) &&
     a.lastExit === b.lastExit && a.configPath === b.configPath && a.error === b.error &&
     Object.is(a.failures, b.failures) && Object.is(a.nextAttemptAt, b.nextAttemptAt) &&

@@ -16,16 +16,29 @@ import type { ChildState } from "../process/state.ts";
 import type { Feed } from "../process/feed.ts";
 import type { ResourceSample } from "../process/resource_sampler.ts";
 
-/** A child as `check` reports it: its status, and its pending repeat timer. */
-export interface ChildReport extends ChildStatus {
+/**
+ * A child as `check` reports it, but for its uptime: its status, its pending repeat timer, its
+ * drift and its resources. A status gives the same object again while nothing in it changes (a
+ * check of an unchanged fleet makes none); the uptime is worked out from `startedAt` at the time
+ * it is shown (`uptimeAt` of `child.ts`).
+ */
+export interface ChildSnapshot extends ChildStatus {
   /** When the child's repeat timer fires, if one is pending (ms since the epoch). */
   readonly repeatAt: number | null;
   /** How its config file now differs from its run's: `update` applies it (see `drift.ts`). */
   readonly drift: "changed" | "removed" | "invalid" | null;
   /** For `invalid`: why the file cannot be used. */
   readonly configError: string | null;
-  /** CPU and memory of its processes at the last sample; null when not sampled. */
+  /**
+   * CPU and memory of its processes at the last sample; null when not sampled. A sample is
+   * never changed once taken: a new one is a new object.
+   */
   readonly resources: ResourceSample | null;
+}
+
+/** A child as an operation reports it: its snapshot, with its uptime then. */
+export interface ChildReport extends ChildSnapshot {
+  readonly uptimeMs: number | null;
 }
 
 /** A change of a child's state (`events`). */
@@ -106,6 +119,14 @@ export interface StoppedAll {
 export interface Checked {
   readonly kind: "checked";
   readonly message: string;
+  /** When the children were looked at (ms since the epoch): their uptimes are as of then. */
+  readonly at: number;
+  /**
+   * The children, in order: each the same object from one check to the next while it does not
+   * change, and the same array while none does (what a response line is written from).
+   */
+  readonly snapshots: readonly ChildSnapshot[];
+  /** The same children with their uptimes at `at` (made when first read). */
   readonly children: readonly ChildReport[];
   readonly problems: readonly string[];
 }

@@ -3,7 +3,11 @@
  * loadpaths but never started included), and facts about the server.
  *
  * Reads only: never waits behind an operation, never changes a child. Owns: which children a
- * report lists and the summary line. Does not own: the wire shape (`lib/protocol/payloads.ts`).
+ * report lists and the summary line. A status of every child keeps what it listed for the next
+ * one: the names (made again only when the listing, the known children or a file's reading
+ * changed), and the array of snapshots, given again while no child changed, so a check of an
+ * unchanged fleet makes next to nothing. Does not own: the wire shape
+ * (`lib/protocol/payloads.ts`).
  *
  * @module
  */
@@ -13,13 +17,14 @@ import type { Catalog } from "../config/loadpaths.ts";
 import { instanceNames, splitInstance } from "../config/instances.ts";
 import type { ConfigSnapshot } from "../config/store.ts";
 import { errorMessage, SupervisorError } from "../errors.ts";
+import { uptimeAt } from "../process/child.ts";
 import type { Child } from "../process/child.ts";
 import type { ChildState } from "../process/state.ts";
 import { VERSION } from "../version.ts";
-import type { Supervisor } from "./supervisor.ts";
+import type { DriftFields, Supervisor } from "./supervisor.ts";
 import { driftOf } from "./drift.ts";
 import type { Drift } from "./drift.ts";
-import type { Checked, ChildReport, Informed } from "./results.ts";
+import type { Checked, ChildReport, ChildSnapshot, Informed } from "./results.ts";
 
 /** Facts about the running server that `info` reports. */
 export interface ServerFacts {
@@ -38,54 +43,218 @@ export async function checkReport(
   const { name, now } = options;
   // A status: child files checked within the last second by any request are not checked again.
   snap = snap.forStatus();
-  let files: Catalog["files"] = new Map();
-  const problems: string[] = [];
+  let files: Catalog["files"] = NO_FILES;
+  let problems: readonly string[];
   try {
     const catalog = await snap.catalog();
     files = catalog.files;
-    for (const problem of catalog.problems) problems.push(problem.message);
+    problems = problemsOf(catalog);
   } catch (error) {
-    problems.push(errorMessage(error));
+    problems = [errorMessage(error)];
   }
   if (name !== undefined) assertChildName(name);
-  // A child with instances is listed as its copies, each defined by the same file; for one
-  // child asked about, only its own file is read (and the catalogue is not copied).
-  const defined = new Map<string, string>();
-  let names: readonly string[];
-  const known = (n: string) => supervisor.known(n);
-  let readings: ReadonlyMap<string, ChildConfig>;
-  if (name === undefined) {
-    const running = supervisor.children().map((c) => c.name);
-    // Every config at once: a file checked by a status within the last second is not awaited.
-    readings = await snap.children([...files.keys(), ...running]);
-    for (const [n, file] of files) {
-      for (const copy of copiesOf(n, readings.get(n))) defined.set(copy, file.path);
-    }
-    const all = new Set(defined.keys());
-    for (const n of running) all.add(n);
-    names = [...all].sort();
-  } else {
-    await Promise.all(
-      filesOf(files, name).map(async (n) => {
-        const path = files.get(n)!.path;
-        for (const copy of await supervisor.expand(n, snap)) defined.set(copy, path);
-      }),
+  const children = name === undefined
+    ? await everyChild(supervisor, snap, files, now)
+    : await oneChild(supervisor, snap, files, name, now);
+  if (name !== undefined && children.length === 0) {
+    throw new SupervisorError(
+      "NOT_FOUND",
+      `Cannot check child "${name}": no such child is defined or was started`,
+      { child: name },
     );
-    names = await supervisor.expand(name, snap);
-    readings = await snap.children(names.filter((n) => known(n) !== undefined));
   }
-  const reports: (ChildReport | undefined)[] = [];
+  // After every report was taken: no uptime is of a run that started after it.
+  return checked(summaryOf(children), supervisor.now(), children, problems);
+}
+
+/** A {@link Checked} whose reports with their uptimes are made when first read. */
+function checked(
+  message: string,
+  at: number,
+  snapshots: readonly ChildSnapshot[],
+  problems: readonly string[],
+): Checked {
+  let children: ChildReport[] | undefined;
+  return {
+    kind: "checked",
+    message,
+    at,
+    snapshots,
+    get children(): ChildReport[] {
+      return children ??= snapshots.map((s) => ({ ...s, uptimeMs: uptimeAt(s, at) }));
+    },
+    problems,
+  };
+}
+
+/** The listing when the loadpaths cannot be read. */
+const NO_FILES: Catalog["files"] = new Map();
+
+/** The problems of the last catalogue seen, the same array while it is the same catalogue. */
+let lastProblems: { readonly of: Catalog; readonly problems: readonly string[] } | undefined;
+
+function problemsOf(catalog: Catalog): readonly string[] {
+  if (lastProblems?.of !== catalog) {
+    lastProblems = { of: catalog, problems: catalog.problems.map((p) => p.message) };
+  }
+  return lastProblems.problems;
+}
+
+/**
+ * Which children a status of all of them lists, and from what: made again only when the
+ * listing, the known children or the reading of a child file changed.
+ */
+interface Roster {
+  /** The catalogue's files it was made from. */
+  readonly files: Catalog["files"];
+  /** The known children it was made from ({@link Supervisor.children}, the same array). */
+  readonly known: readonly Child[];
+  /** The names whose configs are read: every file's, then every known child's. */
+  readonly read: readonly string[];
+  /** The reading of each file, in the catalogue's order, that its copies were listed from. */
+  readonly readings: readonly (ChildConfig | undefined)[];
+  /** Every name listed, in order. */
+  readonly names: readonly string[];
+  /** The file that defines each name listed that it defines (copies included). */
+  readonly paths: ReadonlyMap<string, string>;
+  /** The children the last status listed: the same array again when none changed. */
+  last: readonly ChildSnapshot[];
+}
+
+/** The roster of the last status of every child. */
+let lastRoster: Roster | undefined;
+
+/** Every known child and every child defined in the loadpaths, by name. */
+async function everyChild(
+  supervisor: Supervisor,
+  snap: ConfigSnapshot,
+  files: Catalog["files"],
+  now: number,
+): Promise<readonly ChildSnapshot[]> {
+  const known = supervisor.children();
+  let roster = lastRoster;
+  const read = roster !== undefined && roster.files === files && roster.known === known
+    ? roster.read
+    : [...files.keys(), ...known.map((c) => c.name)];
+  // Every config at once: a file checked by a status within the last second is not awaited.
+  const readings = await snap.children(read);
+  if (roster === undefined || roster.read !== read || !sameReadings(roster, readings)) {
+    roster = rosterOf(files, known, read, readings);
+  }
+  lastRoster = roster;
+  return listed(supervisor, roster, readings, now) ??
+    await gathered(supervisor, snap, roster.names, roster.paths, readings, now);
+}
+
+function rosterOf(
+  files: Catalog["files"],
+  known: readonly Child[],
+  read: readonly string[],
+  readings: ReadonlyMap<string, ChildConfig>,
+): Roster {
+  // A child with instances is listed as its copies, each defined by the same file.
+  const paths = new Map<string, string>();
+  const fileReadings: (ChildConfig | undefined)[] = [];
+  for (const [n, file] of files) {
+    const config = readings.get(n);
+    fileReadings.push(config);
+    for (const copy of copiesOf(n, config)) paths.set(copy, file.path);
+  }
+  const all = new Set(paths.keys());
+  for (const child of known) all.add(child.name);
+  const names = [...all].sort();
+  return { files, known, read, readings: fileReadings, names, paths, last: [] };
+}
+
+/** Whether each file of `roster` reads as it did when the roster was made. */
+function sameReadings(roster: Roster, readings: ReadonlyMap<string, ChildConfig>): boolean {
+  let i = 0;
+  for (const n of roster.files.keys()) if (readings.get(n) !== roster.readings[i++]) return false;
+  return true;
+}
+
+/**
+ * The snapshots of `roster`'s children without waiting: the last array when none changed;
+ * undefined when the drift of one must be worked out (then {@link gathered} does it all).
+ */
+function listed(
+  supervisor: Supervisor,
+  roster: Roster,
+  readings: ReadonlyMap<string, ChildConfig>,
+  now: number,
+): readonly ChildSnapshot[] | undefined {
+  const { names, paths, last } = roster;
+  let fresh: ChildSnapshot[] | undefined;
+  let count = 0;
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!;
+    const child = supervisor.known(n);
+    let snapshot: ChildSnapshot | undefined;
+    if (child === undefined) {
+      const path = paths.get(n);
+      snapshot = path === undefined ? undefined : neverStarted(n, path, now);
+    } else {
+      const drift = memoDrift(child, readings.get(n));
+      if (drift === undefined) return undefined;
+      snapshot = childSnapshot(supervisor, child, drift);
+    }
+    if (snapshot === undefined) continue;
+    if (fresh === undefined) {
+      if (last[count] === snapshot) {
+        count++;
+        continue;
+      }
+      fresh = last.slice(0, count);
+    }
+    fresh.push(snapshot);
+    count++;
+  }
+  const snapshots = fresh ?? (count === last.length ? last : last.slice(0, count));
+  roster.last = snapshots;
+  return snapshots;
+}
+
+/** Child `name` (a child with instances: its copies); only its own file is read. */
+async function oneChild(
+  supervisor: Supervisor,
+  snap: ConfigSnapshot,
+  files: Catalog["files"],
+  name: string,
+  now: number,
+): Promise<readonly ChildSnapshot[]> {
+  const paths = new Map<string, string>();
+  await Promise.all(
+    filesOf(files, name).map(async (n) => {
+      const path = files.get(n)!.path;
+      for (const copy of await supervisor.expand(n, snap)) paths.set(copy, path);
+    }),
+  );
+  const names = await supervisor.expand(name, snap);
+  const readings = await snap.children(names.filter((n) => supervisor.known(n) !== undefined));
+  return await gathered(supervisor, snap, names, paths, readings, now);
+}
+
+/** The snapshots of the children `names`, working out each drift not known yet. */
+async function gathered(
+  supervisor: Supervisor,
+  snap: ConfigSnapshot,
+  names: readonly string[],
+  paths: ReadonlyMap<string, string>,
+  readings: ReadonlyMap<string, ChildConfig>,
+  now: number,
+): Promise<ChildSnapshot[]> {
+  const reports: (ChildSnapshot | undefined)[] = [];
   const later: Promise<void>[] = [];
   names.forEach((n, i) => {
-    const child = known(n);
+    const child = supervisor.known(n);
     if (child === undefined) {
-      const path = defined.get(n);
+      const path = paths.get(n);
       reports[i] = path === undefined ? undefined : neverStarted(n, path, now);
       return;
     }
     const drift = memoDrift(child, readings.get(n));
     if (drift !== undefined) {
-      reports[i] = childReport(supervisor, child, drift);
+      reports[i] = childSnapshot(supervisor, child, drift);
     } else {
       const before = { running: child.config, live: child.isLive };
       later.push(
@@ -94,31 +263,30 @@ export async function checkReport(
           if (child.config === before.running && child.isLive === before.live) {
             rememberDrift(child, readings.get(n), drift);
           }
-          reports[i] = childReport(supervisor, child, drift);
+          reports[i] = childSnapshot(supervisor, child, drift);
         }),
       );
     }
   });
   await Promise.all(later);
-  const children: ChildReport[] = [];
+  const children: ChildSnapshot[] = [];
   for (const report of reports) if (report !== undefined) children.push(report);
-  if (name !== undefined && children.length === 0) {
-    throw new SupervisorError(
-      "NOT_FOUND",
-      `Cannot check child "${name}": no such child is defined or was started`,
-      { child: name },
-    );
-  }
+  return children;
+}
+
+/** The last summary line made, and of which children. */
+let lastSummary: { readonly of: readonly ChildSnapshot[]; readonly text: string } | undefined;
+
+/** `3 children: 2 running, 1 stopped` (made again only when a child changed). */
+function summaryOf(children: readonly ChildSnapshot[]): string {
+  if (lastSummary?.of === children) return lastSummary.text;
   const counts = countStates(children.map((c) => c.state));
   const summary = Object.entries(counts).map(([state, n]) => `${n} ${state.toLowerCase()}`)
     .join(", ");
   const noun = children.length === 1 ? "child" : "children";
-  return {
-    kind: "checked",
-    message: `${children.length} ${noun}${summary ? `: ${summary}` : ""}`,
-    children,
-    problems,
-  };
+  const text = `${children.length} ${noun}${summary ? `: ${summary}` : ""}`;
+  lastSummary = { of: children, text };
+  return text;
 }
 
 /**
@@ -135,15 +303,19 @@ function filesOf(files: Catalog["files"], name: string): string[] {
   return found;
 }
 
-/** A known child's report with its drift; undefined for a child no longer to be shown. */
-function childReport(supervisor: Supervisor, child: Child, drift: Drift): ChildReport | undefined {
+/** A known child's snapshot with its drift; undefined for a child no longer to be shown. */
+function childSnapshot(
+  supervisor: Supervisor,
+  child: Child,
+  drift: Drift,
+): ChildSnapshot | undefined {
   // A child whose file was removed is shown until it is stopped, then dropped.
   if (drift.kind === "removed" && !child.isLive && child.state !== "BACKOFF") return undefined;
-  return supervisor.report(child, DRIFT_FIELDS[drift.kind] ?? driftFields(drift));
+  return supervisor.snapshot(child, DRIFT_FIELDS[drift.kind] ?? driftFields(drift));
 }
 
 /** The report's fields of a drift. */
-function driftFields(drift: Drift): Pick<ChildReport, "drift" | "configError"> {
+function driftFields(drift: Drift): DriftFields {
   return {
     drift: drift.kind === "none" ? null : drift.kind,
     configError: drift.kind === "invalid" ? drift.error : null,
@@ -151,7 +323,7 @@ function driftFields(drift: Drift): Pick<ChildReport, "drift" | "configError"> {
 }
 
 /** The same fields for the drifts that carry nothing else, made once. */
-const DRIFT_FIELDS: Partial<Record<Drift["kind"], Pick<ChildReport, "drift" | "configError">>> = {
+const DRIFT_FIELDS: Partial<Record<Drift["kind"], DriftFields>> = {
   none: driftFields({ kind: "none" }),
   changed: driftFields({ kind: "changed" }),
   removed: driftFields({ kind: "removed" }),
@@ -238,15 +410,14 @@ function countStates(states: readonly ChildState[]): Partial<Record<ChildState, 
   return counts;
 }
 
-/** A child defined in a loadpath that this server never started. */
-function neverStarted(name: string, path: string, now: number): ChildReport {
+/** A child defined in a loadpath that this server never started: STOPPED since now. */
+function neverStarted(name: string, path: string, now: number): ChildSnapshot {
   return {
     name,
     state: "STOPPED",
     since: now,
     pid: null,
     startedAt: null,
-    uptimeMs: null,
     restarts: 0,
     crashes: 0,
     lastExit: null,

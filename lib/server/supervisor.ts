@@ -17,9 +17,9 @@ import { assertChildName } from "../config/names.ts";
 import type { ConfigSnapshot, ConfigStore } from "../config/store.ts";
 import { describeError, errorMessage, SupervisorError } from "../errors.ts";
 import { bulk, itemOf } from "./bulk.ts";
-import { Child } from "../process/child.ts";
+import { Child, uptimeAt } from "../process/child.ts";
 import { describeExit } from "../process/exit_record.ts";
-import type { ChildDeps } from "../process/child.ts";
+import type { ChildDeps, ChildStatus } from "../process/child.ts";
 import { adoptedProcess, AdoptionWatch } from "../process/adopted_process.ts";
 import type { ProcessIdentity } from "../process/proc_identity.ts";
 import { HookRunner, posthookNotes } from "./hook_runner.ts";
@@ -38,12 +38,25 @@ import { instanceNames, splitInstance } from "../config/instances.ts";
 import type {
   Bulk,
   ChildReport,
+  ChildSnapshot,
   OpResult,
   Signalled,
   Started,
   Stopped,
   StoppedAll,
 } from "./results.ts";
+
+/** A report's fields of a drift (`status_report.ts` works it out for a status). */
+export type DriftFields = Pick<ChildSnapshot, "drift" | "configError">;
+
+/** The drift of a report made outside a status: none. */
+const NO_DRIFT: DriftFields = { drift: null, configError: null };
+
+/** A child's last snapshot, and the status it was made from. */
+interface SnapshotMemo {
+  readonly status: ChildStatus;
+  readonly snapshot: ChildSnapshot;
+}
 
 /** How long shutdown waits for children's output to be drained after they stopped. */
 const DRAIN_ON_SHUTDOWN_MS = 2000;
@@ -77,6 +90,10 @@ export class Supervisor {
   readonly #store: ConfigStore;
   readonly #deps: ChildDeps;
   readonly #children = new Map<string, Child>();
+  /** {@link children}, made again only when a child is registered or forgotten. */
+  #list: readonly Child[] | undefined;
+  /** Each child's last snapshot, and the status it was made from. */
+  readonly #snapshots = new WeakMap<Child, SnapshotMemo>();
   readonly #repeats: RepeatTimers;
   readonly #hooks: HookRunner;
   readonly #adoption: AdoptionWatch;
@@ -282,7 +299,7 @@ export class Supervisor {
 
   /** Drops the record of child `name`, which must not be live (a copy past `instances`). */
   forget(name: string): void {
-    if (!this.#children.get(name)?.isLive) this.#children.delete(name);
+    if (!this.#children.get(name)?.isLive && this.#children.delete(name)) this.#list = undefined;
   }
 
   /** Stops every running child in parallel and cancels every pending restart. */
@@ -345,9 +362,17 @@ export class Supervisor {
     await Promise.all([...this.#children.values()].map((child) => child.reopenLogs()));
   }
 
-  /** The children known to this server (started at least once, or asked about). */
+  /**
+   * The children known to this server (started at least once, or asked about): the same array
+   * until one is registered or forgotten.
+   */
   children(): readonly Child[] {
-    return [...this.#children.values()];
+    return this.#list ??= [...this.#children.values()];
+  }
+
+  /** The time on the clock the children's times are measured on. */
+  now(): number {
+    return this.#deps.clock.now();
   }
 
   /** How many repeat timers are pending. */
@@ -357,19 +382,38 @@ export class Supervisor {
 
   /**
    * A child's status with its pending repeat timer, and its drift when the caller worked it
-   * out (a status; none otherwise); never waits.
+   * out (a status; none otherwise), with its uptime now; never waits.
    */
-  report(
-    child: Child,
-    drift: Pick<ChildReport, "drift" | "configError"> = { drift: null, configError: null },
-  ): ChildReport {
-    return {
-      ...child.status(),
-      repeatAt: this.#repeats.dueAt(child.name) ?? null,
+  report(child: Child, drift: DriftFields = NO_DRIFT): ChildReport {
+    const snapshot = this.snapshot(child, drift);
+    return { ...snapshot, uptimeMs: uptimeAt(snapshot, this.#deps.clock.now()) };
+  }
+
+  /**
+   * {@link report} but for the uptime: the same object as the last time while nothing in it
+   * changed (a status of an unchanged fleet makes none); never waits.
+   */
+  snapshot(child: Child, drift: DriftFields = NO_DRIFT): ChildSnapshot {
+    const status = child.status();
+    const repeatAt = this.#repeats.dueAt(child.name) ?? null;
+    const resources = child.isLive ? this.#resources?.(child.name) ?? null : null;
+    const memo = this.#snapshots.get(child);
+    if (
+      memo !== undefined && memo.status === status && memo.snapshot.repeatAt === repeatAt &&
+      memo.snapshot.drift === drift.drift && memo.snapshot.configError === drift.configError &&
+      memo.snapshot.resources === resources
+    ) {
+      return memo.snapshot;
+    }
+    const snapshot: ChildSnapshot = {
+      ...status,
+      repeatAt,
       drift: drift.drift,
       configError: drift.configError,
-      resources: child.isLive ? this.#resources?.(child.name) ?? null : null,
+      resources,
     };
+    this.#snapshots.set(child, { status, snapshot });
+    return snapshot;
   }
 
   /**
@@ -552,6 +596,7 @@ export class Supervisor {
       });
     });
     this.#children.set(name, child);
+    this.#list = undefined;
     this.#registered?.(child);
     return child;
   }

@@ -15,6 +15,7 @@ import { ConfigStore } from "../config/store.ts";
 import { SupervisorError } from "../errors.ts";
 import type { ErrorCode } from "../errors.ts";
 import type { Child } from "../process/child.ts";
+import type { ResourceSample } from "../process/resource_sampler.ts";
 import type { SpawnSpec } from "../process/spawner.ts";
 import { FakeClock } from "../testing/fake_clock.ts";
 import { FakeProcess, FakeSpawner, settle } from "../testing/fake_spawner.ts";
@@ -47,6 +48,8 @@ interface World {
   readonly logger: MemoryLogger;
   readonly store: ConfigStore;
   readonly supervisor: Supervisor;
+  /** The last CPU and memory sample of each child, as the supervisor is given them. */
+  readonly samples: Map<string, ResourceSample>;
   /** A fresh request context, as each request takes one. */
   ctx(): OpContext;
   /** Writes `<name>.yml`: its program is named after it, `cwd` exists, then `yaml`. */
@@ -83,6 +86,7 @@ function makeWorld(children: Record<string, string>): World {
   const logger = new MemoryLogger();
   const store = new ConfigStore(SERVER_PATH, { source, clock });
   const sink = { write: () => Promise.resolve() };
+  const samples = new Map<string, ResourceSample>();
   const supervisor = new Supervisor(store, {
     spawner,
     clock,
@@ -90,7 +94,7 @@ function makeWorld(children: Record<string, string>): World {
     terminal: { stdout: sink, stderr: sink },
     groupProbe: () => 0,
     random: () => 0.5,
-  });
+  }, { resources: (name) => samples.get(name) });
   const child = (name: string) => {
     const found = supervisor.children().find((c) => c.name === name);
     assert.ok(found, `child "${name}" is not known`);
@@ -103,6 +107,7 @@ function makeWorld(children: Record<string, string>): World {
     logger,
     store,
     supervisor,
+    samples,
     ctx: () => ({ snap: store.snapshot() }),
     define,
     spawnedNames: () => spawner.spawned.map((p) => p.spec.argv[0] ?? ""),
@@ -970,6 +975,112 @@ Deno.test(
     assert.deepEqual(checked.children.map((c) => c.name), ["web"]);
     assert.equal(checked.problems.length, 1);
     assert.match(checked.problems[0] ?? "", /Bad Name\.yml" is ignored/);
+  }),
+);
+
+Deno.test(
+  "a check of an unchanged fleet gives the same snapshots again, with uptimes of its own time",
+  withWorld({ web: "start_seconds: 0\n", db: "start_seconds: 0\n", never: "" }, async (w) => {
+    for (const name of ["web", "db"]) await w.supervisor.start(name, w.ctx());
+    const startedAt = w.clock.now();
+    const check = () =>
+      checkReport(w.supervisor, w.store.snapshot(), { name: undefined, now: w.clock.now() });
+    await w.advance(5000);
+    const first = await check();
+    assert.equal(first.at, startedAt + 5000);
+    assert.deepEqual(first.children.map((c) => [c.name, c.state, c.uptimeMs]), [
+      ["db", "RUNNING", 5000],
+      ["never", "STOPPED", null],
+      ["web", "RUNNING", 5000],
+    ]);
+    await w.advance(2000);
+    const second = await check();
+    // A child never started is STOPPED since the time of each check: made again each time.
+    assert.equal(second.snapshots[0], first.snapshots[0]);
+    assert.equal(second.snapshots[2], first.snapshots[2]);
+    assert.deepEqual(second.children.map((c) => c.uptimeMs), [7000, null, 7000]);
+    assert.equal(second.message, first.message);
+    // A change of state shows in the next check; the children that did not change are the same.
+    await w.supervisor.stop("db", w.ctx());
+    const third = await check();
+    assert.deepEqual(third.children.map((c) => [c.name, c.state, c.uptimeMs]), [
+      ["db", "STOPPED", null],
+      ["never", "STOPPED", null],
+      ["web", "RUNNING", 7000],
+    ]);
+    assert.notEqual(third.snapshots[0], second.snapshots[0]);
+    assert.equal(third.snapshots[2], first.snapshots[2]);
+    assert.equal(third.message, "3 children: 2 stopped, 1 running");
+  }),
+);
+
+Deno.test(
+  "a check gives the same array of snapshots while no child changes, a new one at a change",
+  withWorld({ web: "start_seconds: 0\n", db: "start_seconds: 0\n" }, async (w) => {
+    for (const name of ["web", "db"]) await w.supervisor.start(name, w.ctx());
+    const check = () =>
+      checkReport(w.supervisor, w.store.snapshot(), { name: undefined, now: w.clock.now() });
+    await check();
+    const first = await check();
+    await w.advance(1000);
+    const second = await check();
+    assert.equal(second.snapshots, first.snapshots);
+    assert.equal(second.message, first.message);
+    w.proc("web").exit({ code: 3, signal: null });
+    await flush();
+    const third = await check();
+    assert.notEqual(third.snapshots, first.snapshots);
+    assert.deepEqual(third.children.map((c) => [c.name, c.state]), [
+      ["db", "RUNNING"],
+      ["web", "EXITED"],
+    ]);
+    assert.equal(third.children[1]?.lastExit?.code, 3);
+    assert.equal(third.message, "2 children: 1 running, 1 exited");
+  }),
+);
+
+Deno.test(
+  "a new sample of a child's resources shows in the next check",
+  withWorld({ web: "start_seconds: 0\n" }, async (w) => {
+    await w.supervisor.start("web", w.ctx());
+    const check = () =>
+      checkReport(w.supervisor, w.store.snapshot(), { name: undefined, now: w.clock.now() });
+    const unsampled = await check();
+    assert.equal(unsampled.children[0]?.resources, null);
+    const sample = { cpuSeconds: 1.5, cpuPercent: 10, rssBytes: 1_000_000, processes: 1, at: 1 };
+    w.samples.set("web", sample);
+    const sampled = await check();
+    assert.equal(sampled.children[0]?.resources, sample);
+    assert.equal((await check()).snapshots, sampled.snapshots);
+    const next = { ...sample, rssBytes: 2_000_000, at: 2 };
+    w.samples.set("web", next);
+    assert.equal((await check()).children[0]?.resources, next);
+    // A child that is not live shows no sample, whatever the monitor still holds.
+    await w.supervisor.stop("web", w.ctx());
+    assert.equal((await check()).children[0]?.resources, null);
+  }),
+);
+
+Deno.test(
+  "a report is the child's snapshot with its uptime now; a snapshot is kept while unchanged",
+  withWorld({ web: "start_seconds: 0\nrepeat: { action: restart, seconds: 600 }\n" }, async (w) => {
+    await w.supervisor.start("web", w.ctx());
+    const child = w.child("web");
+    const snapshot = w.supervisor.snapshot(child);
+    await w.advance(3000);
+    assert.equal(w.supervisor.snapshot(child), snapshot);
+    const report = w.supervisor.report(child);
+    assert.equal(report.uptimeMs, 3000);
+    assert.equal(report.repeatAt, snapshot.repeatAt);
+    const drifted = w.supervisor.snapshot(child, { drift: "changed", configError: null });
+    assert.notEqual(drifted, snapshot);
+    assert.equal(drifted.drift, "changed");
+    assert.equal(w.supervisor.snapshot(child, { drift: "changed", configError: null }), drifted);
+    // Its repeat timer fired and was armed again: a new snapshot shows when it fires next.
+    await w.advance(600_000);
+    const later = w.supervisor.snapshot(child);
+    assert.notEqual(later, drifted);
+    assert.notEqual(later.repeatAt, snapshot.repeatAt);
   }),
 );
 
