@@ -13,6 +13,9 @@ export const OPERATIONS: readonly string[] = [...OPS, "help"];
 /** Words reserved by the command line and protocol (`stop all`, `on HOST`, `with KEY`). */
 export const RESERVED_NAMES: readonly string[] = ["all", "on", "with", ...OPERATIONS];
 
+/** The lengths of the reserved words. */
+const RESERVED_LENGTHS: ReadonlySet<number> = new Set(RESERVED_NAMES.map((n) => n.length));
+
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Longest child name accepted; keeps file names and log prefixes sane. */
@@ -20,7 +23,8 @@ export const MAX_NAME_LENGTH = 128;
 
 /** Why `name` cannot name a child, with the code the wire carries; `undefined` when it can. */
 export function nameProblem(name: string): NameProblem | undefined {
-  if (RESERVED_NAMES.includes(name.toLowerCase())) {
+  // Lower-cased only when as long as a reserved word (a status checks every name each time).
+  if (RESERVED_LENGTHS.has(name.length) && RESERVED_NAMES.includes(name.toLowerCase())) {
     return {
       code: "RESERVED_NAME",
       message: `"${name}" is a reserved word and cannot name a child`,
