@@ -4,11 +4,12 @@
  *
  * Owns: opening output files (`create` truncates at each start, `append` keeps), sharing one
  * handle when both streams name the same file, choosing each stream's line shaping, pumping
- * each pipe to its sink with backpressure (a chunk is written before the next is read), then
- * to the taps, and riding out a sink that fails (a full disk): its chunks are dropped, not
- * waited for, and writing is tried again after {@link OUTPUT_RETRY_MS} or at a reopen. Does not own: when a child starts or stops (see `child.ts`), line
- * prefixing itself (see `line_prefixer.ts`), reading pipes (see
- * `pipe_chunks.ts`) or the files (see `log_file.ts`).
+ * each pipe to its sink with backpressure (one write in flight; what is read meanwhile is
+ * batched, up to a bound), then to the taps, and riding out a sink that fails (a full disk):
+ * its chunks are dropped, not waited for, and writing is tried again after
+ * {@link OUTPUT_RETRY_MS} or at a reopen. Does not own: when a child starts or stops (see
+ * `child.ts`), line prefixing itself (see `line_prefixer.ts`), reading pipes (see
+ * `pipe_chunks.ts`), batching (see `write_batch.ts`) or the files (see `log_file.ts`).
  *
  * @module
  */
@@ -19,21 +20,13 @@ import { realClock } from "./clock.ts";
 import { DirectOutput } from "./direct_output.ts";
 import type { DirectFiles } from "./spawner.ts";
 import type { Clock } from "./clock.ts";
-import { NEWLINE } from "./bytes.ts";
 import { LinePrefixer } from "./line_prefixer.ts";
 import { LogFile } from "./log_file.ts";
 import { newTaps } from "./output_taps.ts";
 import type { OutputTaps } from "./output_taps.ts";
-import {
-  nextBufferSize,
-  PIPE_BUFFER_MAX_BYTES,
-  PIPE_FIRST_BYTES,
-  PipeReader,
-} from "./pipe_chunks.ts";
+import { PipeReader } from "./pipe_chunks.ts";
 import type { ByteSink } from "./sinks.ts";
-
-/** The longest partial line held back from a file that gets whole lines only. */
-const MAX_LINE = 64 * 1024;
+import { BATCH_MAX_BYTES, WriteBatch } from "./write_batch.ts";
 
 /** How long a stream whose sink failed drops its output before writing is tried again. */
 export const OUTPUT_RETRY_MS = 5000;
@@ -278,118 +271,43 @@ export class ChildOutputs {
         );
       }
     };
-    // The pipe is read into `read`. A chunk read while no write is in flight goes to the sink
-    // from there, uncopied; chunks read while one is in flight gather in `batch` and go in one
-    // write as soon as it is done. At most one write is in flight, and a full batch waits for
-    // it: the child is slowed down, never dropped.
+    // Each chunk read is copied into the batch at once, so the reader's buffer is free for the
+    // next read. The batch goes to the sink whenever no write is in flight: chunks read during a
+    // write gather and go in one write after it. At most one write is in flight, and a full
+    // batch waits for it: the child is slowed down, never dropped.
+    const batch = new WriteBatch(aligned);
     const reader = new PipeReader(readable);
-    let readSize = PIPE_FIRST_BYTES;
-    let read = new ArrayBuffer(readSize);
-    /** A read buffer that was written from, kept for reuse while the pipe is busy. */
-    let readSpare: ArrayBuffer | undefined;
-    let batch: Uint8Array | undefined;
-    let batched = 0;
-    let batchSpare: Uint8Array | undefined;
-    let writing: Promise<void> = Promise.resolve();
-    let idle = true;
-    /** Where the bytes of `data` that may go now end (whole lines only for aligned files). */
-    const cut = (data: Uint8Array, all: boolean): number => {
-      if (!aligned || all) return data.length;
-      const end = data.lastIndexOf(NEWLINE) + 1;
-      // A partial line longer than a line may be goes as it is.
-      return end === 0 && data.length >= MAX_LINE ? data.length : end;
-    };
-    /** Appends `bytes` to the batch, which must have room or be growable. */
-    const append = (bytes: Uint8Array): void => {
-      const needed = batched + bytes.length;
-      if (batch === undefined || needed > batch.length) {
-        let length = batch?.length ?? Math.max(PIPE_FIRST_BYTES, readSize * 2);
-        while (length < needed) length *= 2;
-        const larger = new Uint8Array(length);
-        if (batch !== undefined && batched > 0) larger.set(batch.subarray(0, batched));
-        batch = larger;
-      }
-      batch.set(bytes, batched);
-      batched = needed;
-    };
-    /** Writes `data`, then feeds it to the taps; `done` runs after, and the batch goes next. */
-    const send = (data: Uint8Array, done: () => void): void => {
+    let writing: Promise<void> | undefined;
+    /** Writes what the batch may give now, then feeds it to the taps; the rest goes next. */
+    const flush = (all: boolean): void => {
+      if (writing !== undefined) return;
+      const data = batch.take(all);
+      if (data === undefined) return;
       const out = prefixer ? prefixer.push(data) : data;
-      idle = false;
       // The tail and the followers see bytes once their sink has them, in the same step: a
       // follower joining at any moment finds the file (or tail) and its events seamless.
       writing = put(out).then(() => {
         tail.push(data);
         bus.publish(stream, data);
         if (file) this.#taps.published[stream] = file.size;
-        done();
-        idle = true;
-        flushBatch(false);
-      });
-    };
-    /**
-     * Sends what the batch holds that may go now; the rest (a partial line) moves to the other
-     * batch buffer, which is free: a batch is sent only when no write is in flight.
-     */
-    const flushBatch = (all: boolean): void => {
-      if (!idle || batch === undefined || batched === 0) return;
-      const full = batch;
-      const end = cut(full.subarray(0, batched), all);
-      if (end === 0) return;
-      const rest = batched - end;
-      let next = batchSpare;
-      if (next === undefined || next.length < rest) next = new Uint8Array(full.length);
-      if (rest > 0) next.set(full.subarray(end, batched));
-      batch = next;
-      batched = rest;
-      batchSpare = full;
-      send(full.subarray(0, end), () => {
-        // A quiet pipe lets its batch buffers go; a busy one keeps both.
-        if (end < full.length / 8) {
-          batchSpare = undefined;
-          if (batched === 0) batch = undefined;
-        }
+        batch.written();
+        writing = undefined;
+        flush(false);
       });
     };
     try {
       for (;;) {
-        const got = await reader.read(read, 0);
-        read = got.buffer;
-        if (got.done) break;
-        const filled = got.bytes === read.byteLength;
-        readSize = nextBufferSize(readSize, got.bytes, filled);
-        const chunk = new Uint8Array(read, 0, got.bytes);
-        if (idle && batched === 0) {
-          // Straight from the read buffer: the next read goes to another one.
-          const end = cut(chunk, false);
-          if (end < chunk.length) append(chunk.subarray(end));
-          if (end > 0) {
-            const written = read;
-            read = readSpare?.byteLength === readSize ? readSpare : new ArrayBuffer(readSize);
-            readSpare = undefined;
-            send(chunk.subarray(0, end), () => {
-              if (written.byteLength === readSize && readSize > PIPE_FIRST_BYTES) {
-                readSpare = written;
-              }
-            });
-          }
-          continue;
-        }
-        // A write is in flight (or a partial line waits): gather. A full batch waits for the
-        // write, which sends the batch when done.
-        while (
-          !idle && batch !== undefined && batched + chunk.length > batch.length &&
-          batch.length >= PIPE_BUFFER_MAX_BYTES
-        ) {
+        const chunk = await reader.read();
+        if (chunk === null) break;
+        while (writing !== undefined && batch.size + chunk.length > BATCH_MAX_BYTES) {
           await writing;
         }
-        append(chunk);
-        flushBatch(false);
-        if (read.byteLength !== readSize) read = new ArrayBuffer(readSize);
+        batch.add(chunk);
+        flush(false);
       }
-      while (!idle) await writing;
-      flushBatch(true);
-      while (!idle) await writing;
+      while (writing !== undefined) await writing;
+      flush(true);
+      while (writing !== undefined) await writing;
       await put(prefixer?.end() ?? null);
       const failing = this.#failing[stream];
       if (failing) {
@@ -401,7 +319,7 @@ export class ChildOutputs {
       const reason = errorMessage(error);
       this.#logger.error(`child "${this.#name}": reading ${stream} failed: ${reason}`);
     } finally {
-      while (!idle) await writing;
+      while (writing !== undefined) await writing;
       reader.release();
       tail.endRun();
       file?.release();

@@ -6,6 +6,7 @@ import { MemoryLogger } from "../testing/memory_logger.ts";
 import { ChildOutputs, OUTPUT_RETRY_MS } from "./child_outputs.ts";
 import { newTaps } from "./output_taps.ts";
 import type { ByteSink } from "./sinks.ts";
+import { BATCH_MAX_BYTES } from "./write_batch.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -130,4 +131,102 @@ Deno.test("an output that keeps failing is tried at most once per delay", async 
   assert.deepEqual(t.logger.lines.slice(1), [
     `error: child "web": stdout ended while its sink was failing; ${dropped} bytes were dropped`,
   ], "the failure is logged once, and the loss when the stream ends");
+});
+
+/** A sink whose writes wait until the test lets them through. */
+class GatedSink implements ByteSink {
+  bytes = 0;
+  writes = 0;
+  #open: (() => void)[] = [];
+
+  write(bytes: Uint8Array): Promise<void> {
+    this.writes++;
+    return new Promise((resolve) => {
+      this.#open.push(() => {
+        this.bytes += bytes.length;
+        resolve();
+      });
+    });
+  }
+
+  /** Lets every waiting write finish. */
+  release(): void {
+    for (const open of this.#open.splice(0)) open();
+  }
+}
+
+Deno.test("a sink that does not keep up slows the pipe: what is read waits in a bounded batch", async () => {
+  const sink = new GatedSink();
+  const line = encoder.encode("x".repeat(1023) + "\n");
+  const total = 4 * BATCH_MAX_BYTES;
+  let pulled = 0;
+  const readable = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (pulled === total) return controller.close();
+      pulled += line.length;
+      controller.enqueue(line);
+    },
+  }, { highWaterMark: 0 });
+  const clock = new FakeClock();
+  const config = parseChildConfig(join("/srv", "web.yml"), "command: server\n");
+  const quiet = { write: () => Promise.resolve() };
+  const outputs = await ChildOutputs.open(
+    config,
+    { stdout: sink, stderr: quiet },
+    new MemoryLogger(),
+    newTaps(),
+    clock,
+  );
+  const pumped = outputs.pump(readable, null);
+  await settle();
+  assert.equal(sink.writes, 1, "one write in flight");
+  assert.ok(pulled <= BATCH_MAX_BYTES + 2 * line.length, `${pulled} bytes read while it waits`);
+  const before = pulled;
+  sink.release();
+  await settle();
+  assert.equal(sink.writes, 2, "the batch goes in one write once the first is done");
+  assert.ok(pulled > before, "reading goes on");
+  let done = false;
+  pumped.then(() => {
+    done = true;
+  });
+  while (!done) {
+    sink.release();
+    await settle();
+  }
+  const prefix = "web | ".length;
+  assert.equal(sink.bytes, total / line.length * (line.length + prefix), "every line, once");
+});
+
+Deno.test("a line from a quiet child reaches its sink without waiting for more output", async () => {
+  const received: string[] = [];
+  const t = await setup({
+    write: (bytes) => {
+      received.push(decoder.decode(bytes));
+      return Promise.resolve();
+    },
+  });
+  t.out.write("ready\n");
+  await settle();
+  assert.deepEqual(received, ["web | ready\n"]);
+  t.out.write("one\n");
+  t.out.write("two\n");
+  await settle();
+  assert.equal(received.join(""), "web | ready\nweb | one\nweb | two\n");
+  await t.end();
+});
+
+Deno.test("a large chunk with nothing after it reaches its sink without waiting for more", async () => {
+  const received: string[] = [];
+  const t = await setup({
+    write: (bytes) => {
+      received.push(decoder.decode(bytes));
+      return Promise.resolve();
+    },
+  });
+  const burst = "y".repeat(16 * 1024) + "\n";
+  t.out.write(burst);
+  await settle();
+  assert.deepEqual(received, [`web | ${burst}`]);
+  await t.end();
 });

@@ -1,9 +1,9 @@
 /**
- * Reading a child's stdout or stderr pipe into buffers the caller hands over, and how large
- * those buffers should be: tiny while a child is quiet, growing while it writes fast.
+ * Reading a child's stdout or stderr pipe, chunk by chunk, into a buffer of the reader's own
+ * whose size follows the pipe: tiny while the child is quiet, growing while it writes fast.
  *
- * Owns: the reader of one pipe and the sizes of its buffers. Does not own: what is done with
- * the bytes (see `child_outputs.ts`).
+ * Owns: the reader of one pipe and the size of its buffer. Does not own: what is done with the
+ * bytes (see `child_outputs.ts`).
  *
  * @module
  */
@@ -14,29 +14,26 @@
  */
 export const PIPE_FIRST_BYTES = 1024;
 
-/** The largest buffer a busy pipe grows to (several pipe reads gathered into one write). */
+/** The largest buffer a busy pipe grows to. */
 export const PIPE_BUFFER_MAX_BYTES = 256 * 1024;
 
-/** What one read gave: the buffer, which may be a new one holding the old one's bytes. */
-export interface PipeRead {
-  /** The buffer that now holds every byte: the one given is detached by a byte stream read. */
-  readonly buffer: ArrayBuffer;
-  /** Bytes read into it at the offset asked (0 at the end). */
-  readonly bytes: number;
-  /** Whether the pipe ended (nothing more will come). */
-  readonly done: boolean;
-}
+/**
+ * Reads in a row that used less than a sixteenth of the buffer before it is halved: a busy
+ * pipe's reads vary in size, and a buffer resized at each of them would be allocated again and
+ * again.
+ */
+const SHRINK_AFTER = 2;
 
 /**
- * Reads a pipe straight into the caller's buffer at an offset, so a chunk is never copied on
- * its way from the pipe to the sink. A stream that is not a byte stream (test doubles) is read
- * chunk by chunk and copied.
+ * Reads a pipe into a buffer it reuses from read to read, so a busy pipe allocates nothing per
+ * chunk. A stream that is not a byte stream (test doubles) is read chunk by chunk as it comes.
  */
 export class PipeReader {
   readonly #byob: ReadableStreamBYOBReader | undefined;
   readonly #plain: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  /** The unread rest of a chunk of a stream that is not a byte stream. */
-  #left: Uint8Array | undefined;
+  #buffer = new ArrayBuffer(PIPE_FIRST_BYTES);
+  /** Reads in a row that used less than a sixteenth of the buffer. */
+  #small = 0;
 
   constructor(readable: ReadableStream<Uint8Array>) {
     let byob: ReadableStreamBYOBReader | undefined;
@@ -49,24 +46,23 @@ export class PipeReader {
     this.#plain = byob ? undefined : readable.getReader();
   }
 
-  /** Reads into `buffer` from `offset` (which must leave room) up to its end. */
-  async read(buffer: ArrayBuffer, offset: number): Promise<PipeRead> {
-    if (this.#byob) {
-      const view = new Uint8Array(buffer, offset, buffer.byteLength - offset);
-      const { value, done } = await this.#byob.read(view);
-      if (!value) return { buffer, bytes: 0, done: true };
-      return { buffer: value.buffer as ArrayBuffer, bytes: done ? 0 : value.length, done };
+  /**
+   * The next chunk, or null once the pipe ended. It is valid until the next read: the buffer it
+   * is in is read into again.
+   */
+  async read(): Promise<Uint8Array | null> {
+    if (!this.#byob) {
+      for (;;) {
+        const { value, done } = await this.#plain!.read();
+        if (done) return null;
+        if (value.length > 0) return value;
+      }
     }
-    let chunk = this.#left;
-    while (chunk === undefined || chunk.length === 0) {
-      const { value, done } = await this.#plain!.read();
-      if (done) return { buffer, bytes: 0, done: true };
-      chunk = value;
-    }
-    const bytes = Math.min(chunk.length, buffer.byteLength - offset);
-    new Uint8Array(buffer, offset, bytes).set(chunk.subarray(0, bytes));
-    this.#left = bytes < chunk.length ? chunk.subarray(bytes) : undefined;
-    return { buffer, bytes, done: false };
+    const { value, done } = await this.#byob.read(new Uint8Array(this.#buffer));
+    if (!value || done) return null;
+    // A byte stream read detaches the buffer given and hands its memory back in a new one.
+    this.#buffer = this.#sized(value.buffer as ArrayBuffer, value.length);
+    return value;
   }
 
   /** Lets go of the stream. */
@@ -77,15 +73,27 @@ export class PipeReader {
       // released already
     }
   }
+
+  /**
+   * The buffer for the next read: `buffer` again, or a new one when the reads call for another
+   * size (the chunk just read stays in `buffer` either way).
+   */
+  #sized(buffer: ArrayBuffer, used: number): ArrayBuffer {
+    const size = buffer.byteLength;
+    this.#small = used < size / 16 ? this.#small + 1 : 0;
+    const next = nextBufferSize(size, used === size, this.#small >= SHRINK_AFTER);
+    if (next === size) return buffer;
+    this.#small = 0;
+    return new ArrayBuffer(next);
+  }
 }
 
 /**
- * The size of a pipe's next buffer: doubled when one filled up before its bytes could be
- * written (a fast writer: fewer, larger writes), halved when one is written less than a
- * quarter full (the child went quiet).
+ * The size of a pipe's next buffer: doubled when one filled up (a fast writer), halved when
+ * reads have used little of it a while (`quiet`: the child went quiet).
  */
-export function nextBufferSize(size: number, used: number, filled: boolean): number {
+export function nextBufferSize(size: number, filled: boolean, quiet: boolean): number {
   if (filled && size < PIPE_BUFFER_MAX_BYTES) return size * 2;
-  if (used < size / 4 && size > PIPE_FIRST_BYTES) return size / 2;
+  if (quiet && size > PIPE_FIRST_BYTES) return size / 2;
   return size;
 }
