@@ -64,7 +64,7 @@ export const CRASH_CONTEXT_LINES = 20;
 const CRASH_CONTEXT_WAIT_MS = 250;
 
 /**
- * A snapshot of a child for `check`, but for its uptime (see {@link uptimeAt}): the same object
+ * A snapshot of a child for `check`, but for its uptime (see `uptime.ts`): the same object
  * is given again while nothing in it changes, so a status of an unchanged fleet makes none.
  */
 export interface ChildStatus {
@@ -95,11 +95,6 @@ export interface ChildStatus {
   readonly ready: boolean | null;
   /** When the current run became ready. */
   readonly readySince: number | null;
-}
-
-/** The uptime a status shows at time `at`: since its run started; null without a run. */
-export function uptimeAt(status: { readonly startedAt: number | null }, at: number): number | null {
-  return status.startedAt === null ? null : at - status.startedAt;
 }
 
 /** What {@link Child.halt} did. */

@@ -10,7 +10,7 @@
  */
 import type { ExitRecord } from "../process/exit_record.ts";
 import { describeExit } from "../process/exit_record.ts";
-import { uptimeAt } from "../process/child.ts";
+import { uptimeAt } from "../process/uptime.ts";
 import { CHILD_STATES } from "../process/state.ts";
 import type { ChildState } from "../process/state.ts";
 import type {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { uptimeAt } from "../process/child.ts";
+import { uptimeAt } from "../process/uptime.ts";
 import type { ExitRecord } from "../process/exit_record.ts";
 import type { Checked, ChildSnapshot } from "../server/results.ts";
 import { encodeResponse, encodeResponseBytes } from "./messages.ts";

@@ -20,7 +20,7 @@ import type { ResourceSample } from "../process/resource_sampler.ts";
  * A child as `check` reports it, but for its uptime: its status, its pending repeat timer, its
  * drift and its resources. A status gives the same object again while nothing in it changes (a
  * check of an unchanged fleet makes none); the uptime is worked out from `startedAt` at the time
- * it is shown (`uptimeAt` of `child.ts`).
+ * it is shown (`uptimeAt` of `uptime.ts`).
  */
 export interface ChildSnapshot extends ChildStatus {
   /** When the child's repeat timer fires, if one is pending (ms since the epoch). */

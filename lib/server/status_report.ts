@@ -17,7 +17,7 @@ import type { Catalog } from "../config/loadpaths.ts";
 import { instanceNames, splitInstance } from "../config/instances.ts";
 import type { ConfigSnapshot } from "../config/store.ts";
 import { errorMessage, SupervisorError } from "../errors.ts";
-import { uptimeAt } from "../process/child.ts";
+import { uptimeAt } from "../process/uptime.ts";
 import type { Child } from "../process/child.ts";
 import type { ChildState } from "../process/state.ts";
 import { VERSION } from "../version.ts";
