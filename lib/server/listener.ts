@@ -264,6 +264,10 @@ type Collect = (options: { type: "major"; execution: "sync"; flavor: "last-resor
  * last collection, the heap is collected with its pages returned to the system (tens of ms,
  * once per burst or growth, and only while no client is connected). Without `--expose-gc` (the
  * runtime then has no `gc`), nothing happens.
+ *
+ * A connection costs two counts and a clock reading: at most one timer is pending, set when
+ * the last client leaves and set again for what is left of the lull when it fires early, and
+ * the heap's size (a read of /proc) is looked at only once a lull is complete.
  */
 export class BurstCollector {
   readonly #collect: () => Collect | undefined;
@@ -272,6 +276,8 @@ export class BurstCollector {
   readonly #lullMs: number;
   #served = 0;
   #open = 0;
+  /** When the last connection ended (performance.now() ms). */
+  #endedAt = -Infinity;
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** The heap's committed size after the last collection (at first: when it was made). */
   #collectedAt: number;
@@ -295,30 +301,36 @@ export class BurstCollector {
   began(): void {
     this.#served++;
     this.#open++;
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
   }
 
   /** A connection ended, or turned into a stream (which may stay open for days). */
   ended(): void {
     this.#open = Math.max(0, this.#open - 1);
+    this.#endedAt = performance.now();
     if (this.#open > 0 || this.#timer !== undefined) return;
     if (this.#collect() === undefined) return;
-    let delayMs: number;
-    if (this.#heapSize() - this.#collectedAt >= HEAP_GROWTH_BYTES) delayMs = this.#lullMs;
-    else if (this.#served >= BURST_CONNECTIONS) delayMs = this.#delayMs;
-    else return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      if (this.#open > 0) return;
-      this.#served = 0;
-      this.#collect()?.({ type: "major", execution: "sync", flavor: "last-resort" });
-      this.#collectedAt = this.#heapSize();
-    }, delayMs);
+    this.#wait(this.#lullMs);
+  }
+
+  #wait(ms: number): void {
+    this.#timer = setTimeout(() => this.#lull(), ms);
     // A pending collection never keeps the process alive.
     Deno.unrefTimer(Number(this.#timer));
+  }
+
+  /** The timer fired: collects when the lull is long enough for what there is to collect. */
+  #lull(): void {
+    this.#timer = undefined;
+    // Clients are connected: the last to leave sets the timer again.
+    if (this.#open > 0) return;
+    const quiet = performance.now() - this.#endedAt;
+    if (quiet < this.#lullMs) return this.#wait(this.#lullMs - quiet);
+    const grown = this.#heapSize() - this.#collectedAt >= HEAP_GROWTH_BYTES;
+    if (!grown && this.#served < BURST_CONNECTIONS) return;
+    if (!grown && quiet < this.#delayMs) return this.#wait(this.#delayMs - quiet);
+    this.#served = 0;
+    this.#collect()?.({ type: "major", execution: "sync", flavor: "last-resort" });
+    this.#collectedAt = this.#heapSize();
   }
 }
 

@@ -79,3 +79,23 @@ Deno.test("a heap grown by a few clients is given back at the first lull, once",
   await settle();
   assert.equal(calls.length, 1, "measured from what the collection left");
 });
+
+Deno.test("clients coming and going look at the heap once, when they have all left", async () => {
+  let looks = 0;
+  const collector = new BurstCollector({
+    collect: () => () => {},
+    heapSize: () => {
+      looks++;
+      return 0;
+    },
+    lullMs: 10,
+  });
+  looks = 0; // the constructor's
+  for (let i = 0; i < 50; i++) {
+    collector.began();
+    collector.ended();
+  }
+  assert.equal(looks, 0, "not while they come and go");
+  await settle();
+  assert.equal(looks, 1, "once the lull is complete");
+});
