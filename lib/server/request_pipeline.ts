@@ -86,18 +86,20 @@ export class RequestPipeline {
     const op = value !== null && typeof value === "object"
       ? (value as Record<string, unknown>).op
       : undefined;
+    if (typeof op !== "string" || !QUIET_OPS.includes(op)) return this.#v2(value, from, false);
     // Its admission too: the whole request is made and let go in its turn.
-    return typeof op === "string" && QUIET_OPS.includes(op)
-      ? this.#quiet.run(() => this.#v2(value, from))
-      : this.#v2(value, from);
+    const signed = "signed" in (value as Record<string, unknown>);
+    return this.#quiet.run(() => this.#v2(value, from, !signed));
   }
 
+  /** `status`: an unsigned request that only reads (see {@link snapshot}). */
   async #v2(
     value: unknown,
     from: { readonly peer: string; readonly local: boolean },
+    status: boolean,
   ): Promise<Outcome> {
     const { peer } = from;
-    const snap = this.snapshot(isUnsignedStatus(value));
+    const snap = this.snapshot(status);
     let admitted;
     try {
       admitted = await this.#parts.auth.admit(value, await snap.settings(), {
@@ -196,13 +198,6 @@ export class RequestPipeline {
       code: facts.code,
     });
   }
-}
-
-/** Whether a decoded line is an unsigned request for an operation that only reads. */
-function isUnsignedStatus(value: unknown): boolean {
-  if (value === null || typeof value !== "object" || "signed" in value) return false;
-  const op = (value as Record<string, unknown>).op;
-  return typeof op === "string" && QUIET_OPS.includes(op);
 }
 
 /** At most `limit` tasks at once; the others wait, first come first served. */
