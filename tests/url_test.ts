@@ -23,6 +23,8 @@ function contentType(path: string): string {
   switch (extname(path)) {
     case ".ts":
       return "application/typescript";
+    case ".js":
+      return "application/javascript";
     case ".json":
       return "application/json";
     default:

@@ -65,26 +65,51 @@ type Segment = { readonly text: string; readonly colour: Colour | undefined };
 /** A table cell: plain text, or segments each painted in its own colour. */
 type Cell = string | Segment | readonly Segment[];
 
-function segmentsOf(cell: Cell): readonly Segment[] {
-  if (typeof cell === "string") return [{ text: cell, colour: undefined }];
-  return "text" in cell ? [cell] : cell;
+/** A cell's text without colour: what its width is measured on. */
+function plainOf(cell: Cell): string {
+  if (typeof cell === "string") return cell;
+  if ("text" in cell) return cell.text;
+  let text = "";
+  for (const segment of cell) text += segment.text;
+  return text;
 }
 
-/** Aligned columns; widths count the text only, so painted cells line up too. */
+/** A cell's text with each segment painted in its colour. */
+function paintedOf(cell: Cell): string {
+  if (typeof cell === "string") return cell;
+  if ("text" in cell) return paint(cell.text, cell.colour, true);
+  let text = "";
+  for (const segment of cell) text += paint(segment.text, segment.colour, true);
+  return text;
+}
+
+/**
+ * Aligned columns; widths count the text only, so painted cells line up too. Plain loops: a
+ * `check` of a big fleet renders once per run, in V8's interpreter, where every closure and
+ * intermediate array shows in the client's wall time (issue 15).
+ */
 function table(rows: readonly (readonly Cell[])[], colour = false): string {
-  const textOf = (cell: Cell) => segmentsOf(cell).map((s) => s.text).join("");
+  const plain = rows.map((row) => row.map(plainOf));
   const widths: number[] = [];
-  for (const row of rows) {
-    row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, textOf(cell).length)));
+  for (const texts of plain) {
+    for (let i = 0; i < texts.length; i++) {
+      const length = texts[i]!.length;
+      if (length > (widths[i] ?? 0)) widths[i] = length;
+    }
   }
-  return rows.map((row) =>
-    row.map((cell, i) => {
-      const plain = textOf(cell);
-      const shown = segmentsOf(cell).map((s) => paint(s.text, s.colour, colour)).join("");
-      return i === row.length - 1 ? shown : shown + " ".repeat(widths[i]! - plain.length);
-    }).join("  ")
-  )
-    .join("\n");
+  const lines: string[] = [];
+  for (let r = 0; r < rows.length; r++) {
+    const texts = plain[r]!;
+    const last = texts.length - 1;
+    let line = "";
+    for (let i = 0; i <= last; i++) {
+      const text = texts[i]!;
+      line += colour ? paintedOf(rows[r]![i]!) : text;
+      if (i < last) line += " ".repeat(widths[i]! - text.length) + "  ";
+    }
+    lines.push(line);
+  }
+  return lines.join("\n");
 }
 
 /** How `check` marks a child whose config file differs from its run's, after its state. */

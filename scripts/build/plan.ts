@@ -84,8 +84,8 @@ export const CLIENT_PERMISSIONS = [
 export const SERVER_V8_FLAGS = ["--max-semi-space-size=2", "--expose-gc"] as const;
 
 /**
- * The release's executables. No `--include` is needed: the client's only dynamic import
- * (`import("./lib/auth/signed_request.ts")`, in main_client.ts and lib/client/fanout.ts) has a
+ * The release's executables. No `--include` is needed: the client's only dynamic import (the
+ * signing module, `import("./signed_request-HASH.js")` in its bundle, bundle/client/) has a
  * literal specifier, which `deno compile` puts in the module graph and embeds like a static
  * import (the tests check the client's graph holds it).
  */
