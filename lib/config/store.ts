@@ -77,9 +77,13 @@ export class ConfigStore {
     );
   }
 
-  /** A view of the configuration for one request: each file is read at most once in it. */
-  snapshot(): ConfigSnapshot {
-    return new ConfigSnapshot(this);
+  /**
+   * A view of the configuration for one request: each file is read at most once in it. With
+   * `trustMs` (an automatic restart), server.yml, the loadpath listing and child files checked
+   * by any request within it are taken as checked.
+   */
+  snapshot(trustMs = 0): ConfigSnapshot {
+    return new ConfigSnapshot(this, { trustMs });
   }
 
   /**

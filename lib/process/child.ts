@@ -28,7 +28,12 @@ import { newTaps } from "./output_taps.ts";
 import type { OutputTaps } from "./output_taps.ts";
 import { probeProcessTable } from "./process_group.ts";
 import type { GroupProbe } from "./process_group.ts";
-import { backoffDelay, expectedExit, shouldRestart } from "./restart_policy.ts";
+import {
+  AUTO_RESTART_TRUST_MS,
+  backoffDelay,
+  expectedExit,
+  shouldRestart,
+} from "./restart_policy.ts";
 import { SerialQueue } from "./serial_queue.ts";
 import { spawnSpecFor } from "./spawn_spec.ts";
 import { signalProcess } from "./spawner.ts";
@@ -187,6 +192,8 @@ export class Child {
   #error: string | undefined;
   #failures = 0;
   #backoff: { readonly at: number; readonly timer: AbortController } | undefined;
+  /** The working directory last found good, and when (performance.now()). */
+  #cwdChecked: { readonly path: string; readonly at: number } | undefined;
   readonly #runListeners: ((run: number, config: ChildConfig) => void)[] = [];
   readonly #taps: OutputTaps = newTaps();
 
@@ -396,22 +403,38 @@ export class Child {
     return { kind: "stopped", exit: await this.terminate(config) };
   }
 
-  /** Spawns with output wired first; on failure the state stays STARTING for the caller. */
-  async #launch(config: ChildConfig): Promise<number> {
+  /**
+   * Spawns with output wired first; on failure the state stays STARTING for the caller. With
+   * `trustMs` (an automatic restart), the working directory and the program's place on PATH
+   * found good within it are not looked at again.
+   */
+  async #launch(config: ChildConfig, trustMs = 0): Promise<number> {
     const { clock, spawner, terminal, logger } = this.#deps;
     this.#config = config;
     this.#error = undefined;
     this.#life.apply("spawn", clock.now());
     let outputs: ChildOutputs | undefined;
     let proc: SpawnedProcess;
+    const checked = this.#cwdChecked;
+    const cwdTrusted = checked !== undefined && checked.path === config.cwd &&
+      performance.now() - checked.at < trustMs;
     try {
-      await checkDirectory(config.cwd);
+      if (!cwdTrusted) {
+        const at = performance.now();
+        await checkDirectory(config.cwd);
+        this.#cwdChecked = { path: config.cwd, at };
+      }
       // Env files and users are read first: a start they fail does not touch the output files.
       const spec = await spawnSpecFor(config);
       outputs = await ChildOutputs.open(config, terminal, logger, this.#taps, clock);
       const files = outputs.directFiles;
-      proc = await spawner.spawn(files ? { ...spec, files } : spec);
-    } catch (error) {
+      const trusted = trustMs > 0 ? { ...spec, trustMs } : spec;
+      proc = await spawner.spawn(files ? { ...trusted, files } : trusted);
+    } catch (failure) {
+      let error = failure;
+      this.#cwdChecked = undefined;
+      // A directory taken on trust may be what failed: say so, as an untrusted start would.
+      if (cwdTrusted) await checkDirectory(config.cwd).catch((bad) => (error = bad));
       outputs?.discard();
       const reason = spawnFailure(config, error);
       this.#error = reason;
@@ -481,7 +504,7 @@ export class Child {
     const config = (await this.#deps.configFor?.(this.name)) ?? this.#config;
     if (!config) return;
     try {
-      await this.#launch(config);
+      await this.#launch(config, AUTO_RESTART_TRUST_MS);
     } catch (error) {
       this.#deps.logger.error(errorMessage(error));
       this.#scheduleRestart(config, this.#deps.clock.now());
@@ -629,7 +652,7 @@ export class Child {
       // have been.
       if (this.#reaper.groupAlive(run.proc.pid)) run.proc.signalGroup(run.config.stopSignal);
       void this.#reaper.signalSession(run.proc.pid, run.config.stopSignal);
-      void this.#clearGroup(run.proc, at + run.config.stopTimeoutMs);
+      void this.#clearGroup(run.proc, at + run.config.stopTimeoutMs, "soon");
     }
     return exit;
   }
@@ -730,7 +753,11 @@ export class Child {
    * Waits until no live process is left in the group or session of `proc` (which has exited),
    * killing what is left at `deadline`.
    */
-  async #clearGroup(proc: SpawnedProcess, deadline: number): Promise<void> {
+  async #clearGroup(
+    proc: SpawnedProcess,
+    deadline: number,
+    first: "now" | "soon" = "now",
+  ): Promise<void> {
     const { logger } = this.#deps;
     const reaped = await this.#reaper.clear({
       leader: proc.pid,
@@ -742,7 +769,7 @@ export class Child {
         // The leader is gone: its pid alone may be another process's by now.
         if (this.#reaper.groupAlive(proc.pid)) proc.signalGroup("SIGKILL");
       },
-    });
+    }, first);
     if (reaped.left > 0) {
       logger.error(
         `child "${this.name}": SIGKILL did not end every process of its group or session ${proc.pid} within ${

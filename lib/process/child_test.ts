@@ -10,6 +10,7 @@ import { Child, HISTORY_LENGTH } from "./child.ts";
 import { uptimeAt } from "./uptime.ts";
 import { describeExit } from "./exit_record.ts";
 import { GroupReaper } from "./group_reaper.ts";
+import { AUTO_RESTART_TRUST_MS } from "./restart_policy.ts";
 import type { ChildDeps } from "./child.ts";
 import type { Terminal } from "./child_outputs.ts";
 import type { ByteSink } from "./sinks.ts";
@@ -599,6 +600,36 @@ Deno.test("a missing working directory fails the spawn before anything is run", 
     });
     assert.equal(w.spawner.specs.length, 0);
     assert.equal(child.state, "FATAL");
+  });
+});
+
+Deno.test("an automatic restart takes the working directory and program found good within its trust; a failure then names the directory", async () => {
+  await withWorld(async (w) => {
+    const cwd = join(w.dir, "work");
+    await Deno.mkdir(cwd);
+    const config = w.config(
+      `command: server\ncwd: ${cwd}\nrestart: always\nbackoff: { initial: 0, max: 0 }\nstart_seconds: 0\n`,
+    );
+    const child = new Child("web", w.deps);
+    await child.enqueue(() => child.spawn(config));
+    assert.equal(w.spawner.specs[0]!.trustMs, undefined, "an operator's start looks at everything");
+    // Gone after the last look: the restart, within the trust, goes ahead and the spawn fails
+    // (as chdir would); the directory is then looked at, and named.
+    await Deno.remove(cwd);
+    w.spawner.failWith = new Error("spawn failed");
+    w.spawner.last.exit({ code: 1, signal: null });
+    await settle();
+    await w.clock.advance(0);
+    for (let i = 0; i < 5; i++) await settle();
+    assert.equal(w.spawner.specs.length, 2, "spawned without a look at the directory first");
+    assert.equal(w.spawner.specs[1]!.trustMs, AUTO_RESTART_TRUST_MS);
+    assert.ok(
+      w.logger.lines.some((line) =>
+        line.includes(`Cannot start child "web": working directory "${cwd}" does not exist`)
+      ),
+      w.logger.lines.join("\n"),
+    );
+    await child.enqueue(() => child.halt());
   });
 });
 

@@ -141,15 +141,18 @@ export class GroupReaper {
 
   /**
    * Waits until no live process is left in the group or session of `target.leader`; at the
-   * deadline, what is left gets SIGKILL and {@link KILL_GRACE_MS} to disappear.
+   * deadline, what is left gets SIGKILL and {@link KILL_GRACE_MS} to disappear. The first look
+   * comes once the current task is done (`now`: a stop waits for it), or within
+   * {@link REAP_MIN_INTERVAL_MS} (`soon`: what a child that exited by itself left behind, so
+   * that the listing it may take does not delay that child's restart).
    */
-  clear(target: ReapTarget): Promise<Reaped> {
+  clear(target: ReapTarget, first: "now" | "soon" = "now"): Promise<Reaped> {
     if (!this.#table.list && !this.#table.probeGroup(target.leader)) {
       return Promise.resolve({ killed: false, left: 0 });
     }
     return new Promise((resolve) => {
       this.#watches.add({ target, resolve, listedAt: this.#clock.now(), killedAt: undefined });
-      this.#registered(0);
+      this.#registered(first === "now" ? 0 : REAP_MIN_INTERVAL_MS);
     });
   }
 

@@ -174,3 +174,23 @@ Deno.test("with a probe alone, a lingering group is killed at its deadline", asy
   }
   assert.deepEqual(reaped, { killed: true, left: 0 });
 });
+
+Deno.test("a group cleared 'soon' is first looked at after REAP_MIN_INTERVAL_MS, one cleared 'now' at once", async () => {
+  const t = setup();
+  let soon: Reaped | undefined;
+  t.reaper.clear({ leader: 600, deadline: 60_000, killGroup: () => assert.fail("no kill") }, "soon")
+    .then((r) => (soon = r));
+  await flush();
+  assert.equal(t.reaper.counts.looks, 0, "no look while the restart may be on its way");
+  assert.equal(soon, undefined);
+  await t.run(REAP_MIN_INTERVAL_MS);
+  assert.deepEqual(soon, { killed: false, left: 0 });
+  assert.equal(t.reaper.counts.looks, 1);
+
+  let now: Reaped | undefined;
+  t.reaper.clear({ leader: 700, deadline: 60_000, killGroup: () => assert.fail("no kill") })
+    .then((r) => (now = r));
+  await flush();
+  assert.deepEqual(now, { killed: false, left: 0 });
+  assert.equal(t.reaper.counts.looks, 2);
+});

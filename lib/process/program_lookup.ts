@@ -16,6 +16,9 @@
  * changes that directory's time, so a newly shadowing program is found at the next start.
  * Timestamps are coarse, so a place changed less than {@link SETTLE_MS} ago is never trusted:
  * its answer is not kept. While nothing changes, no stat fails and no exception is thrown.
+ * An automatic restart passes a trust (`trustMs`): an answer whose stamps were found unchanged
+ * that recently is used without a look, so a crash loop stats nothing between its runs and a
+ * program installed or removed meanwhile is seen within the trust.
  *
  * @module
  */
@@ -41,12 +44,16 @@ interface Stamp {
 interface Entry {
   readonly resolved: string;
   readonly stamps: readonly Stamp[];
+  /** When the stamps were last found unchanged (performance.now()). */
+  verifiedAt: number;
 }
 
 /** A lookup's answer, with its stamps when it may be kept. */
 interface Found {
   readonly resolved: string;
   readonly stamps: readonly Stamp[] | undefined;
+  /** When the lookup began (performance.now()): its stamps are as they were then or later. */
+  readonly at: number;
 }
 
 const cache = new Map<string, Entry>();
@@ -107,12 +114,14 @@ function sameStamp(stamp: Stamp, info: Deno.FileInfo | undefined): boolean {
  * Finds `program` the way exec would: a path as given (against `cwd`), else on `path` (the
  * PATH of the child). Rejects with Deno.errors.NotFound, or PermissionDenied for a path that
  * is not executable. Without a synchronous call: a slow file system delays this start only,
- * never the control port.
+ * never the control port. With `trustMs` (an automatic restart), a kept answer whose stamps
+ * were found unchanged within it is given without a look.
  */
 export async function resolveProgram(
   program: string,
   cwd: string,
   path: string | undefined,
+  trustMs = 0,
 ): Promise<string> {
   if (program.includes("/")) return await checkPath(program, cwd);
   const search = path ?? DEFAULT_PATH;
@@ -121,11 +130,14 @@ export async function resolveProgram(
   const key = `${program}\0${search}${relative ? `\0${cwd}` : ""}`;
   const entry = cache.get(key);
   if (entry !== undefined) {
+    const now = performance.now();
+    if (now - entry.verifiedAt < trustMs) return entry.resolved;
     const [file, ...places] = await Promise.all([
       statShared(entry.resolved),
       ...entry.stamps.map((stamp) => statShared(stamp.path)),
     ]);
     if (isExecutableFile(file) && entry.stamps.every((stamp, i) => sameStamp(stamp, places[i]))) {
+      entry.verifiedAt = Math.max(entry.verifiedAt, now);
       return entry.resolved;
     }
     cache.delete(key);
@@ -140,7 +152,7 @@ export async function resolveProgram(
   const found = await lookup;
   if (found.stamps !== undefined && !cache.has(key)) {
     if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!);
-    cache.set(key, { resolved: found.resolved, stamps: found.stamps });
+    cache.set(key, { resolved: found.resolved, stamps: found.stamps, verifiedAt: found.at });
   }
   return found.resolved;
 }
@@ -170,6 +182,7 @@ async function lookUp(
   program: string,
   dirs: readonly string[],
 ): Promise<Found> {
+  const at = performance.now();
   const stamps: Stamp[] = [];
   let keep = true;
   const stampPlace = (place: string, info: Deno.FileInfo) => {
@@ -190,7 +203,7 @@ async function lookUp(
     if (looked.info.isDirectory) {
       const candidate = join(dir, program);
       if (isExecutableFile(await statShared(candidate))) {
-        return { resolved: candidate, stamps: keep ? stamps : undefined };
+        return { resolved: candidate, stamps: keep ? stamps : undefined, at };
       }
     }
     stampPlace(dir, looked.info);

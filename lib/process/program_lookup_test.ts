@@ -112,3 +112,26 @@ Deno.test("a program named by a path: as given, not found, or not executable", a
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("with a trust, an answer verified within it is given without a look; after it, the shadowing program is found", async () => {
+  forgetPrograms();
+  const root = await tree(["a", "b"]);
+  try {
+    const [a, b] = [join(root, "a"), join(root, "b")];
+    await program(join(b, "tool"));
+    await settle([a, b, root]);
+    const path = `${a}:${b}`;
+    assert.equal(await resolveProgram("tool", "/", path), join(b, "tool"));
+    await program(join(a, "tool"));
+    // Verified a moment ago: a restart trusting 60 s takes it as it was.
+    assert.equal(await resolveProgram("tool", "/", path, 60_000), join(b, "tool"));
+    // No trust (an operator's start): looked at, and the new program wins.
+    assert.equal(await resolveProgram("tool", "/", path), join(a, "tool"));
+    await Deno.remove(join(a, "tool"));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    // The removal came after the last verification, which is older than this trust.
+    assert.equal(await resolveProgram("tool", "/", path, 20), join(b, "tool"));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

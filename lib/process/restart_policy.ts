@@ -13,6 +13,15 @@ export interface EndedRun {
   readonly signal: string | null;
 }
 
+/**
+ * How recently the files an automatic restart depends on (the child's file, server.yml, the
+ * loadpath listing, the working directory, the program's place on PATH) must have been found
+ * good by any start, restart or status to be taken as they were without a look: a crash loop
+ * touches the file system about once a second, not at every run, and an edit or a removal is
+ * seen by a restart within this. What an operator asks for always looks again.
+ */
+export const AUTO_RESTART_TRUST_MS = 1000;
+
 /** Whether `exit` ended with one of the codes that count as success (`exit_codes`). */
 export function expectedExit(exit: EndedRun, exitCodes: readonly number[] = [0]): boolean {
   return exit.signal === null && exit.code !== null && exitCodes.includes(exit.code);

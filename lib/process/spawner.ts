@@ -32,6 +32,11 @@ export interface SpawnSpec {
    * stream named here is not piped.
    */
   readonly files?: DirectFiles | undefined;
+  /**
+   * How recently a finding of the program on PATH must have been verified to be used without
+   * a look (an automatic restart); 0 or undefined: looked at now.
+   */
+  readonly trustMs?: number | undefined;
 }
 
 /** The output files a program gets from the kernel, by stream. */
@@ -214,7 +219,12 @@ export const denoSpawner: Spawner = {
     if (program === undefined) throw new TypeError("Cannot spawn: empty argv");
     const env = { ...spec.env };
     // Resolved here so that "not found" is reported as such, with or without setsid in front.
-    const resolved = await resolveProgram(program, spec.cwd, env.PATH ?? Deno.env.get("PATH"));
+    const resolved = await resolveProgram(
+      program,
+      spec.cwd,
+      env.PATH ?? Deno.env.get("PATH"),
+      spec.trustMs,
+    );
     const setpriv = spec.credentials ? await findSetpriv() : undefined;
     const [command, ...rest] = launchArgv(resolved, args, spec, { setsid: SETSID, setpriv });
     const options = {

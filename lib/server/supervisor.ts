@@ -20,6 +20,7 @@ import { bulk, itemOf } from "./bulk.ts";
 import { Child } from "../process/child.ts";
 import { uptimeAt } from "../process/uptime.ts";
 import { describeExit } from "../process/exit_record.ts";
+import { AUTO_RESTART_TRUST_MS } from "../process/restart_policy.ts";
 import type { ChildDeps, ChildStatus } from "../process/child.ts";
 import { adoptedProcess, AdoptionWatch } from "../process/adopted_process.ts";
 import type { ProcessIdentity } from "../process/proc_identity.ts";
@@ -603,12 +604,13 @@ export class Supervisor {
   }
 
   /**
-   * The config an automatic restart uses: the file as it is now, or — when it cannot be read —
-   * the last good one, with a warning naming the error (undefined tells the child to keep it).
+   * The config an automatic restart uses: the file as it is now (as any request checked it
+   * within {@link AUTO_RESTART_TRUST_MS}), or — when it cannot be read — the last good one,
+   * with a warning naming the error (undefined tells the child to keep it).
    */
   async #configForRestart(name: string): Promise<ChildConfig | undefined> {
     try {
-      return await this.#store.childConfig(name);
+      return await this.#store.snapshot(AUTO_RESTART_TRUST_MS).child(name);
     } catch (error) {
       this.#deps.logger.warn(
         `child "${name}": restarting with its last good config, since its file cannot be used now: ${
