@@ -37,7 +37,14 @@ Deno.test("an app that depends on a ready db starts only after the db's port is 
   await Deno.writeTextFile(join(server.childDir, "db.ts"), SLOW_DB);
   const start = await server.json("start", "app", "--timeout", "20");
   assert.equal(start.ok, true, start.message);
-  const lines = (await Deno.readTextFile(join(server.dir, "events.log"))).trim().split("\n");
+  // start_seconds 0: the start is answered once the app is spawned, maybe before its shell
+  // has written its line.
+  let lines: string[] = [];
+  for (const until = Date.now() + 5000; Date.now() < until;) {
+    lines = (await Deno.readTextFile(join(server.dir, "events.log"))).trim().split("\n");
+    if (lines.some((l) => l.startsWith("start app"))) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   const time = (what: string) => {
     const line = lines.find((l) => l.startsWith(what));
     assert.ok(line, `no "${what}" in ${lines.join(" | ")}`);
