@@ -15,6 +15,7 @@
  */
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { compileEagerly } from "./eager_compile.ts";
 
 /** The repository root: `deno bundle` runs here, so the output names modules relative to it. */
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
@@ -24,6 +25,18 @@ export const BUNDLE_ENTRY = "lib/client/cli.ts";
 
 /** Where the bundle lives, relative to the root. */
 export const BUNDLE_DIR = "bundle/client";
+
+/**
+ * Modules whose functions are left to V8's lazy compilation: big, and run by commands other than
+ * the everyday ones (`--help`, completions, supervisor-rs servers). The functions of every other
+ * bundled module are compiled with the file, so they are in Deno's code cache (see
+ * `eager_compile.ts`).
+ */
+export const LAZY_MODULES = [
+  "lib/client/completions.ts",
+  "lib/client/help.ts",
+  "lib/client/legacy_client.ts",
+] as const;
 
 /** What every bundled file starts with: whence it comes, and that tools should leave it alone. */
 const HEADER =
@@ -74,7 +87,8 @@ async function bundleInto(outDir: string): Promise<void> {
   }
   for (const name of await jsFiles(outDir)) {
     const path = join(outDir, name);
-    await Deno.writeTextFile(path, HEADER + await Deno.readTextFile(path));
+    const bundled = await Deno.readTextFile(path);
+    await Deno.writeTextFile(path, HEADER + compileEagerly(bundled, LAZY_MODULES));
   }
 }
 

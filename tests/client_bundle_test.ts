@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ROOT } from "./harness.ts";
+import { LAZY_MODULES } from "../scripts/bundle_client.ts";
 
 const decoder = new TextDecoder();
 
@@ -92,4 +93,38 @@ Deno.test("main_client.ts loads the bundle and no source module; node:crypto onl
     dynamic.some((m) => /^bundle\/client\/signed_request-\w+\.js$/.test(m)),
     `the signing module is not a dynamic import: ${dynamic.join(", ")}`,
   );
+});
+
+/** The text of the bundle's entry file, and the top-level declarations left in each module. */
+async function entryDeclarations(): Promise<{ text: string; declared: Map<string, string[]> }> {
+  const text = await Deno.readTextFile(join(ROOT, "bundle", "client", "cli.js"));
+  const declared = new Map<string, string[]>();
+  let module = "";
+  for (const line of text.split("\n")) {
+    const comment = /^\/\/ (lib\/\S+\.ts)$/.exec(line);
+    if (comment) module = comment[1]!;
+    const declaration = /^(?:async )?function\*? ([\w$]+)\(/.exec(line);
+    if (declaration) declared.set(module, [...(declared.get(module) ?? []), declaration[1]!]);
+  }
+  return { text, declared };
+}
+
+Deno.test("the bundle's functions are compiled with it, except those of its lazy modules", async () => {
+  const { text, declared } = await entryDeclarations();
+  // The everyday ones are parenthesized expressions, which V8 compiles with the file: so they
+  // are in Deno's code cache (scripts/eager_compile.ts).
+  for (const name of ["main", "parseClientArgs", "fanOut", "decodeChild", "renderResults"]) {
+    assert.match(text, new RegExp(`^var ${name} = \\((async )?function ${name}\\(`, "m"), name);
+  }
+  const eagerModules = [...declared.keys()].filter((m) =>
+    !(LAZY_MODULES as readonly string[]).includes(m)
+  );
+  assert.deepEqual(eagerModules, [], `declarations left:\n${JSON.stringify([...declared])}`);
+  assert.ok(declared.has("lib/client/help.ts"), "help.ts's functions are to stay lazy");
+});
+
+Deno.test("the client's bundle leaves out the server's table of transitions", async () => {
+  const { text } = await entryDeclarations();
+  assert.match(text, /^var CHILD_STATES = \[/m);
+  assert.doesNotMatch(text, /ALLOWED_FROM|TRANSITIONS|Lifecycle/);
 });

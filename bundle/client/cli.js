@@ -16,57 +16,7 @@ import {
   isErrorCode
 } from "./chunk-UFEF2Z7V.js";
 
-// lib/protocol/ops.ts
-var OPS = [
-  "start",
-  "stop",
-  "restart",
-  "trystart",
-  "check",
-  "info",
-  "kill",
-  "log",
-  "signal",
-  "update",
-  "events"
-];
-var OPS_NEEDING_CHILD = [
-  "start",
-  "stop",
-  "restart",
-  "trystart",
-  "log",
-  "signal"
-];
-var OPS_TAKING_ALL = [
-  "start",
-  "stop",
-  "restart",
-  "signal"
-];
-
-// lib/process/signals.ts
-var SENDABLE_SIGNALS = [
-  "SIGHUP",
-  "SIGINT",
-  "SIGQUIT",
-  "SIGABRT",
-  "SIGKILL",
-  "SIGUSR1",
-  "SIGUSR2",
-  "SIGALRM",
-  "SIGTERM",
-  "SIGCONT",
-  "SIGSTOP",
-  "SIGTSTP",
-  "SIGTTIN",
-  "SIGTTOU",
-  "SIGWINCH",
-  "SIGPWR"
-];
-
-// lib/suggest.ts
-function editDistance(a, b) {
+var editDistance = (function editDistance(a, b) {
   const row = Array.from({
     length: b.length + 1
   }, (_, i) => i);
@@ -81,8 +31,8 @@ function editDistance(a, b) {
     }
   }
   return row[b.length];
-}
-function suggest(word, choices, maxDistance = Math.max(1, Math.floor(word.length / 3))) {
+});
+var suggest = (function suggest(word, choices, maxDistance = Math.max(1, Math.floor(word.length / 3))) {
   let best;
   let bestDistance = Infinity;
   let bestSkew = Infinity;
@@ -96,16 +46,13 @@ function suggest(word, choices, maxDistance = Math.max(1, Math.floor(word.length
     }
   }
   return bestDistance <= maxDistance ? best : void 0;
-}
-
-// lib/protocol/messages.ts
-function requestIdOf(value) {
+});
+var requestIdOf = (function requestIdOf(value) {
   if (value === null || typeof value !== "object") return null;
   const id = value.id;
   return typeof id === "string" || typeof id === "number" ? id : null;
-}
-var encoder = new TextEncoder();
-function encodeRequest(request2) {
+});
+var encodeRequest = (function encodeRequest(request2) {
   const body = {
     v: PROTOCOL_VERSION,
     id: request2.id,
@@ -114,8 +61,8 @@ function encodeRequest(request2) {
   if (request2.child !== void 0) body.child = request2.child;
   if (request2.args !== void 0) body.args = request2.args;
   return JSON.stringify(body) + "\n";
-}
-function parseResponse(value) {
+});
+var parseResponse = (function parseResponse(value) {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new Error("response is not a JSON object");
   }
@@ -133,158 +80,12 @@ function parseResponse(value) {
     response.data = r.data;
   }
   return response;
-}
-
-// lib/process/exit_record.ts
-function describeExit(exit) {
+});
+var describeExit = (function describeExit(exit) {
   const how = exit.signal ? `signal ${exit.signal}` : exit.code === null ? "exit status unknown" : `exit code ${exit.code}`;
   return exit.reason ? `${how} (${exit.reason})` : how;
-}
-
-// lib/process/state.ts
-var CHILD_STATES = [
-  "STOPPED",
-  "STARTING",
-  "RUNNING",
-  "BACKOFF",
-  "STOPPING",
-  "EXITED",
-  "FATAL"
-];
-var TRANSITIONS = {
-  "spawn": {
-    STOPPED: "STARTING",
-    EXITED: "STARTING",
-    FATAL: "STARTING",
-    BACKOFF: "STARTING"
-  },
-  "started": {
-    STARTING: "RUNNING"
-  },
-  "crashed": {
-    STARTING: "BACKOFF",
-    RUNNING: "BACKOFF"
-  },
-  "stop": {
-    STARTING: "STOPPING",
-    RUNNING: "STOPPING"
-  },
-  "exited": {
-    STARTING: "EXITED",
-    RUNNING: "EXITED"
-  },
-  "gave-up": {
-    STARTING: "FATAL",
-    RUNNING: "FATAL",
-    BACKOFF: "FATAL"
-  },
-  "stopped": {
-    STOPPING: "STOPPED"
-  },
-  "cancel-restart": {
-    BACKOFF: "STOPPED"
-  }
-};
-var ALLOWED_FROM = (() => {
-  const from = Object.fromEntries(CHILD_STATES.map((s) => [
-    s,
-    []
-  ]));
-  for (const row of Object.values(TRANSITIONS)) {
-    for (const [before, after] of Object.entries(row)) {
-      if (!from[after].includes(before)) from[after].push(before);
-    }
-  }
-  return from;
-})();
-
-// lib/protocol/json_reader.ts
-var JsonReader = class _JsonReader {
-  path;
-  #record;
-  constructor(value, path = "data") {
-    if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      throw new WireFormatError(path, "an object", value);
-    }
-    this.path = path;
-    this.#record = value;
-  }
-  #at(key) {
-    return `${this.path}.${key}`;
-  }
-  /** Whether `key` is present (and not undefined). */
-  has(key) {
-    return this.#record[key] !== void 0;
-  }
-  /** The raw value of `key`. */
-  raw(key) {
-    return this.#record[key];
-  }
-  string(key) {
-    const value = this.#record[key];
-    if (typeof value !== "string") throw new WireFormatError(this.#at(key), "a string", value);
-    return value;
-  }
-  number(key) {
-    const value = this.#record[key];
-    if (typeof value !== "number") throw new WireFormatError(this.#at(key), "a number", value);
-    return value;
-  }
-  boolean(key) {
-    const value = this.#record[key];
-    if (typeof value !== "boolean") {
-      throw new WireFormatError(this.#at(key), "true or false", value);
-    }
-    return value;
-  }
-  stringOrNull(key) {
-    return this.#record[key] === null ? null : this.string(key);
-  }
-  numberOrNull(key) {
-    return this.#record[key] === null ? null : this.number(key);
-  }
-  /** One of `allowed`. */
-  oneOf(key, allowed) {
-    const value = this.#record[key];
-    if (typeof value !== "string" || !allowed.includes(value)) {
-      throw new WireFormatError(this.#at(key), `one of ${allowed.join(", ")}`, value);
-    }
-    return value;
-  }
-  /** A nested object. */
-  object(key) {
-    return new _JsonReader(this.#record[key], this.#at(key));
-  }
-  /** A nested object or null. */
-  objectOrNull(key) {
-    return this.#record[key] === null ? null : this.object(key);
-  }
-  /** A list, each element read by `item`. */
-  list(key, item) {
-    const value = this.#record[key];
-    if (!Array.isArray(value)) throw new WireFormatError(this.#at(key), "a list", value);
-    return value.map((element, i) => item(element, `${this.#at(key)}[${i}]`));
-  }
-  /** A list of strings. */
-  strings(key) {
-    return this.list(key, (value, path) => {
-      if (typeof value !== "string") throw new WireFormatError(path, "a string", value);
-      return value;
-    });
-  }
-  /** A map of numbers (`counts`). */
-  numbers(key) {
-    const nested = this.object(key);
-    const out = {};
-    for (const name of Object.keys(nested.#record)) out[name] = nested.number(name);
-    return out;
-  }
-};
-
-// lib/protocol/payloads.ts
-var encoder2 = new TextEncoder();
-var CHILDREN_OPEN = encoder2.encode('{"children":[');
-function decodeExit(value, path = "exit") {
+});
+var decodeExit = (function decodeExit(value, path = "exit") {
   const r = new JsonReader(value, path);
   return {
     code: r.numberOrNull("code"),
@@ -297,8 +98,8 @@ function decodeExit(value, path = "exit") {
     description: r.string("description"),
     stderr_tail: r.strings("stderr_tail")
   };
-}
-function decodeChild(value, path = "child") {
+});
+var decodeChild = (function decodeChild(value, path = "child") {
   const r = new JsonReader(value, path);
   const lastExit = r.raw("last_exit");
   return {
@@ -330,8 +131,8 @@ function decodeChild(value, path = "child") {
     config_error: r.has("config_error") ? r.stringOrNull("config_error") : null,
     resources: r.has("resources") && r.raw("resources") !== null ? decodeResources(r.raw("resources"), `${path}.resources`) : null
   };
-}
-function decodeResources(value, path = "resources") {
+});
+var decodeResources = (function decodeResources(value, path = "resources") {
   const r = new JsonReader(value, path);
   return {
     cpu_seconds: r.number("cpu_seconds"),
@@ -340,8 +141,8 @@ function decodeResources(value, path = "resources") {
     processes: r.number("processes"),
     sampled_at: r.string("sampled_at")
   };
-}
-function decodeChange(value, path = "event") {
+});
+var decodeChange = (function decodeChange(value, path = "event") {
   const r = new JsonReader(value, path);
   const exit = r.raw("exit");
   return {
@@ -352,13 +153,13 @@ function decodeChange(value, path = "event") {
     exit: exit === null || exit === void 0 ? null : decodeExit(exit, `${path}.exit`),
     reason: r.has("reason") ? r.stringOrNull("reason") : null
   };
-}
-function decodeEventsData(value) {
+});
+var decodeEventsData = (function decodeEventsData(value) {
   return {
     events: new JsonReader(value).list("events", decodeChange)
   };
-}
-function decodeHook(value, path) {
+});
+var decodeHook = (function decodeHook(value, path) {
   const r = new JsonReader(value, path);
   const base = {
     hook: r.string("hook"),
@@ -372,8 +173,8 @@ function decodeHook(value, path) {
     ...base,
     code
   };
-}
-function decodeStartData(value) {
+});
+var decodeStartData = (function decodeStartData(value) {
   const r = new JsonReader(value);
   return {
     pid: r.number("pid"),
@@ -385,8 +186,8 @@ function decodeStartData(value) {
       prehooks: r.list("prehooks", decodeHook)
     } : {}
   };
-}
-function decodeStopData(value) {
+});
+var decodeStopData = (function decodeStopData(value) {
   const r = new JsonReader(value);
   const exit = r.raw("exit");
   return {
@@ -396,20 +197,20 @@ function decodeStopData(value) {
       posthooks: r.list("posthooks", decodeHook)
     } : {}
   };
-}
-function decodeStopAllData(value) {
+});
+var decodeStopAllData = (function decodeStopAllData(value) {
   return {
     stopped: new JsonReader(value).strings("stopped")
   };
-}
-function decodeCheckData(value) {
+});
+var decodeCheckData = (function decodeCheckData(value) {
   const r = new JsonReader(value);
   return {
     children: r.list("children", decodeChild),
     problems: r.strings("problems")
   };
-}
-function decodeInfoData(value) {
+});
+var decodeInfoData = (function decodeInfoData(value) {
   const r = new JsonReader(value);
   return {
     version: r.string("version"),
@@ -429,8 +230,8 @@ function decodeInfoData(value) {
     repeat_timers: r.number("repeat_timers"),
     problems: r.strings("problems")
   };
-}
-function decodeLogData(value) {
+});
+var decodeLogData = (function decodeLogData(value) {
   const r = new JsonReader(value);
   return {
     child: r.string("child"),
@@ -445,13 +246,13 @@ function decodeLogData(value) {
     path: r.stringOrNull("path"),
     lines: r.strings("lines")
   };
-}
-function decodeKillData(value) {
+});
+var decodeKillData = (function decodeKillData(value) {
   return {
     pid: new JsonReader(value).number("pid")
   };
-}
-function decodeBulkData(value) {
+});
+var decodeBulkData = (function decodeBulkData(value) {
   const r = new JsonReader(value);
   return {
     results: r.list("results", (item, path) => {
@@ -470,22 +271,22 @@ function decodeBulkData(value) {
       };
     })
   };
-}
-function decodeSignalData(value) {
+});
+var decodeSignalData = (function decodeSignalData(value) {
   const r = new JsonReader(value);
   return {
     pid: r.number("pid"),
     signal: r.string("signal"),
     group: r.boolean("group")
   };
-}
-function answersInBulk(op, child, value) {
+});
+var answersInBulk = (function answersInBulk(op, child, value) {
   if (op === "update" || child === "all" && op !== "stop" && OPS_TAKING_ALL.includes(op)) {
     return true;
   }
   return value !== null && typeof value === "object" && Array.isArray(value.results);
-}
-function decodeData(op, child, value) {
+});
+var decodeData = (function decodeData(op, child, value) {
   if (answersInBulk(op, child, value)) return decodeBulkData(value);
   switch (op) {
     case "update":
@@ -509,8 +310,8 @@ function decodeData(op, child, value) {
     case "events":
       return decodeEventsData(value);
   }
-}
-function decodeFollowEvent(value) {
+});
+var decodeFollowEvent = (function decodeFollowEvent(value) {
   const r = new JsonReader(value, "event");
   const id = r.raw("id");
   const requestId = typeof id === "string" || typeof id === "number" ? id : null;
@@ -556,10 +357,8 @@ function decodeFollowEvent(value) {
         data: {}
       };
   }
-}
-
-// lib/process/bytes.ts
-function concat(parts) {
+});
+var concat = (function concat(parts) {
   let length = 0;
   for (const part of parts) length += part.length;
   const out = new Uint8Array(length);
@@ -569,17 +368,8 @@ function concat(parts) {
     offset += part.length;
   }
   return out;
-}
-
-// lib/config/command_split.ts
-var DOUBLE_QUOTE_ESCAPES = /* @__PURE__ */ new Set([
-  "$",
-  "`",
-  '"',
-  "\\",
-  "\n"
-]);
-function splitCommand(command) {
+});
+var splitCommand = (function splitCommand(command) {
   const words = [];
   let word = "";
   let inWord = false;
@@ -629,76 +419,8 @@ function splitCommand(command) {
   }
   if (inWord) words.push(word);
   return words;
-}
-
-// lib/protocol/line_reader.ts
-var NEWLINE = 10;
-var FIRST_CHUNK = 1024;
-var MAX_CHUNK = 16 * 1024;
-var LineReader = class {
-  #source;
-  #limit;
-  /** The read buffer: made at the first read, doubled each time a read fills it. */
-  #chunk;
-  #buffer = new Uint8Array(0);
-  #eof = false;
-  /** `initial` holds bytes already read from `source` (a sniffed first chunk). */
-  constructor(source, limit, initial) {
-    this.#source = source;
-    this.#limit = limit;
-    if (initial) this.#buffer = initial.slice();
-  }
-  /** Bytes received and not yet returned as a line. */
-  get pending() {
-    return this.#buffer.length;
-  }
-  /** Whether a whole line is buffered: {@link next} then answers without reading. */
-  get hasLine() {
-    return this.#buffer.includes(NEWLINE);
-  }
-  /**
-   * The next line; at end of stream, the unterminated rest (if any), then null. Throws
-   * {@link LineTooLongError} as soon as a line exceeds the limit.
-   */
-  async next() {
-    for (; ; ) {
-      const newline = this.#buffer.indexOf(NEWLINE);
-      if (newline >= 0) {
-        if (newline > this.#limit) throw new LineTooLongError(this.#limit);
-        const line = this.#buffer.slice(0, newline);
-        this.#buffer = this.#buffer.slice(newline + 1);
-        return line;
-      }
-      if (this.#buffer.length > this.#limit) throw new LineTooLongError(this.#limit);
-      if (this.#eof) {
-        if (this.#buffer.length === 0) return null;
-        const rest = this.#buffer;
-        this.#buffer = new Uint8Array(0);
-        return rest;
-      }
-      const chunk = this.#chunk ??= new Uint8Array(Math.min(this.#limit + 1, FIRST_CHUNK));
-      const n = await this.#source.read(chunk);
-      if (n === null) {
-        this.#eof = true;
-        continue;
-      }
-      const next = new Uint8Array(this.#buffer.length + n);
-      next.set(this.#buffer);
-      next.set(chunk.subarray(0, n), this.#buffer.length);
-      this.#buffer = next;
-      if (n === chunk.length && chunk.length < Math.min(this.#limit + 1, MAX_CHUNK)) {
-        this.#chunk = new Uint8Array(Math.min(chunk.length * 2, this.#limit + 1, MAX_CHUNK));
-      }
-    }
-  }
-};
-
-// lib/client/transport.ts
-var MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
-var MAX_LEGACY_REPLY_BYTES = 16 * 1024 * 1024;
-var KEPT_ANSWER_CHARS = 200;
-var SSH_COMMAND_ENV = "SUPERVISOR_TS_SSH";
-function tcpFailure(error) {
+});
+var tcpFailure = (function tcpFailure(error) {
   if (error instanceof Deno.errors.ConnectionRefused) {
     return {
       code: "REFUSED",
@@ -725,8 +447,8 @@ function tcpFailure(error) {
     code: "OTHER",
     reason: errorMessage(error)
   };
-}
-function unixFailure(error, path) {
+});
+var unixFailure = (function unixFailure(error, path) {
   if (error instanceof Deno.errors.NotFound) {
     return {
       code: "REFUSED",
@@ -740,13 +462,13 @@ function unixFailure(error, path) {
     };
   }
   return tcpFailure(error);
-}
-function unreachable(host, failure, cause) {
+});
+var unreachable = (function unreachable(host, failure, cause) {
   return new TransportError(host.label, failure, `cannot reach ${host.label}: ${failure.reason}`, cause === void 0 ? void 0 : {
     cause
   });
-}
-function badAnswer(host, error) {
+});
+var badAnswer = (function badAnswer(host, error) {
   const why = `bad answer: ${errorMessage(error)}`;
   return new TransportError(host, {
     code: "BAD_ANSWER",
@@ -754,20 +476,8 @@ function badAnswer(host, error) {
   }, `${host} gave a ${why}`, {
     cause: error
   });
-}
-var NotV2Error = class extends TransportError {
-  answer;
-  constructor(host, answer) {
-    const shown = answer.length > 60 ? `${answer.slice(0, 60)}\u2026` : answer;
-    super(host, {
-      code: "NOT_V2",
-      reason: "answer that is not protocol v2 JSON"
-    }, `${host} gave an answer that is not protocol v2 JSON: ${JSON.stringify(shown)}`);
-    this.name = "NotV2Error";
-    this.answer = answer;
-  }
-};
-function sshArgv(route, port, command = Deno.env.get(SSH_COMMAND_ENV)) {
+});
+var sshArgv = (function sshArgv(route, port, command = Deno.env.get(SSH_COMMAND_ENV)) {
   const base = command && command.trim() !== "" ? splitCommand(command) : [
     "ssh"
   ];
@@ -784,16 +494,16 @@ function sshArgv(route, port, command = Deno.env.get(SSH_COMMAND_ENV)) {
     "--",
     route.destination
   ];
-}
-async function openTcp(host) {
+});
+var openTcp = (async function openTcp(host) {
   const conn = await Deno.connect({
     hostname: host.hostname,
     port: host.port,
     transport: "tcp"
   });
   return closeOnce(conn);
-}
-async function openUnix(host, route) {
+});
+var openUnix = (async function openUnix(host, route) {
   try {
     return closeOnce(await Deno.connect({
       transport: "unix",
@@ -802,8 +512,8 @@ async function openUnix(host, route) {
   } catch (error) {
     throw unreachable(host, unixFailure(error, route.path), error);
   }
-}
-function closeOnce(conn) {
+});
+var closeOnce = (function closeOnce(conn) {
   let closed = false;
   return {
     read: (buffer) => conn.read(buffer),
@@ -814,8 +524,8 @@ function closeOnce(conn) {
       conn.close();
     }
   };
-}
-function openSsh(host, route) {
+});
+var openSsh = (function openSsh(host, route) {
   const [program, ...args] = sshArgv(route, host.port);
   let child;
   try {
@@ -869,16 +579,16 @@ function openSsh(host, route) {
       return describeSshFailure(await stderr, status.code);
     }
   };
-}
-function describeSshFailure(stderr, code) {
+});
+var describeSshFailure = (function describeSshFailure(stderr, code) {
   const lines = stderr.split("\n").map((l) => l.trim().replace(/^ssh:\s*/, "")).filter((l) => l !== "" && !l.startsWith("Warning: Permanently added"));
   const kept = [
     ...new Set(lines)
   ].slice(-3);
   if (kept.length === 0) return `ssh exited with code ${code}`;
   return `ssh: ${kept.join("; ")}`;
-}
-function checkSshCommand(command = Deno.env.get(SSH_COMMAND_ENV)) {
+});
+var checkSshCommand = (function checkSshCommand(command = Deno.env.get(SSH_COMMAND_ENV)) {
   if (command === void 0 || command.trim() === "") return void 0;
   try {
     splitCommand(command);
@@ -886,17 +596,17 @@ function checkSshCommand(command = Deno.env.get(SSH_COMMAND_ENV)) {
   } catch (error) {
     return `${SSH_COMMAND_ENV}: ${errorMessage(error)} in ${JSON.stringify(command)}`;
   }
-}
-async function request(host, line, timeoutMs) {
+});
+var request = (async function request(host, line, timeoutMs) {
   const exchange = await openExchange(host, line, timeoutMs);
   exchange.close();
   return exchange.response;
-}
-function connect(host) {
+});
+var connect = (function connect(host) {
   if (host.unix !== void 0) return openUnix(host, host.unix);
   return host.ssh ? Promise.resolve(openSsh(host, host.ssh)) : openTcp(host);
-}
-async function send(host, stream, bytes) {
+});
+var send = (async function send(host, stream, bytes) {
   let offset = 0;
   try {
     while (offset < bytes.length) offset += await stream.write(bytes.subarray(offset));
@@ -908,22 +618,29 @@ async function send(host, stream, bytes) {
       reason: why
     }, error);
   }
-}
-async function converse(host, timeoutMs, talk) {
+});
+var timeLimit = (function timeLimit(ms) {
+  const cell = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  const wait = Atomics.waitAsync(cell, 0, 0, ms);
+  const expired = wait.async ? wait.value.then((outcome) => outcome === "timed-out") : Promise.resolve(wait.value === "timed-out");
+  return {
+    expired,
+    cancel: () => void Atomics.notify(cell, 0)
+  };
+});
+var converse = (async function converse(host, timeoutMs, talk) {
   let stream;
   let timedOut = false;
   let expire;
   const expired = new Promise((_, reject) => expire = reject);
   expired.catch(() => {
   });
-  const timer = AbortSignal.timeout(timeoutMs);
-  const onTimeout = () => {
+  const limit = timeLimit(timeoutMs);
+  limit.expired.then((expiredNow) => {
+    if (!expiredNow) return;
     timedOut = true;
     expire(new Deno.errors.TimedOut("timed out"));
     stream?.close();
-  };
-  timer.addEventListener("abort", onTimeout, {
-    once: true
   });
   const within = (promise) => Promise.race([
     promise,
@@ -949,11 +666,11 @@ async function converse(host, timeoutMs, talk) {
     }
     throw unreachable(host, tcpFailure(error), error);
   } finally {
-    timer.removeEventListener("abort", onTimeout);
+    limit.cancel();
     stream?.close();
   }
-}
-async function noAnswer(host, stream) {
+});
+var noAnswer = (async function noAnswer(host, stream) {
   const why = await stream.failure?.();
   return unreachable(host, why === void 0 ? {
     code: "CLOSED",
@@ -962,11 +679,11 @@ async function noAnswer(host, stream) {
     code: "SSH_FAILED",
     reason: why
   });
-}
-function openExchange(host, line, timeoutMs) {
+});
+var openExchange = (function openExchange(host, line, timeoutMs) {
   return converse(host, timeoutMs, async (stream, within) => {
     await send(host, stream, new TextEncoder().encode(line));
-    const reader = new LineReader(stream, MAX_RESPONSE_BYTES);
+    const reader = new LineReader(stream, MAX_RESPONSE_BYTES, void 0, RESPONSE_READ_BYTES);
     const reply = await within(reader.next());
     if (reply === null) throw await noAnswer(host, stream);
     const text = new TextDecoder().decode(reply);
@@ -1009,11 +726,11 @@ function openExchange(host, line, timeoutMs) {
       keep: true
     };
   });
-}
-function firstLine(text) {
+});
+var firstLine = (function firstLine(text) {
   return text.replace(/\r$/, "").slice(0, KEPT_ANSWER_CHARS);
-}
-function legacyExchange(host, request2, timeoutMs) {
+});
+var legacyExchange = (function legacyExchange(host, request2, timeoutMs) {
   return converse(host, timeoutMs, async (stream, within) => {
     await send(host, stream, request2);
     const reply = await within(readToEnd(stream, MAX_LEGACY_REPLY_BYTES));
@@ -1023,8 +740,8 @@ function legacyExchange(host, request2, timeoutMs) {
       keep: false
     };
   });
-}
-async function readToEnd(stream, limit) {
+});
+var readToEnd = (async function readToEnd(stream, limit) {
   const chunks = [];
   let size = 0;
   const buffer = new Uint8Array(16 * 1024);
@@ -1036,41 +753,13 @@ async function readToEnd(stream, limit) {
     chunks.push(buffer.slice(0, n));
   }
   return concat(chunks);
-}
-
-// lib/client/hints.ts
-function sshCommand(host) {
+});
+var sshCommand = (function sshCommand(host) {
   const route = host.ssh;
   if (route === void 0) return "ssh";
   return `ssh${route.sshPort === void 0 ? "" : ` -p ${route.sshPort}`} ${route.destination}`;
-}
-var SSH_HINTS = [
-  [
-    /open failed|stdio forwarding failed|connect failed/i,
-    (h) => `is the server running on port ${h.port} of ${h.hostname}?`
-  ],
-  [
-    /permission denied/i,
-    (h) => `the client runs ssh without prompts: check that "${sshCommand(h)}" logs in without a password, e.g. with ssh-agent`
-  ],
-  [
-    /host key verification failed|host identification has changed/i,
-    (h) => `run "${sshCommand(h)}" once by hand to check the host key and accept it`
-  ],
-  [
-    /could not resolve hostname/i,
-    (h) => `check the spelling of "${h.hostname}"`
-  ],
-  [
-    /connection refused/i,
-    (h) => `is sshd running on ${h.hostname}${h.ssh?.sshPort === void 0 ? "" : ` port ${h.ssh.sshPort}`}?`
-  ],
-  [
-    /timed out/i,
-    (h) => `is ${h.hostname} up and reachable?`
-  ]
-];
-function unreachableHint(failure, host) {
+});
+var unreachableHint = (function unreachableHint(failure, host) {
   if (host.unix !== void 0) return controlSocketHint(failure, host.unix.path);
   switch (failure.code) {
     case "REFUSED":
@@ -1097,8 +786,8 @@ function unreachableHint(failure, host) {
     case "OTHER":
       return void 0;
   }
-}
-function controlSocketHint(failure, path) {
+});
+var controlSocketHint = (function controlSocketHint(failure, path) {
   switch (failure.code) {
     case "REFUSED":
       return `is the server running with control_socket: ${path}?`;
@@ -1120,224 +809,41 @@ function controlSocketHint(failure, path) {
     case "SSH_FAILED":
       return void 0;
   }
-}
-function withHint(message, hint) {
+});
+var withHint = (function withHint(message, hint) {
   return hint === void 0 ? message : `${message} (${hint})`;
-}
-var versionHint = () => `client and server may be of different versions: compare "info" with "supervisor-ts-client --version"`;
-var childCheck = (r) => `"check${r.child === void 0 ? "" : ` ${r.child}`}"`;
-var SERVER_HINTS = {
-  BAD_REQUEST: versionHint,
-  BAD_JSON: versionHint,
-  BAD_ENCODING: versionHint,
-  EMPTY_REQUEST: versionHint,
-  TOO_LARGE: versionHint,
-  UNKNOWN_OP: versionHint,
-  TIMEOUT: () => "the request reached the server incomplete; try again",
-  BUSY: null,
-  BAD_NAME: null,
-  RESERVED_NAME: null,
-  NOT_FOUND: () => `"check" lists the children this server knows`,
-  ALREADY_RUNNING: null,
-  // A refused restart names start and trystart already; a refused stop says nothing more.
-  NOT_RUNNING: (r) => r.op === "restart" ? void 0 : `${childCheck(r)} shows how it last exited`,
-  CONFIG_INVALID: () => "fix the config file named above, then try again",
-  SPAWN_FAILED: (r) => `fix the command in the child's config (${childCheck(r)} shows the file)`,
-  HOOK_CYCLE: () => "remove one of the prehooks named above to break the cycle",
-  HOOK_FAILED: () => "fix the prehook named above, or the child it names, then try again",
-  SIGNATURE_REQUIRED: null,
-  BAD_KEY_NAME: null,
-  UNKNOWN_KEY: null,
-  BAD_SIGNATURE: null,
-  STALE_REQUEST: null,
-  REPLAYED: null,
-  // Only the HTTP endpoint answers it; the client never asks there.
-  AUTH_REQUIRED: null,
-  FORBIDDEN: null,
-  LEGACY_DISABLED: null,
-  SHUTTING_DOWN: () => "wait until the server is back, then try again",
-  // The answer lists each child with its reason, and each failed one gets its own hint.
-  SOME_FAILED: null,
-  // The server's message lists the signals it knows.
-  BAD_SIGNAL: null,
-  // The message carries the last stderr lines and says whether it is tried again.
-  EXITED_EARLY: (r) => r.child === void 0 || r.child === "all" ? `"log NAME --stderr" shows more of what a child wrote` : `"log ${r.child} --stderr" shows more of what it wrote`,
-  INTERNAL: () => "this is a bug in the server: its log has the details"
-};
-function refusalHint(refusal) {
+});
+var refusalHint = (function refusalHint(refusal) {
   const hint = Object.hasOwn(SERVER_HINTS, refusal.code) ? SERVER_HINTS[refusal.code] : null;
   return hint ? hint(refusal) : void 0;
-}
-function keyFileHint(error) {
+});
+var keyFileHint = (function keyFileHint(error) {
   return error instanceof KeyFileError && error.code === "UNREADABLE" ? `check the path given after "with"` : void 0;
-}
-
-// lib/client/legacy_client.ts
-var LEGACY_BANNER = "Running on encrypt mode, need to dencrypt your command.";
-var NO_LEGAL_OPERATION = "no legal operations input";
-var LEGACY_MARKER = "supervisor-rs";
-var LEGACY_OPS = [
-  "start",
-  "stop",
-  "restart",
-  "trystart",
-  "check",
-  "info",
-  "kill"
-];
-var LEGACY_OPS_TEXT = "start, stop, restart, trystart, check, info, kill and stop all";
-function isSupervisorRsAnswer(firstLine2) {
-  const line = firstLine2.replace(/[\0\s]+$/, "");
-  return line === NO_LEGAL_OPERATION || line === LEGACY_BANNER;
-}
-function legacyRequestText(op, child) {
-  if (!LEGACY_OPS.includes(op)) return void 0;
-  if (child === "all" && (op === "start" || op === "restart")) return void 0;
-  if (op === "info" || op === "kill") return op;
-  return child === void 0 ? op : `${op} ${child}`;
-}
-var REFUSALS = [
-  [
-    /^Cannot start this child \S+, it already (?:exsits|exists)$/,
-    "ALREADY_RUNNING"
-  ],
-  [
-    /^\S+ not (?:exsit|exist), cannot stop$/,
-    "NOT_RUNNING"
-  ],
-  [
-    /^Cannot (?:found|find) '[^']*' file in load path$/,
-    "NOT_FOUND"
-  ],
-  [
-    /^"[^"]*" is reserved keywords, cannot run child named "[^"]*"$/,
-    "RESERVED_NAME"
-  ],
-  [
-    /^no legal operations input$/,
-    "UNKNOWN_OP"
-  ],
-  [
-    /^Cannot parse encrypt data$/,
-    "BAD_SIGNATURE"
-  ],
-  [
-    /^Cannot (?:found|find) '[^']*' file in keys path$/,
-    "UNKNOWN_KEY"
-  ]
-];
-function readLegacyReply(text) {
-  let body = text;
-  if (body.startsWith(LEGACY_BANNER)) body = body.slice(LEGACY_BANNER.length);
-  body = body.replace(/^[\r\n]+|[\s\0]+$/g, "");
-  const refusal = REFUSALS.find(([pattern]) => pattern.test(body));
-  return refusal === void 0 ? {
-    ok: true
-  } : {
-    ok: false,
-    code: refusal[1]
-  };
-}
-async function legacyRequestBytes(text, signer) {
-  const plain2 = new TextEncoder().encode(text);
-  if (signer === void 0) return plain2;
-  const { constants, privateEncrypt } = await import("node:crypto");
-  const block = privateEncrypt({
-    key: signer.key,
-    padding: constants.RSA_PKCS1_PADDING
-  }, plain2);
-  const name = new TextEncoder().encode(`${signer.name};`);
-  const bytes = new Uint8Array(name.length + block.length);
-  bytes.set(name);
-  bytes.set(block, name.length);
-  return bytes;
-}
-function refused(host, code, reason, message) {
-  return {
-    host,
-    dialect: "legacy",
-    ok: false,
-    code,
-    message,
-    reason
-  };
-}
-function legacyResult(host, reply) {
-  const meaning = readLegacyReply(reply);
-  return meaning.ok ? {
-    host,
-    dialect: "legacy",
-    ok: true,
-    message: reply
-  } : {
-    host,
-    dialect: "legacy",
-    ok: false,
-    code: meaning.code,
-    message: reply
-  };
-}
-async function askLegacy(host, op, child, options) {
-  const label = host.label;
-  const text = legacyRequestText(op, child);
-  const what = child === "all" ? `${op} all` : op;
-  if (text === void 0) {
-    return refused(label, "UNKNOWN_OP", `supervisor-rs 0.8 has no ${what}`, `${label} is a supervisor-rs 0.8 server, which does not have "${what}" (it has ${LEGACY_OPS_TEXT}); upgrade it to supervisor-ts to use "${what}"`);
-  }
-  if (child !== void 0 && (child === "" || /[\s;]/.test(child))) {
-    return refused(label, "BAD_NAME", "name supervisor-rs cannot take", `${label} is a supervisor-rs 0.8 server, whose requests cannot carry the name ${JSON.stringify(child)} (words are split on spaces)`);
-  }
-  if (options.signer !== void 0 && options.signer.alg === "ed25519") {
-    return refused(label, "BAD_SIGNATURE", "supervisor-rs takes RSA keys only", `${label} is a supervisor-rs 0.8 server, which checks RSA keys only, and "${options.signer.name}" is an Ed25519 key: sign with an RSA key ("openssl genrsa") for this host`);
-  }
-  let bytes;
-  try {
-    bytes = await legacyRequestBytes(text, options.signer);
-  } catch (error) {
-    return refused(label, "BAD_SIGNATURE", "cannot sign for supervisor-rs", `cannot sign "${text}" for ${label} in the supervisor-rs way: ${errorMessage(error)}`);
-  }
-  try {
-    const reply = await legacyExchange(host, bytes, options.timeoutMs);
-    return legacyResult(label, new TextDecoder().decode(reply));
-  } catch (error) {
-    if (!(error instanceof TransportError)) throw error;
-    return {
-      host: label,
-      dialect: "legacy",
-      ok: false,
-      code: "UNREACHABLE",
-      message: `${errorMessage(error)} (asked as a supervisor-rs 0.8 server)`,
-      reason: error.reason
-    };
-  }
-}
-
-// lib/client/fanout.ts
-function isInfoData(data) {
+});
+var isInfoData = (function isInfoData(data) {
   return "version" in data;
-}
-function checkDataOf(result) {
+});
+var checkDataOf = (function checkDataOf(result) {
   const data = result.ok ? result.data : void 0;
   return data !== void 0 && "children" in data ? data : void 0;
-}
-function eventsDataOf(result) {
+});
+var eventsDataOf = (function eventsDataOf(result) {
   const data = result.ok ? result.data : void 0;
   return data !== void 0 && "events" in data ? data : void 0;
-}
-function infoDataOf(result) {
+});
+var infoDataOf = (function infoDataOf(result) {
   const data = result.ok ? result.data : void 0;
   return data !== void 0 && isInfoData(data) ? data : void 0;
-}
-function bulkDataOf(result) {
+});
+var bulkDataOf = (function bulkDataOf(result) {
   const data = result.data;
   return data !== void 0 && "results" in data ? data : void 0;
-}
-function logDataOf(result) {
+});
+var logDataOf = (function logDataOf(result) {
   const data = result.ok ? result.data : void 0;
   return data !== void 0 && "lines" in data ? data : void 0;
-}
-var DEFAULT_PARALLEL = 32;
-async function fanOut(hosts, op, child, options) {
+});
+var fanOut = (async function fanOut(hosts, op, child, options) {
   const results = new Array(hosts.length);
   let next = 0;
   let failedAt;
@@ -1364,8 +870,8 @@ async function fanOut(hosts, op, child, options) {
     };
   }
   return results;
-}
-async function requestLine(op, child, options) {
+});
+var requestLine = (async function requestLine(op, child, options) {
   const body = {
     id: 1,
     op,
@@ -1373,8 +879,8 @@ async function requestLine(op, child, options) {
     args: options.args
   };
   return options.signer ? (await import("./signed_request-UE7ZGAIS.js")).signRequest(options.signer, body) : encodeRequest(body);
-}
-function followAll(hosts, op, child, options) {
+});
+var followAll = (function followAll(hosts, op, child, options) {
   return Promise.all(hosts.map(async (host) => {
     try {
       let exchange;
@@ -1406,8 +912,8 @@ function followAll(hosts, op, child, options) {
       };
     }
   }));
-}
-function unreachable2(host, error) {
+});
+var unreachable2 = (function unreachable2(host, error) {
   const failure = error instanceof TransportError ? error : {
     code: "OTHER",
     reason: "error"
@@ -1419,11 +925,11 @@ function unreachable2(host, error) {
     message: withHint(errorMessage(error), unreachableHint(failure, host)),
     reason: failure.reason
   };
-}
-function isLegacyAnswer(error) {
+});
+var isLegacyAnswer = (function isLegacyAnswer(error) {
   return error instanceof NotV2Error && isSupervisorRsAnswer(error.answer);
-}
-async function ask(host, op, child, options) {
+});
+var ask = (async function ask(host, op, child, options) {
   const line = await requestLine(op, child, options);
   try {
     return fromResponse(host.label, op, child, await request(host, line, options.timeoutMs));
@@ -1431,8 +937,8 @@ async function ask(host, op, child, options) {
     if (isLegacyAnswer(error)) return await askLegacy(host, op, child, options);
     return unreachable2(host, error);
   }
-}
-function fromResponse(host, op, child, response) {
+});
+var fromResponse = (function fromResponse(host, op, child, response) {
   const code = response.code === void 0 ? {} : {
     code: response.code
   };
@@ -1461,18 +967,15 @@ function fromResponse(host, op, child, response) {
     ...failed,
     data
   };
-}
-
-// lib/client/hosts.ts
-var UNIX_PREFIX = "unix:";
-function parsePort(text, host) {
+});
+var parsePort = (function parsePort(text, host) {
   const port = Number(text);
   if (!/^\d+$/.test(text) || port < 1 || port > 65535) {
     throw new HostSyntaxError(`Invalid port "${text}" in host "${host}": expected 1 to 65535`);
   }
   return port;
-}
-function splitBracketed(part, whole, portName) {
+});
+var splitBracketed = (function splitBracketed(part, whole, portName) {
   const close = part.indexOf("]");
   if (close < 0) throw new HostSyntaxError(`Invalid host "${whole}": missing "]"`);
   const after = part.slice(close + 1);
@@ -1483,8 +986,8 @@ function splitBracketed(part, whole, portName) {
     hostname: part.slice(1, close),
     port: after === "" ? void 0 : parsePort(after.slice(1), whole)
   };
-}
-function parseHost(text, defaultPort = DEFAULT_PORT, cwd) {
+});
+var parseHost = (function parseHost(text, defaultPort = DEFAULT_PORT, cwd) {
   const host = text.trim();
   if (host === "") throw new HostSyntaxError("Empty host name");
   if (host.startsWith("ssh://")) return parseSshHost(host, defaultPort);
@@ -1517,8 +1020,8 @@ function parseHost(text, defaultPort = DEFAULT_PORT, cwd) {
     hostname,
     port
   };
-}
-function parseSshHost(text, defaultPort) {
+});
+var parseSshHost = (function parseSshHost(text, defaultPort) {
   const rest = text.slice("ssh://".length);
   const slash = rest.indexOf("/");
   const authority = slash < 0 ? rest : rest.slice(0, slash);
@@ -1553,8 +1056,8 @@ function parseSshHost(text, defaultPort) {
       sshPort
     }
   };
-}
-function parseUnixHost(text, cwd) {
+});
+var parseUnixHost = (function parseUnixHost(text, cwd) {
   const path = text.slice(UNIX_PREFIX.length);
   if (path.startsWith("//")) {
     throw new HostSyntaxError(`Invalid host "${text}": write unix:PATH, e.g. unix:/run/s.sock`);
@@ -1569,8 +1072,8 @@ function parseUnixHost(text, cwd) {
       path: absolute
     }
   };
-}
-function absolutePath(path, cwd) {
+});
+var absolutePath = (function absolutePath(path, cwd) {
   const parts = [];
   for (const part of `${path.startsWith("/") ? "" : cwd}/${path}`.split("/")) {
     if (part === "" || part === ".") continue;
@@ -1578,57 +1081,15 @@ function absolutePath(path, cwd) {
     else parts.push(part);
   }
   return `/${parts.join("/")}`;
-}
-function parseHostList(text, defaultPort = DEFAULT_PORT, cwd) {
+});
+var parseHostList = (function parseHostList(text, defaultPort = DEFAULT_PORT, cwd) {
   const parts = text.split(",").map((p) => p.trim());
   if (parts.some((p) => p === "")) {
     throw new HostSyntaxError(`Invalid host list "${text}": empty entry`);
   }
   return parts.map((p) => parseHost(p, defaultPort, cwd));
-}
-
-// lib/client/args.ts
-var SHELLS = [
-  "bash",
-  "zsh",
-  "fish"
-];
-var TAKES_NO_CHILD = [
-  "info",
-  "kill",
-  "update",
-  "events"
-];
-var NEXT_OPERANDS = {
-  signal: {
-    placeholder: "SIG",
-    what: "a signal",
-    example: "HUP",
-    values: SENDABLE_SIGNALS.map((s) => s.slice("SIG".length))
-  }
-};
-var ABOUT = {
-  start: "start a child that is not running, or every child",
-  stop: "stop a running child, or every child",
-  restart: "stop a running child and start it again, or every one",
-  trystart: "start a child, restarting it if it runs",
-  check: "list every child with its state, or show one",
-  info: "show the server's version, pid, config, address",
-  kill: "stop every child, then the server",
-  log: "the last lines a child wrote",
-  signal: "send a signal to a child's process group (with --main, its main process only)",
-  update: "restart children whose config changed, stop those whose file was removed",
-  events: "the recent changes of state (with --follow, each one as it happens)"
-};
-var ALIASES = {
-  check: [
-    {
-      name: "status",
-      about: "the same as check, as supervisorctl calls it"
-    }
-  ]
-};
-function serverOperand(op) {
+});
+var serverOperand = (function serverOperand(op) {
   if (TAKES_NO_CHILD.includes(op)) return {
     kind: "none"
   };
@@ -1643,8 +1104,8 @@ function serverOperand(op) {
       next
     }
   };
-}
-function serverSpecs(op) {
+});
+var serverSpecs = (function serverSpecs(op) {
   const operand = serverOperand(op);
   return [
     {
@@ -1660,131 +1121,8 @@ function serverSpecs(op) {
       operand
     }))
   ];
-}
-var OPERATIONS = [
-  ...OPS.flatMap(serverSpecs),
-  {
-    name: "completions",
-    server: false,
-    operand: {
-      kind: "choice",
-      what: "a shell",
-      values: SHELLS
-    },
-    about: "print a shell completion script"
-  },
-  {
-    name: "help",
-    server: false,
-    operand: {
-      kind: "none"
-    },
-    about: "print the help"
-  }
-];
-var COMPLETE_CHILDREN = "__complete-children";
-var COMPLETE_TIMEOUT_S = 2;
-var DEFAULT_LOG_LINES = 20;
-var OPTIONS = [
-  {
-    name: "--json",
-    about: "print one JSON array, one object per host"
-  },
-  {
-    name: "--timeout",
-    value: "S",
-    about: "seconds to wait for each host"
-  },
-  {
-    name: "--parallel",
-    value: "N",
-    about: "hosts asked at once, at most"
-  },
-  {
-    name: "--stderr",
-    only: [
-      "log"
-    ],
-    about: "show what the child wrote to stderr"
-  },
-  {
-    name: "--lines",
-    short: "-n",
-    value: "N",
-    only: [
-      "log"
-    ],
-    about: "how many lines to show"
-  },
-  {
-    name: "--follow",
-    short: "-f",
-    only: [
-      "log",
-      "events"
-    ],
-    about: "keep printing new lines (or changes) until Ctrl-C"
-  },
-  {
-    name: "--main",
-    only: [
-      "signal"
-    ],
-    about: "signal the child's main process, not its whole process group"
-  },
-  {
-    name: "--no-wait",
-    only: [
-      "start",
-      "restart",
-      "trystart",
-      "update"
-    ],
-    about: "answer at once, without waiting start_seconds for the child to count as started"
-  },
-  {
-    name: "--rolling",
-    only: [
-      "restart",
-      "trystart"
-    ],
-    about: "one host at a time, each ready again before the next; stop at the first failure"
-  },
-  {
-    name: "--max-unavailable",
-    value: "N",
-    only: [
-      "restart",
-      "trystart"
-    ],
-    about: "like --rolling, with N hosts at a time"
-  },
-  {
-    name: "--help",
-    short: "-h",
-    about: "print the help"
-  },
-  {
-    name: "--version",
-    short: "-V",
-    about: "print the version"
-  }
-];
-var WORDS = [
-  {
-    name: "on",
-    value: "HOST",
-    file: false,
-    about: "ask this server; repeat for several"
-  },
-  {
-    name: "with",
-    value: "KEY.pem",
-    file: true,
-    about: "sign with this private key"
-  }
-];
-function requestArgs(command) {
+});
+var requestArgs = (function requestArgs(command) {
   if (command.op === "log") return {
     ...command.log
   };
@@ -1800,72 +1138,57 @@ function requestArgs(command) {
   return command.wait ? void 0 : {
     wait: false
   };
-}
-var DEFAULT_TIMEOUT_S = 30;
-var MAX_TIMEOUT_S = 86400 * 24;
-var OP_ALIASES = {
-  Start: "start",
-  Stop: "stop",
-  Restart: "restart",
-  TryStart: "trystart",
-  Trystart: "trystart",
-  Check: "check",
-  Kill: "kill",
-  Info: "info",
-  INFO: "info",
-  InFo: "info"
-};
-function toOp(word) {
+});
+var toOp = (function toOp(word) {
   if (OPS.includes(word)) return word;
   const alias = OPERATIONS.find((o) => o.name === word)?.aliasOf;
   if (alias !== void 0) return alias;
   return Object.hasOwn(OP_ALIASES, word) ? OP_ALIASES[word] : void 0;
-}
-var MAX_SUGGEST_DISTANCE = 2;
-function unknownOperation(word) {
+});
+var unknownOperation = (function unknownOperation(word) {
   const names = OPERATIONS.map((o) => o.name);
   const close = word.length > MAX_SUGGEST_DISTANCE ? suggest(word, names, MAX_SUGGEST_DISTANCE) : void 0;
   return new UsageError(`Unknown operation "${word}"${close === void 0 ? "" : ` (did you mean "${close}"?)`}; expected one of: ${names.join(", ")}`);
-}
-function exampleOf(op) {
+});
+var exampleOf = (function exampleOf(op) {
   const operand = serverOperand(op);
   if (operand.kind !== "child") return op;
   return operand.next === void 0 ? `${op} web` : `${op} web ${operand.next.example}`;
-}
-function andList(words) {
+});
+var andList = (function andList(words) {
   return words.length < 2 ? words.join("") : `${words.slice(0, -1).join(", ")} and ${words[words.length - 1]}`;
-}
-function findOption(arg) {
+});
+var findOption = (function findOption(arg) {
   return OPTIONS.find((o) => arg === o.name || arg === o.short || o.value !== void 0 && arg.startsWith(`${o.name}=`));
-}
-function parseLines(value) {
+});
+var parseLines = (function parseLines(value) {
   if (value === void 0 || !/^\d+$/.test(value) || Number(value) > 1e4) {
     throw new UsageError(`--lines needs a whole number from 0 to 10000, found ${JSON.stringify(value ?? "")}`);
   }
   return Number(value);
-}
-function parseTimeout(value) {
+});
+var parseTimeout = (function parseTimeout(value) {
   const seconds = Number(value);
   if (value === void 0 || value === "" || !Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_TIMEOUT_S) {
     throw new UsageError(`--timeout needs a number of seconds greater than 0 and at most ${MAX_TIMEOUT_S}, found ${JSON.stringify(value ?? "")}`);
   }
   return seconds;
-}
-function parseMaxUnavailable(value) {
+});
+var parseMaxUnavailable = (function parseMaxUnavailable(value) {
   const n = Number(value);
   if (value === void 0 || !/^\d+$/.test(value) || n < 1 || n > 1e4) {
     throw new UsageError(`--max-unavailable needs a whole number of hosts from 1 to 10000, found ${JSON.stringify(value ?? "")}`);
   }
   return n;
-}
-function parseParallel(value) {
+});
+var parseParallel = (function parseParallel(value) {
   const n = Number(value);
   if (value === void 0 || !/^\d+$/.test(value) || n < 1 || n > 1e4) {
     throw new UsageError(`--parallel needs a whole number from 1 to 10000, found ${JSON.stringify(value ?? "")}`);
   }
   return n;
-}
-function parseHosts(value) {
+});
+var parseHosts = (function parseHosts(value) {
   if (value === void 0) throw new UsageError(`"on" needs a host, e.g. "on 127.0.0.1:33889"`);
   try {
     return parseHostList(value, DEFAULT_PORT);
@@ -1873,8 +1196,8 @@ function parseHosts(value) {
     if (error instanceof HostSyntaxError) throw new UsageError(error.message);
     throw error;
   }
-}
-function parseClientArgs(argv) {
+});
+var parseClientArgs = (function parseClientArgs(argv) {
   const positional = [];
   const hosts = [];
   let json = false;
@@ -2029,8 +1352,8 @@ function parseClientArgs(argv) {
     rolling,
     ...reach
   };
-}
-function completions(shell, extra, given) {
+});
+var completions = (function completions(shell, extra, given) {
   const expected = `expected one of: ${SHELLS.join(", ")}`;
   if (given.length > 0) {
     throw new UsageError(`"completions" prints a script and asks no server: "${given[0]}" does not go with it`);
@@ -2046,29 +1369,22 @@ function completions(shell, extra, given) {
     kind: "completions",
     shell
   };
-}
-
-// lib/client/colour.ts
-var CODES = {
-  red: 31,
-  green: 32,
-  yellow: 33
-};
-function colourWanted(facts) {
+});
+var colourWanted = (function colourWanted(facts) {
   if (!facts.terminal || facts.json) return false;
   if (facts.noColor !== void 0 && facts.noColor !== "") return false;
   return facts.term !== "dumb";
-}
-function paint(text, colour, on) {
+});
+var paint = (function paint(text, colour, on) {
   if (!on || colour === void 0 || text === "") return text;
   return `\x1B[${CODES[colour]}m${text}\x1B[39m`;
-}
-function failedExit(exit) {
+});
+var failedExit = (function failedExit(exit) {
   if (exit === null || exit.requested) return false;
   if (exit.expected !== void 0) return !exit.expected;
   return exit.signal !== null || exit.code !== 0;
-}
-function stateColour(state, lastExit) {
+});
+var stateColour = (function stateColour(state, lastExit) {
   switch (state) {
     case "RUNNING":
       return "green";
@@ -2083,7 +1399,1156 @@ function stateColour(state, lastExit) {
     default:
       return void 0;
   }
+});
+var printLine = (function printLine(text, sink = Deno.stdout) {
+  const bytes = encoder3.encode(text + "\n");
+  try {
+    for (let done = 0; done < bytes.length; ) done += sink.writeSync(bytes.subarray(done));
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+  }
+});
+var formatBytes = (function formatBytes(bytes) {
+  const units = [
+    "B",
+    "K",
+    "M",
+    "G",
+    "T"
+  ];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : value >= 10 ? 1 : 2;
+  return `${value.toFixed(digits)}${units[unit]}`;
+});
+var formatDuration = (function formatDuration(ms) {
+  if (ms < 1e3) return `${Math.max(0, Math.round(ms))}ms`;
+  const s = Math.floor(ms / 1e3);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, "0")}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h${String(m % 60).padStart(2, "0")}m`;
+  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, "0")}h`;
+});
+var orDash = (function orDash(value) {
+  return value === null ? "-" : String(value);
+});
+var durationOrDash = (function durationOrDash(ms) {
+  return ms === null ? "-" : formatDuration(ms);
+});
+var describeExitJson = (function describeExitJson(exit) {
+  if (exit === null || typeof exit !== "object") return "-";
+  const what = describeExit(exit);
+  if (exit.requested) return `${what} (stopped)`;
+  return exit.expected && exit.code !== 0 ? `${what} (expected)` : what;
+});
+var plainOf = (function plainOf(cell) {
+  if (typeof cell === "string") return cell;
+  if ("text" in cell) return cell.text;
+  let text = "";
+  for (const segment of cell) text += segment.text;
+  return text;
+});
+var paintedOf = (function paintedOf(cell) {
+  if (typeof cell === "string") return cell;
+  if ("text" in cell) return paint(cell.text, cell.colour, true);
+  let text = "";
+  for (const segment of cell) text += paint(segment.text, segment.colour, true);
+  return text;
+});
+var table = (function table(rows, colour = false) {
+  const plain2 = rows.map((row) => row.map(plainOf));
+  const widths = [];
+  for (const texts of plain2) {
+    for (let i = 0; i < texts.length; i++) {
+      const length = texts[i].length;
+      if (length > (widths[i] ?? 0)) widths[i] = length;
+    }
+  }
+  const lines = [];
+  for (let r = 0; r < rows.length; r++) {
+    const texts = plain2[r];
+    const last = texts.length - 1;
+    let line = "";
+    for (let i = 0; i <= last; i++) {
+      const text = texts[i];
+      line += colour ? paintedOf(rows[r][i]) : text;
+      if (i < last) line += " ".repeat(widths[i] - text.length) + "  ";
+    }
+    lines.push(line);
+  }
+  return lines.join("\n");
+});
+var stateCell = (function stateCell(c) {
+  const state = {
+    text: c.state,
+    colour: stateColour(c.state, c.last_exit)
+  };
+  if (c.drift === null) return [
+    state
+  ];
+  return [
+    state,
+    {
+      text: ` (${DRIFT_MARKS[c.drift]})`,
+      colour: "yellow"
+    }
+  ];
+});
+var renderChildren = (function renderChildren(children, colour) {
+  const rows = [
+    [
+      "NAME",
+      "STATE",
+      "PID",
+      "UPTIME",
+      "RESTARTS",
+      "CPU",
+      "MEM",
+      "LAST EXIT"
+    ]
+  ];
+  for (const c of children) {
+    rows.push([
+      c.name,
+      stateCell(c),
+      orDash(c.pid),
+      durationOrDash(c.uptime_ms),
+      String(c.restarts),
+      c.resources === null ? "-" : formatPercent(c.resources.cpu_percent),
+      c.resources === null ? "-" : formatBytes(c.resources.rss_bytes),
+      describeExitJson(c.last_exit)
+    ]);
+  }
+  return table(rows, colour);
+});
+var formatPercent = (function formatPercent(percent) {
+  return percent === null ? "-" : `${percent.toFixed(1)}%`;
+});
+var describeResources = (function describeResources(r) {
+  const cpu = r.cpu_percent === null ? "CPU" : `${formatPercent(r.cpu_percent)} CPU`;
+  const noun = r.processes === 1 ? "process" : "processes";
+  return `${cpu} (${r.cpu_seconds.toFixed(2)}s in all), ${formatBytes(r.rss_bytes)} resident in ${r.processes} ${noun}, sampled at ${r.sampled_at}`;
+});
+var changeLine = (function changeLine(e) {
+  const exit = e.exit === null ? "" : ` ${describeExitJson(e.exit)}`;
+  const reason = e.reason === null ? "" : ` (${e.reason})`;
+  return `${e.at} ${e.child} ${e.from} -> ${e.to}${exit}${reason}`;
+});
+var rowsOf = (function rowsOf(key, value) {
+  return value.split("\n").map((line, i) => [
+    i === 0 ? `${key}:` : "",
+    line
+  ]);
+});
+var renderChildDetail = (function renderChildDetail(c, colour) {
+  const state = paint(c.state, stateColour(c.state, c.last_exit), colour);
+  const drift = c.drift === null ? [] : [
+    [
+      "",
+      paint(DRIFT_NOTES[c.drift], "yellow", colour)
+    ]
+  ];
+  const rows = [
+    [
+      "name:",
+      c.name
+    ],
+    [
+      "state:",
+      `${state} since ${c.since}`
+    ],
+    [
+      "pid:",
+      orDash(c.pid)
+    ],
+    [
+      "uptime:",
+      durationOrDash(c.uptime_ms)
+    ],
+    [
+      "restarts:",
+      String(c.restarts)
+    ],
+    [
+      "crashes:",
+      String(c.crashes)
+    ],
+    [
+      "command:",
+      c.command === null ? "-" : c.command.map((w) => JSON.stringify(w)).join(" ")
+    ],
+    [
+      "config:",
+      orDash(c.config_path)
+    ],
+    ...drift,
+    ...c.config_error === null ? [] : rowsOf("config error", c.config_error),
+    [
+      "last exit:",
+      describeExitJson(c.last_exit)
+    ],
+    ...c.resources === null ? [] : [
+      [
+        "resources:",
+        describeResources(c.resources)
+      ]
+    ]
+  ];
+  if (c.ready !== null) {
+    rows.push([
+      "ready:",
+      c.ready ? `yes, since ${c.ready_since ?? "-"}` : "not yet"
+    ]);
+  }
+  if (c.adopted) {
+    rows.push([
+      "adopted:",
+      "yes: taken over from a server that was killed; output not captured"
+    ]);
+  }
+  if (c.error) rows.push(...rowsOf("error", c.error));
+  let out = table(rows);
+  const context = c.last_exit?.stderr_tail ?? [];
+  if (c.history.length > 0) {
+    out += "\nrecent exits (oldest first):\n" + table(c.history.map((h) => [
+      `  ${h.at}`,
+      describeExitJson(h),
+      `ran ${formatDuration(h.ran_ms)}`
+    ]));
+  }
+  if (context.length > 0) {
+    out += "\nlast stderr lines before the last exit:\n" + context.map((l) => `  ${l}`).join("\n");
+  }
+  return out;
+});
+var renderInfo = (function renderInfo(d) {
+  const rows = [
+    [
+      "version",
+      d.version
+    ],
+    [
+      "pid",
+      String(d.pid)
+    ],
+    [
+      "config path",
+      d.config_path
+    ],
+    [
+      "listen",
+      d.listen
+    ],
+    [
+      "encrypt",
+      d.encrypt
+    ],
+    [
+      "mode",
+      d.mode
+    ],
+    [
+      "loadpaths",
+      d.loadpaths.join(", ") || "(none)"
+    ],
+    [
+      "uptime",
+      formatDuration(d.uptime_ms)
+    ],
+    [
+      "running",
+      d.running.join(" ") || "(none)"
+    ]
+  ];
+  return table(rows.map(([k, v]) => [
+    `${k}:`,
+    v
+  ]));
+});
+var problemsOf = (function problemsOf(result, colour) {
+  const problems = checkDataOf(result)?.problems ?? infoDataOf(result)?.problems ?? [];
+  const label = paint("problem:", "yellow", colour);
+  return problems.map((p) => `${label} ${p}`);
+});
+var errorLine = (function errorLine(message, colour = false) {
+  return `${paint("error:", "red", colour)} ${message}`;
+});
+var withCode = (function withCode(message, code, indent) {
+  const [first = "", ...rest] = message.split("\n");
+  return [
+    `${first}${code === void 0 ? "" : ` [${code}]`}`,
+    ...rest.map((l) => indent + l)
+  ];
+});
+var renderFailure = (function renderFailure(op, child, result, colour) {
+  const [first = "", ...rest] = withCode(result.message, result.code, "  ");
+  const code = result.code;
+  const hint = code === void 0 || code === "UNREACHABLE" || code === "SKIPPED" || result.dialect === "legacy" ? void 0 : refusalHint({
+    op,
+    child,
+    code,
+    message: result.message
+  });
+  return [
+    errorLine(first, colour),
+    ...rest,
+    ...hint === void 0 ? [] : [
+      `hint: ${hint}`
+    ]
+  ].join("\n");
+});
+var renderBulk = (function renderBulk(op, data, result, colour) {
+  const lines = [];
+  for (const item of data.results) {
+    const [first = "", ...rest] = withCode(item.message, item.code, "  ");
+    if (item.ok) {
+      lines.push(`${item.child}: ${first}`, ...rest);
+      continue;
+    }
+    lines.push(paint(`${item.child}: error: ${first}`, "red", colour), ...rest);
+    const hint = item.code === void 0 ? void 0 : refusalHint({
+      op,
+      child: item.child,
+      code: item.code,
+      message: item.message
+    });
+    if (hint !== void 0) lines.push(`  hint: ${hint}`);
+  }
+  lines.push(result.ok ? result.message : renderFailure(op, void 0, result, colour));
+  return lines.join("\n");
+});
+var logLines = (function logLines(result) {
+  return logDataOf(result)?.lines ?? [];
+});
+var renderBody = (function renderBody(op, child, result, colour = false) {
+  if (result.dialect === "legacy" && result.reason === void 0) {
+    return result.message.replace(/\n+$/, "");
+  }
+  const bulk = bulkDataOf(result);
+  if (bulk !== void 0) return renderBulk(op, bulk, result, colour);
+  if (!result.ok) return renderFailure(op, child, result, colour);
+  const parts = [];
+  const checked = op === "check" ? checkDataOf(result) : void 0;
+  const info = op === "info" ? infoDataOf(result) : void 0;
+  if (checked !== void 0) {
+    const only = child !== void 0 && checked.children.length === 1 ? checked.children[0] : void 0;
+    parts.push(only !== void 0 ? renderChildDetail(only, colour) : renderChildren(checked.children, colour));
+    if (child === void 0) parts.push(result.message);
+  } else if (info !== void 0) {
+    parts.push(renderInfo(info));
+  } else if (op === "log") {
+    parts.push(...logLines(result));
+  } else if (op === "events") {
+    const events = eventsDataOf(result)?.events ?? [];
+    parts.push(...events.map(changeLine), result.message);
+  } else {
+    parts.push(result.message);
+  }
+  parts.push(...problemsOf(result, colour));
+  return parts.join("\n");
+});
+var renderResults = (function renderResults(op, child, results, colour = false) {
+  const blocks = results.map((r) => `Server ${r.host} response${r.dialect === "legacy" ? ` (${LEGACY_MARKER})` : ""}:
+${renderBody(op, child, r, colour)}
+`);
+  if (results.length > 1) blocks.push(summaryLine(results, colour));
+  return blocks.join("\n");
+});
+var summaryLine = (function summaryLine(results, colour = false) {
+  const failed = results.filter((r) => !r.ok);
+  const ok = results.length - failed.length;
+  if (failed.length === 0) return `${ok} ok, 0 failed`;
+  return `${ok} ok, ${paint(`${failed.length} failed`, "red", colour)}: ${failed.map((r) => `${r.host} (${r.reason ?? r.code ?? "error"})`).join(", ")}`;
+});
+var colourFor = (function colourFor(stream, json) {
+  return colourWanted({
+    terminal: stream.isTerminal(),
+    noColor: Deno.env.get("NO_COLOR"),
+    term: Deno.env.get("TERM"),
+    json
+  });
+});
+var main = (async function main(args) {
+  let command;
+  try {
+    command = parseClientArgs(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    const colour = colourFor(Deno.stderr, args.includes("--json"));
+    console.error(`${errorLine(error.message, colour)}
+
+${USAGE_POINTER}`);
+    return error.exitCode;
+  }
+  if (command.kind === "help") {
+    console.log(helpText());
+    return 0;
+  }
+  if (command.kind === "version") {
+    console.log(`supervisor-ts-client ${VERSION}`);
+    return 0;
+  }
+  if (command.kind === "completions") {
+    console.log(completionScript(command.shell).trimEnd());
+    return 0;
+  }
+  const json = command.kind === "op" && command.json;
+  const colourOut = colourFor(Deno.stdout, json);
+  const colourErr = colourFor(Deno.stderr, json);
+  const quiet = command.kind === "complete-children";
+  const badSsh = command.hosts.some((h) => h.ssh) ? checkSshCommand() : void 0;
+  if (badSsh) {
+    if (quiet) return 0;
+    console.error(`${errorLine(badSsh, colourErr)}
+
+${USAGE_POINTER}`);
+    return 2;
+  }
+  let signer;
+  if (command.keyPath !== void 0) {
+    try {
+      const { loadSigningKey } = await import("./signed_request-UE7ZGAIS.js");
+      signer = loadSigningKey(command.keyPath);
+    } catch (error) {
+      if (quiet) return 0;
+      console.error(errorLine(withHint(errorMessage(error), keyFileHint(error)), colourErr));
+      return 1;
+    }
+  }
+  if (command.kind === "complete-children") {
+    const results2 = await fanOut(command.hosts, "check", void 0, {
+      timeoutMs: command.timeoutMs,
+      parallel: command.parallel,
+      signer
+    });
+    const names = childNamesOf(results2);
+    if (names.length > 0) printLine(names.join("\n"));
+    return 0;
+  }
+  const options = {
+    timeoutMs: command.timeoutMs,
+    parallel: command.parallel,
+    signer,
+    args: requestArgs(command),
+    rolling: command.rolling
+  };
+  if ((command.op === "log" || command.op === "events") && command.log.follow) {
+    return await follow({
+      op: command.op,
+      json: command.json,
+      hosts: command.hosts.map((h) => h.label)
+    }, await followAll(command.hosts, command.op, command.child, options), colourErr);
+  }
+  const results = await fanOut(command.hosts, command.op, command.child, options);
+  if (command.op === "log" && !command.json && results.length === 1 && results[0].ok) {
+    for (const line of logLines(results[0])) printLine(line);
+    return 0;
+  }
+  if (command.json) {
+    printLine(JSON.stringify(results, null, 2));
+  } else {
+    const text = renderResults(command.op, command.child, results, colourOut);
+    printLine(text.replace(/\n+$/, ""));
+  }
+  return results.every((r) => r.ok) ? 0 : 1;
+});
+var follow = (async function follow(how, followed, colourErr) {
+  const prefix = (host) => how.hosts.length > 1 ? `${host} | ` : "";
+  const change = (host, data) => how.json ? JSON.stringify({
+    host,
+    ...data
+  }) : prefix(host) + changeLine(data);
+  for (const { result } of followed) {
+    if (!result.ok) {
+      console.error(renderResults(how.op, void 0, [
+        result
+      ], colourErr).trimEnd());
+    } else if (how.op === "log") {
+      for (const line of logLines(result)) console.log(prefix(result.host) + line);
+    }
+  }
+  const open = followed.filter((f) => f.exchange !== void 0);
+  const stop = () => {
+    for (const f of open) f.exchange.close();
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  await Promise.all(open.map(async ({ result, exchange }) => {
+    for await (const event of exchange.events()) {
+      if (event.event === "line") console.log(prefix(result.host) + event.data.line);
+      else if (event.event === "change") console.log(change(result.host, event.data));
+      else if (event.event === "dropped") {
+        const what = how.op === "log" ? "lines" : "changes";
+        console.error(`${prefix(result.host)}(${event.data.count} ${what} dropped: this client read too slowly)`);
+      }
+    }
+  }));
+  Deno.removeSignalListener("SIGINT", stop);
+  Deno.removeSignalListener("SIGTERM", stop);
+  return followed.every((f) => f.result.ok) ? 0 : 1;
+});
+// lib/protocol/ops.ts
+var OPS = [
+  "start",
+  "stop",
+  "restart",
+  "trystart",
+  "check",
+  "info",
+  "kill",
+  "log",
+  "signal",
+  "update",
+  "events"
+];
+var OPS_NEEDING_CHILD = [
+  "start",
+  "stop",
+  "restart",
+  "trystart",
+  "log",
+  "signal"
+];
+var OPS_TAKING_ALL = [
+  "start",
+  "stop",
+  "restart",
+  "signal"
+];
+
+// lib/process/signals.ts
+var SENDABLE_SIGNALS = [
+  "SIGHUP",
+  "SIGINT",
+  "SIGQUIT",
+  "SIGABRT",
+  "SIGKILL",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGALRM",
+  "SIGTERM",
+  "SIGCONT",
+  "SIGSTOP",
+  "SIGTSTP",
+  "SIGTTIN",
+  "SIGTTOU",
+  "SIGWINCH",
+  "SIGPWR"
+];
+
+// lib/suggest.ts
+
+// lib/protocol/messages.ts
+var encoder = new TextEncoder();
+
+// lib/process/exit_record.ts
+
+// lib/process/state.ts
+var CHILD_STATES = [
+  "STOPPED",
+  "STARTING",
+  "RUNNING",
+  "BACKOFF",
+  "STOPPING",
+  "EXITED",
+  "FATAL"
+];
+
+// lib/protocol/json_reader.ts
+var JsonReader = class _JsonReader {
+  path;
+  #record;
+  constructor(value, path = "data") {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      throw new WireFormatError(path, "an object", value);
+    }
+    this.path = path;
+    this.#record = value;
+  }
+  #at(key) {
+    return `${this.path}.${key}`;
+  }
+  /** Whether `key` is present (and not undefined). */
+  has(key) {
+    return this.#record[key] !== void 0;
+  }
+  /** The raw value of `key`. */
+  raw(key) {
+    return this.#record[key];
+  }
+  string(key) {
+    const value = this.#record[key];
+    if (typeof value !== "string") throw new WireFormatError(this.#at(key), "a string", value);
+    return value;
+  }
+  number(key) {
+    const value = this.#record[key];
+    if (typeof value !== "number") throw new WireFormatError(this.#at(key), "a number", value);
+    return value;
+  }
+  boolean(key) {
+    const value = this.#record[key];
+    if (typeof value !== "boolean") {
+      throw new WireFormatError(this.#at(key), "true or false", value);
+    }
+    return value;
+  }
+  stringOrNull(key) {
+    return this.#record[key] === null ? null : this.string(key);
+  }
+  numberOrNull(key) {
+    return this.#record[key] === null ? null : this.number(key);
+  }
+  /** One of `allowed`. */
+  oneOf(key, allowed) {
+    const value = this.#record[key];
+    if (typeof value !== "string" || !allowed.includes(value)) {
+      throw new WireFormatError(this.#at(key), `one of ${allowed.join(", ")}`, value);
+    }
+    return value;
+  }
+  /** A nested object. */
+  object(key) {
+    return new _JsonReader(this.#record[key], this.#at(key));
+  }
+  /** A nested object or null. */
+  objectOrNull(key) {
+    return this.#record[key] === null ? null : this.object(key);
+  }
+  /** A list, each element read by `item`. */
+  list(key, item) {
+    const value = this.#record[key];
+    if (!Array.isArray(value)) throw new WireFormatError(this.#at(key), "a list", value);
+    return value.map((element, i) => item(element, `${this.#at(key)}[${i}]`));
+  }
+  /** A list of strings. */
+  strings(key) {
+    return this.list(key, (value, path) => {
+      if (typeof value !== "string") throw new WireFormatError(path, "a string", value);
+      return value;
+    });
+  }
+  /** A map of numbers (`counts`). */
+  numbers(key) {
+    const nested = this.object(key);
+    const out = {};
+    for (const name of Object.keys(nested.#record)) out[name] = nested.number(name);
+    return out;
+  }
+};
+
+// lib/protocol/payloads.ts
+var encoder2 = new TextEncoder();
+var CHILDREN_OPEN = encoder2.encode('{"children":[');
+
+// lib/process/bytes.ts
+
+// lib/config/command_split.ts
+var DOUBLE_QUOTE_ESCAPES = /* @__PURE__ */ new Set([
+  "$",
+  "`",
+  '"',
+  "\\",
+  "\n"
+]);
+
+// lib/protocol/line_reader.ts
+var NEWLINE = 10;
+var FIRST_CHUNK = 1024;
+var MAX_CHUNK = 16 * 1024;
+var LineReader = class {
+  #source;
+  #limit;
+  /** The size of the first read buffer, and the most it grows to (at least {@link MAX_CHUNK}). */
+  #firstChunk;
+  #maxChunk;
+  /** The read buffer: made at the first read, doubled each time a read fills it. */
+  #chunk;
+  #buffer = new Uint8Array(0);
+  #eof = false;
+  /**
+   * `initial` holds bytes already read from `source` (a sniffed first chunk). `firstChunk` is
+   * the size of the first read buffer: small by default, for a server reading short requests
+   * from many connections; a client that expects one long answer reads it in fewer reads with a
+   * bigger one (a `check` of 50 children is about 40 KB: six reads from 1 KiB, one from 64 KiB).
+   */
+  constructor(source, limit, initial, firstChunk = FIRST_CHUNK) {
+    this.#source = source;
+    this.#limit = limit;
+    this.#firstChunk = Math.min(limit + 1, firstChunk);
+    this.#maxChunk = Math.min(limit + 1, Math.max(MAX_CHUNK, firstChunk));
+    if (initial) this.#buffer = initial.slice();
+  }
+  /** Bytes received and not yet returned as a line. */
+  get pending() {
+    return this.#buffer.length;
+  }
+  /** Whether a whole line is buffered: {@link next} then answers without reading. */
+  get hasLine() {
+    return this.#buffer.includes(NEWLINE);
+  }
+  /**
+   * The next line; at end of stream, the unterminated rest (if any), then null. Throws
+   * {@link LineTooLongError} as soon as a line exceeds the limit.
+   */
+  async next() {
+    for (; ; ) {
+      const newline = this.#buffer.indexOf(NEWLINE);
+      if (newline >= 0) {
+        if (newline > this.#limit) throw new LineTooLongError(this.#limit);
+        const line = this.#buffer.slice(0, newline);
+        this.#buffer = this.#buffer.slice(newline + 1);
+        return line;
+      }
+      if (this.#buffer.length > this.#limit) throw new LineTooLongError(this.#limit);
+      if (this.#eof) {
+        if (this.#buffer.length === 0) return null;
+        const rest = this.#buffer;
+        this.#buffer = new Uint8Array(0);
+        return rest;
+      }
+      const chunk = this.#chunk ??= new Uint8Array(this.#firstChunk);
+      const n = await this.#source.read(chunk);
+      if (n === null) {
+        this.#eof = true;
+        continue;
+      }
+      const next = new Uint8Array(this.#buffer.length + n);
+      next.set(this.#buffer);
+      next.set(chunk.subarray(0, n), this.#buffer.length);
+      this.#buffer = next;
+      if (n === chunk.length && chunk.length < this.#maxChunk) {
+        this.#chunk = new Uint8Array(Math.min(chunk.length * 2, this.#maxChunk));
+      }
+    }
+  }
+};
+
+// lib/client/transport.ts
+var MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+var RESPONSE_READ_BYTES = 64 * 1024;
+var MAX_LEGACY_REPLY_BYTES = 16 * 1024 * 1024;
+var KEPT_ANSWER_CHARS = 200;
+var SSH_COMMAND_ENV = "SUPERVISOR_TS_SSH";
+var NotV2Error = class extends TransportError {
+  answer;
+  constructor(host, answer) {
+    const shown = answer.length > 60 ? `${answer.slice(0, 60)}\u2026` : answer;
+    super(host, {
+      code: "NOT_V2",
+      reason: "answer that is not protocol v2 JSON"
+    }, `${host} gave an answer that is not protocol v2 JSON: ${JSON.stringify(shown)}`);
+    this.name = "NotV2Error";
+    this.answer = answer;
+  }
+};
+
+// lib/client/hints.ts
+var SSH_HINTS = [
+  [
+    /open failed|stdio forwarding failed|connect failed/i,
+    (h) => `is the server running on port ${h.port} of ${h.hostname}?`
+  ],
+  [
+    /permission denied/i,
+    (h) => `the client runs ssh without prompts: check that "${sshCommand(h)}" logs in without a password, e.g. with ssh-agent`
+  ],
+  [
+    /host key verification failed|host identification has changed/i,
+    (h) => `run "${sshCommand(h)}" once by hand to check the host key and accept it`
+  ],
+  [
+    /could not resolve hostname/i,
+    (h) => `check the spelling of "${h.hostname}"`
+  ],
+  [
+    /connection refused/i,
+    (h) => `is sshd running on ${h.hostname}${h.ssh?.sshPort === void 0 ? "" : ` port ${h.ssh.sshPort}`}?`
+  ],
+  [
+    /timed out/i,
+    (h) => `is ${h.hostname} up and reachable?`
+  ]
+];
+var versionHint = () => `client and server may be of different versions: compare "info" with "supervisor-ts-client --version"`;
+var childCheck = (r) => `"check${r.child === void 0 ? "" : ` ${r.child}`}"`;
+var SERVER_HINTS = {
+  BAD_REQUEST: versionHint,
+  BAD_JSON: versionHint,
+  BAD_ENCODING: versionHint,
+  EMPTY_REQUEST: versionHint,
+  TOO_LARGE: versionHint,
+  UNKNOWN_OP: versionHint,
+  TIMEOUT: () => "the request reached the server incomplete; try again",
+  BUSY: null,
+  BAD_NAME: null,
+  RESERVED_NAME: null,
+  NOT_FOUND: () => `"check" lists the children this server knows`,
+  ALREADY_RUNNING: null,
+  // A refused restart names start and trystart already; a refused stop says nothing more.
+  NOT_RUNNING: (r) => r.op === "restart" ? void 0 : `${childCheck(r)} shows how it last exited`,
+  CONFIG_INVALID: () => "fix the config file named above, then try again",
+  SPAWN_FAILED: (r) => `fix the command in the child's config (${childCheck(r)} shows the file)`,
+  HOOK_CYCLE: () => "remove one of the prehooks named above to break the cycle",
+  HOOK_FAILED: () => "fix the prehook named above, or the child it names, then try again",
+  SIGNATURE_REQUIRED: null,
+  BAD_KEY_NAME: null,
+  UNKNOWN_KEY: null,
+  BAD_SIGNATURE: null,
+  STALE_REQUEST: null,
+  REPLAYED: null,
+  // Only the HTTP endpoint answers it; the client never asks there.
+  AUTH_REQUIRED: null,
+  FORBIDDEN: null,
+  LEGACY_DISABLED: null,
+  SHUTTING_DOWN: () => "wait until the server is back, then try again",
+  // The answer lists each child with its reason, and each failed one gets its own hint.
+  SOME_FAILED: null,
+  // The server's message lists the signals it knows.
+  BAD_SIGNAL: null,
+  // The message carries the last stderr lines and says whether it is tried again.
+  EXITED_EARLY: (r) => r.child === void 0 || r.child === "all" ? `"log NAME --stderr" shows more of what a child wrote` : `"log ${r.child} --stderr" shows more of what it wrote`,
+  INTERNAL: () => "this is a bug in the server: its log has the details"
+};
+
+// lib/client/legacy_client.ts
+var LEGACY_BANNER = "Running on encrypt mode, need to dencrypt your command.";
+var NO_LEGAL_OPERATION = "no legal operations input";
+var LEGACY_MARKER = "supervisor-rs";
+var LEGACY_OPS = [
+  "start",
+  "stop",
+  "restart",
+  "trystart",
+  "check",
+  "info",
+  "kill"
+];
+var LEGACY_OPS_TEXT = "start, stop, restart, trystart, check, info, kill and stop all";
+function isSupervisorRsAnswer(firstLine2) {
+  const line = firstLine2.replace(/[\0\s]+$/, "");
+  return line === NO_LEGAL_OPERATION || line === LEGACY_BANNER;
 }
+function legacyRequestText(op, child) {
+  if (!LEGACY_OPS.includes(op)) return void 0;
+  if (child === "all" && (op === "start" || op === "restart")) return void 0;
+  if (op === "info" || op === "kill") return op;
+  return child === void 0 ? op : `${op} ${child}`;
+}
+var REFUSALS = [
+  [
+    /^Cannot start this child \S+, it already (?:exsits|exists)$/,
+    "ALREADY_RUNNING"
+  ],
+  [
+    /^\S+ not (?:exsit|exist), cannot stop$/,
+    "NOT_RUNNING"
+  ],
+  [
+    /^Cannot (?:found|find) '[^']*' file in load path$/,
+    "NOT_FOUND"
+  ],
+  [
+    /^"[^"]*" is reserved keywords, cannot run child named "[^"]*"$/,
+    "RESERVED_NAME"
+  ],
+  [
+    /^no legal operations input$/,
+    "UNKNOWN_OP"
+  ],
+  [
+    /^Cannot parse encrypt data$/,
+    "BAD_SIGNATURE"
+  ],
+  [
+    /^Cannot (?:found|find) '[^']*' file in keys path$/,
+    "UNKNOWN_KEY"
+  ]
+];
+function readLegacyReply(text) {
+  let body = text;
+  if (body.startsWith(LEGACY_BANNER)) body = body.slice(LEGACY_BANNER.length);
+  body = body.replace(/^[\r\n]+|[\s\0]+$/g, "");
+  const refusal = REFUSALS.find(([pattern]) => pattern.test(body));
+  return refusal === void 0 ? {
+    ok: true
+  } : {
+    ok: false,
+    code: refusal[1]
+  };
+}
+async function legacyRequestBytes(text, signer) {
+  const plain2 = new TextEncoder().encode(text);
+  if (signer === void 0) return plain2;
+  const { constants, privateEncrypt } = await import("node:crypto");
+  const block = privateEncrypt({
+    key: signer.key,
+    padding: constants.RSA_PKCS1_PADDING
+  }, plain2);
+  const name = new TextEncoder().encode(`${signer.name};`);
+  const bytes = new Uint8Array(name.length + block.length);
+  bytes.set(name);
+  bytes.set(block, name.length);
+  return bytes;
+}
+function refused(host, code, reason, message) {
+  return {
+    host,
+    dialect: "legacy",
+    ok: false,
+    code,
+    message,
+    reason
+  };
+}
+function legacyResult(host, reply) {
+  const meaning = readLegacyReply(reply);
+  return meaning.ok ? {
+    host,
+    dialect: "legacy",
+    ok: true,
+    message: reply
+  } : {
+    host,
+    dialect: "legacy",
+    ok: false,
+    code: meaning.code,
+    message: reply
+  };
+}
+async function askLegacy(host, op, child, options) {
+  const label = host.label;
+  const text = legacyRequestText(op, child);
+  const what = child === "all" ? `${op} all` : op;
+  if (text === void 0) {
+    return refused(label, "UNKNOWN_OP", `supervisor-rs 0.8 has no ${what}`, `${label} is a supervisor-rs 0.8 server, which does not have "${what}" (it has ${LEGACY_OPS_TEXT}); upgrade it to supervisor-ts to use "${what}"`);
+  }
+  if (child !== void 0 && (child === "" || /[\s;]/.test(child))) {
+    return refused(label, "BAD_NAME", "name supervisor-rs cannot take", `${label} is a supervisor-rs 0.8 server, whose requests cannot carry the name ${JSON.stringify(child)} (words are split on spaces)`);
+  }
+  if (options.signer !== void 0 && options.signer.alg === "ed25519") {
+    return refused(label, "BAD_SIGNATURE", "supervisor-rs takes RSA keys only", `${label} is a supervisor-rs 0.8 server, which checks RSA keys only, and "${options.signer.name}" is an Ed25519 key: sign with an RSA key ("openssl genrsa") for this host`);
+  }
+  let bytes;
+  try {
+    bytes = await legacyRequestBytes(text, options.signer);
+  } catch (error) {
+    return refused(label, "BAD_SIGNATURE", "cannot sign for supervisor-rs", `cannot sign "${text}" for ${label} in the supervisor-rs way: ${errorMessage(error)}`);
+  }
+  try {
+    const reply = await legacyExchange(host, bytes, options.timeoutMs);
+    return legacyResult(label, new TextDecoder().decode(reply));
+  } catch (error) {
+    if (!(error instanceof TransportError)) throw error;
+    return {
+      host: label,
+      dialect: "legacy",
+      ok: false,
+      code: "UNREACHABLE",
+      message: `${errorMessage(error)} (asked as a supervisor-rs 0.8 server)`,
+      reason: error.reason
+    };
+  }
+}
+
+// lib/client/fanout.ts
+var DEFAULT_PARALLEL = 32;
+
+// lib/client/hosts.ts
+var UNIX_PREFIX = "unix:";
+
+// lib/client/args.ts
+var SHELLS = [
+  "bash",
+  "zsh",
+  "fish"
+];
+var TAKES_NO_CHILD = [
+  "info",
+  "kill",
+  "update",
+  "events"
+];
+var NEXT_OPERANDS = {
+  signal: {
+    placeholder: "SIG",
+    what: "a signal",
+    example: "HUP",
+    values: SENDABLE_SIGNALS.map((s) => s.slice("SIG".length))
+  }
+};
+var ABOUT = {
+  start: "start a child that is not running, or every child",
+  stop: "stop a running child, or every child",
+  restart: "stop a running child and start it again, or every one",
+  trystart: "start a child, restarting it if it runs",
+  check: "list every child with its state, or show one",
+  info: "show the server's version, pid, config, address",
+  kill: "stop every child, then the server",
+  log: "the last lines a child wrote",
+  signal: "send a signal to a child's process group (with --main, its main process only)",
+  update: "restart children whose config changed, stop those whose file was removed",
+  events: "the recent changes of state (with --follow, each one as it happens)"
+};
+var ALIASES = {
+  check: [
+    {
+      name: "status",
+      about: "the same as check, as supervisorctl calls it"
+    }
+  ]
+};
+var OPERATIONS = [
+  ...OPS.flatMap(serverSpecs),
+  {
+    name: "completions",
+    server: false,
+    operand: {
+      kind: "choice",
+      what: "a shell",
+      values: SHELLS
+    },
+    about: "print a shell completion script"
+  },
+  {
+    name: "help",
+    server: false,
+    operand: {
+      kind: "none"
+    },
+    about: "print the help"
+  }
+];
+var COMPLETE_CHILDREN = "__complete-children";
+var COMPLETE_TIMEOUT_S = 2;
+var DEFAULT_LOG_LINES = 20;
+var OPTIONS = [
+  {
+    name: "--json",
+    about: "print one JSON array, one object per host"
+  },
+  {
+    name: "--timeout",
+    value: "S",
+    about: "seconds to wait for each host"
+  },
+  {
+    name: "--parallel",
+    value: "N",
+    about: "hosts asked at once, at most"
+  },
+  {
+    name: "--stderr",
+    only: [
+      "log"
+    ],
+    about: "show what the child wrote to stderr"
+  },
+  {
+    name: "--lines",
+    short: "-n",
+    value: "N",
+    only: [
+      "log"
+    ],
+    about: "how many lines to show"
+  },
+  {
+    name: "--follow",
+    short: "-f",
+    only: [
+      "log",
+      "events"
+    ],
+    about: "keep printing new lines (or changes) until Ctrl-C"
+  },
+  {
+    name: "--main",
+    only: [
+      "signal"
+    ],
+    about: "signal the child's main process, not its whole process group"
+  },
+  {
+    name: "--no-wait",
+    only: [
+      "start",
+      "restart",
+      "trystart",
+      "update"
+    ],
+    about: "answer at once, without waiting start_seconds for the child to count as started"
+  },
+  {
+    name: "--rolling",
+    only: [
+      "restart",
+      "trystart"
+    ],
+    about: "one host at a time, each ready again before the next; stop at the first failure"
+  },
+  {
+    name: "--max-unavailable",
+    value: "N",
+    only: [
+      "restart",
+      "trystart"
+    ],
+    about: "like --rolling, with N hosts at a time"
+  },
+  {
+    name: "--help",
+    short: "-h",
+    about: "print the help"
+  },
+  {
+    name: "--version",
+    short: "-V",
+    about: "print the version"
+  }
+];
+var WORDS = [
+  {
+    name: "on",
+    value: "HOST",
+    file: false,
+    about: "ask this server; repeat for several"
+  },
+  {
+    name: "with",
+    value: "KEY.pem",
+    file: true,
+    about: "sign with this private key"
+  }
+];
+var DEFAULT_TIMEOUT_S = 30;
+var MAX_TIMEOUT_S = 86400 * 24;
+var OP_ALIASES = {
+  Start: "start",
+  Stop: "stop",
+  Restart: "restart",
+  TryStart: "trystart",
+  Trystart: "trystart",
+  Check: "check",
+  Kill: "kill",
+  Info: "info",
+  INFO: "info",
+  InFo: "info"
+};
+var MAX_SUGGEST_DISTANCE = 2;
+
+// lib/client/colour.ts
+var CODES = {
+  red: 31,
+  green: 32,
+  yellow: 33
+};
 
 // lib/client/completions.ts
 var PROGRAM = "supervisor-ts-client";
@@ -2740,85 +3205,12 @@ function helpText() {
   ].join("\n");
 }
 
+// lib/client/output.ts
+var encoder3 = new TextEncoder();
+
 // lib/format.ts
-function formatBytes(bytes) {
-  const units = [
-    "B",
-    "K",
-    "M",
-    "G",
-    "T"
-  ];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const digits = unit === 0 || value >= 100 ? 0 : value >= 10 ? 1 : 2;
-  return `${value.toFixed(digits)}${units[unit]}`;
-}
 
 // lib/client/render.ts
-function formatDuration(ms) {
-  if (ms < 1e3) return `${Math.max(0, Math.round(ms))}ms`;
-  const s = Math.floor(ms / 1e3);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(s % 60).padStart(2, "0")}s`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h${String(m % 60).padStart(2, "0")}m`;
-  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, "0")}h`;
-}
-function orDash(value) {
-  return value === null ? "-" : String(value);
-}
-function durationOrDash(ms) {
-  return ms === null ? "-" : formatDuration(ms);
-}
-function describeExitJson(exit) {
-  if (exit === null || typeof exit !== "object") return "-";
-  const what = describeExit(exit);
-  if (exit.requested) return `${what} (stopped)`;
-  return exit.expected && exit.code !== 0 ? `${what} (expected)` : what;
-}
-function plainOf(cell) {
-  if (typeof cell === "string") return cell;
-  if ("text" in cell) return cell.text;
-  let text = "";
-  for (const segment of cell) text += segment.text;
-  return text;
-}
-function paintedOf(cell) {
-  if (typeof cell === "string") return cell;
-  if ("text" in cell) return paint(cell.text, cell.colour, true);
-  let text = "";
-  for (const segment of cell) text += paint(segment.text, segment.colour, true);
-  return text;
-}
-function table(rows, colour = false) {
-  const plain2 = rows.map((row) => row.map(plainOf));
-  const widths = [];
-  for (const texts of plain2) {
-    for (let i = 0; i < texts.length; i++) {
-      const length = texts[i].length;
-      if (length > (widths[i] ?? 0)) widths[i] = length;
-    }
-  }
-  const lines = [];
-  for (let r = 0; r < rows.length; r++) {
-    const texts = plain2[r];
-    const last = texts.length - 1;
-    let line = "";
-    for (let i = 0; i <= last; i++) {
-      const text = texts[i];
-      line += colour ? paintedOf(rows[r][i]) : text;
-      if (i < last) line += " ".repeat(widths[i] - text.length) + "  ";
-    }
-    lines.push(line);
-  }
-  return lines.join("\n");
-}
 var DRIFT_MARKS = {
   changed: "config changed",
   removed: "file removed",
@@ -2829,418 +3221,9 @@ var DRIFT_NOTES = {
   removed: "its file was removed (update stops it)",
   invalid: "cannot be used now: this run keeps the config it started with"
 };
-function stateCell(c) {
-  const state = {
-    text: c.state,
-    colour: stateColour(c.state, c.last_exit)
-  };
-  if (c.drift === null) return [
-    state
-  ];
-  return [
-    state,
-    {
-      text: ` (${DRIFT_MARKS[c.drift]})`,
-      colour: "yellow"
-    }
-  ];
-}
-function renderChildren(children, colour) {
-  const rows = [
-    [
-      "NAME",
-      "STATE",
-      "PID",
-      "UPTIME",
-      "RESTARTS",
-      "CPU",
-      "MEM",
-      "LAST EXIT"
-    ]
-  ];
-  for (const c of children) {
-    rows.push([
-      c.name,
-      stateCell(c),
-      orDash(c.pid),
-      durationOrDash(c.uptime_ms),
-      String(c.restarts),
-      c.resources === null ? "-" : formatPercent(c.resources.cpu_percent),
-      c.resources === null ? "-" : formatBytes(c.resources.rss_bytes),
-      describeExitJson(c.last_exit)
-    ]);
-  }
-  return table(rows, colour);
-}
-function formatPercent(percent) {
-  return percent === null ? "-" : `${percent.toFixed(1)}%`;
-}
-function describeResources(r) {
-  const cpu = r.cpu_percent === null ? "CPU" : `${formatPercent(r.cpu_percent)} CPU`;
-  const noun = r.processes === 1 ? "process" : "processes";
-  return `${cpu} (${r.cpu_seconds.toFixed(2)}s in all), ${formatBytes(r.rss_bytes)} resident in ${r.processes} ${noun}, sampled at ${r.sampled_at}`;
-}
-function changeLine(e) {
-  const exit = e.exit === null ? "" : ` ${describeExitJson(e.exit)}`;
-  const reason = e.reason === null ? "" : ` (${e.reason})`;
-  return `${e.at} ${e.child} ${e.from} -> ${e.to}${exit}${reason}`;
-}
-function rowsOf(key, value) {
-  return value.split("\n").map((line, i) => [
-    i === 0 ? `${key}:` : "",
-    line
-  ]);
-}
-function renderChildDetail(c, colour) {
-  const state = paint(c.state, stateColour(c.state, c.last_exit), colour);
-  const drift = c.drift === null ? [] : [
-    [
-      "",
-      paint(DRIFT_NOTES[c.drift], "yellow", colour)
-    ]
-  ];
-  const rows = [
-    [
-      "name:",
-      c.name
-    ],
-    [
-      "state:",
-      `${state} since ${c.since}`
-    ],
-    [
-      "pid:",
-      orDash(c.pid)
-    ],
-    [
-      "uptime:",
-      durationOrDash(c.uptime_ms)
-    ],
-    [
-      "restarts:",
-      String(c.restarts)
-    ],
-    [
-      "crashes:",
-      String(c.crashes)
-    ],
-    [
-      "command:",
-      c.command === null ? "-" : c.command.map((w) => JSON.stringify(w)).join(" ")
-    ],
-    [
-      "config:",
-      orDash(c.config_path)
-    ],
-    ...drift,
-    ...c.config_error === null ? [] : rowsOf("config error", c.config_error),
-    [
-      "last exit:",
-      describeExitJson(c.last_exit)
-    ],
-    ...c.resources === null ? [] : [
-      [
-        "resources:",
-        describeResources(c.resources)
-      ]
-    ]
-  ];
-  if (c.ready !== null) {
-    rows.push([
-      "ready:",
-      c.ready ? `yes, since ${c.ready_since ?? "-"}` : "not yet"
-    ]);
-  }
-  if (c.adopted) {
-    rows.push([
-      "adopted:",
-      "yes: taken over from a server that was killed; output not captured"
-    ]);
-  }
-  if (c.error) rows.push(...rowsOf("error", c.error));
-  let out = table(rows);
-  const context = c.last_exit?.stderr_tail ?? [];
-  if (c.history.length > 0) {
-    out += "\nrecent exits (oldest first):\n" + table(c.history.map((h) => [
-      `  ${h.at}`,
-      describeExitJson(h),
-      `ran ${formatDuration(h.ran_ms)}`
-    ]));
-  }
-  if (context.length > 0) {
-    out += "\nlast stderr lines before the last exit:\n" + context.map((l) => `  ${l}`).join("\n");
-  }
-  return out;
-}
-function renderInfo(d) {
-  const rows = [
-    [
-      "version",
-      d.version
-    ],
-    [
-      "pid",
-      String(d.pid)
-    ],
-    [
-      "config path",
-      d.config_path
-    ],
-    [
-      "listen",
-      d.listen
-    ],
-    [
-      "encrypt",
-      d.encrypt
-    ],
-    [
-      "mode",
-      d.mode
-    ],
-    [
-      "loadpaths",
-      d.loadpaths.join(", ") || "(none)"
-    ],
-    [
-      "uptime",
-      formatDuration(d.uptime_ms)
-    ],
-    [
-      "running",
-      d.running.join(" ") || "(none)"
-    ]
-  ];
-  return table(rows.map(([k, v]) => [
-    `${k}:`,
-    v
-  ]));
-}
-function problemsOf(result, colour) {
-  const problems = checkDataOf(result)?.problems ?? infoDataOf(result)?.problems ?? [];
-  const label = paint("problem:", "yellow", colour);
-  return problems.map((p) => `${label} ${p}`);
-}
-function errorLine(message, colour = false) {
-  return `${paint("error:", "red", colour)} ${message}`;
-}
-function withCode(message, code, indent) {
-  const [first = "", ...rest] = message.split("\n");
-  return [
-    `${first}${code === void 0 ? "" : ` [${code}]`}`,
-    ...rest.map((l) => indent + l)
-  ];
-}
-function renderFailure(op, child, result, colour) {
-  const [first = "", ...rest] = withCode(result.message, result.code, "  ");
-  const code = result.code;
-  const hint = code === void 0 || code === "UNREACHABLE" || code === "SKIPPED" || result.dialect === "legacy" ? void 0 : refusalHint({
-    op,
-    child,
-    code,
-    message: result.message
-  });
-  return [
-    errorLine(first, colour),
-    ...rest,
-    ...hint === void 0 ? [] : [
-      `hint: ${hint}`
-    ]
-  ].join("\n");
-}
-function renderBulk(op, data, result, colour) {
-  const lines = [];
-  for (const item of data.results) {
-    const [first = "", ...rest] = withCode(item.message, item.code, "  ");
-    if (item.ok) {
-      lines.push(`${item.child}: ${first}`, ...rest);
-      continue;
-    }
-    lines.push(paint(`${item.child}: error: ${first}`, "red", colour), ...rest);
-    const hint = item.code === void 0 ? void 0 : refusalHint({
-      op,
-      child: item.child,
-      code: item.code,
-      message: item.message
-    });
-    if (hint !== void 0) lines.push(`  hint: ${hint}`);
-  }
-  lines.push(result.ok ? result.message : renderFailure(op, void 0, result, colour));
-  return lines.join("\n");
-}
-function logLines(result) {
-  return logDataOf(result)?.lines ?? [];
-}
-function renderBody(op, child, result, colour = false) {
-  if (result.dialect === "legacy" && result.reason === void 0) {
-    return result.message.replace(/\n+$/, "");
-  }
-  const bulk = bulkDataOf(result);
-  if (bulk !== void 0) return renderBulk(op, bulk, result, colour);
-  if (!result.ok) return renderFailure(op, child, result, colour);
-  const parts = [];
-  const checked = op === "check" ? checkDataOf(result) : void 0;
-  const info = op === "info" ? infoDataOf(result) : void 0;
-  if (checked !== void 0) {
-    const only = child !== void 0 && checked.children.length === 1 ? checked.children[0] : void 0;
-    parts.push(only !== void 0 ? renderChildDetail(only, colour) : renderChildren(checked.children, colour));
-    if (child === void 0) parts.push(result.message);
-  } else if (info !== void 0) {
-    parts.push(renderInfo(info));
-  } else if (op === "log") {
-    parts.push(...logLines(result));
-  } else if (op === "events") {
-    const events = eventsDataOf(result)?.events ?? [];
-    parts.push(...events.map(changeLine), result.message);
-  } else {
-    parts.push(result.message);
-  }
-  parts.push(...problemsOf(result, colour));
-  return parts.join("\n");
-}
-function renderResults(op, child, results, colour = false) {
-  const blocks = results.map((r) => `Server ${r.host} response${r.dialect === "legacy" ? ` (${LEGACY_MARKER})` : ""}:
-${renderBody(op, child, r, colour)}
-`);
-  if (results.length > 1) blocks.push(summaryLine(results, colour));
-  return blocks.join("\n");
-}
-function summaryLine(results, colour = false) {
-  const failed = results.filter((r) => !r.ok);
-  const ok = results.length - failed.length;
-  if (failed.length === 0) return `${ok} ok, 0 failed`;
-  return `${ok} ok, ${paint(`${failed.length} failed`, "red", colour)}: ${failed.map((r) => `${r.host} (${r.reason ?? r.code ?? "error"})`).join(", ")}`;
-}
 
 // lib/client/main.ts
-function colourFor(stream, json) {
-  return colourWanted({
-    terminal: stream.isTerminal(),
-    noColor: Deno.env.get("NO_COLOR"),
-    term: Deno.env.get("TERM"),
-    json
-  });
-}
 var USAGE_POINTER = `Run "supervisor-ts-client --help" for usage.`;
-async function main(args) {
-  let command;
-  try {
-    command = parseClientArgs(args);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    const colour = colourFor(Deno.stderr, args.includes("--json"));
-    console.error(`${errorLine(error.message, colour)}
-
-${USAGE_POINTER}`);
-    return error.exitCode;
-  }
-  if (command.kind === "help") {
-    console.log(helpText());
-    return 0;
-  }
-  if (command.kind === "version") {
-    console.log(`supervisor-ts-client ${VERSION}`);
-    return 0;
-  }
-  if (command.kind === "completions") {
-    console.log(completionScript(command.shell).trimEnd());
-    return 0;
-  }
-  const json = command.kind === "op" && command.json;
-  const colourOut = colourFor(Deno.stdout, json);
-  const colourErr = colourFor(Deno.stderr, json);
-  const quiet = command.kind === "complete-children";
-  const badSsh = command.hosts.some((h) => h.ssh) ? checkSshCommand() : void 0;
-  if (badSsh) {
-    if (quiet) return 0;
-    console.error(`${errorLine(badSsh, colourErr)}
-
-${USAGE_POINTER}`);
-    return 2;
-  }
-  let signer;
-  if (command.keyPath !== void 0) {
-    try {
-      const { loadSigningKey } = await import("./signed_request-UE7ZGAIS.js");
-      signer = loadSigningKey(command.keyPath);
-    } catch (error) {
-      if (quiet) return 0;
-      console.error(errorLine(withHint(errorMessage(error), keyFileHint(error)), colourErr));
-      return 1;
-    }
-  }
-  if (command.kind === "complete-children") {
-    const results2 = await fanOut(command.hosts, "check", void 0, {
-      timeoutMs: command.timeoutMs,
-      parallel: command.parallel,
-      signer
-    });
-    const names = childNamesOf(results2);
-    if (names.length > 0) console.log(names.join("\n"));
-    return 0;
-  }
-  const options = {
-    timeoutMs: command.timeoutMs,
-    parallel: command.parallel,
-    signer,
-    args: requestArgs(command),
-    rolling: command.rolling
-  };
-  if ((command.op === "log" || command.op === "events") && command.log.follow) {
-    return await follow({
-      op: command.op,
-      json: command.json,
-      hosts: command.hosts.map((h) => h.label)
-    }, await followAll(command.hosts, command.op, command.child, options), colourErr);
-  }
-  const results = await fanOut(command.hosts, command.op, command.child, options);
-  if (command.op === "log" && !command.json && results.length === 1 && results[0].ok) {
-    for (const line of logLines(results[0])) console.log(line);
-    return 0;
-  }
-  if (command.json) {
-    console.log(JSON.stringify(results, null, 2));
-  } else {
-    const text = renderResults(command.op, command.child, results, colourOut);
-    console.log(text.replace(/\n+$/, ""));
-  }
-  return results.every((r) => r.ok) ? 0 : 1;
-}
-async function follow(how, followed, colourErr) {
-  const prefix = (host) => how.hosts.length > 1 ? `${host} | ` : "";
-  const change = (host, data) => how.json ? JSON.stringify({
-    host,
-    ...data
-  }) : prefix(host) + changeLine(data);
-  for (const { result } of followed) {
-    if (!result.ok) {
-      console.error(renderResults(how.op, void 0, [
-        result
-      ], colourErr).trimEnd());
-    } else if (how.op === "log") {
-      for (const line of logLines(result)) console.log(prefix(result.host) + line);
-    }
-  }
-  const open = followed.filter((f) => f.exchange !== void 0);
-  const stop = () => {
-    for (const f of open) f.exchange.close();
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
-  await Promise.all(open.map(async ({ result, exchange }) => {
-    for await (const event of exchange.events()) {
-      if (event.event === "line") console.log(prefix(result.host) + event.data.line);
-      else if (event.event === "change") console.log(change(result.host, event.data));
-      else if (event.event === "dropped") {
-        const what = how.op === "log" ? "lines" : "changes";
-        console.error(`${prefix(result.host)}(${event.data.count} ${what} dropped: this client read too slowly)`);
-      }
-    }
-  }));
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
-  return followed.every((f) => f.result.ok) ? 0 : 1;
-}
 
 // lib/client/cli.ts
 Deno.exit(await main(Deno.args));

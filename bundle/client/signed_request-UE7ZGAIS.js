@@ -8,23 +8,7 @@ import {
   errorMessage
 } from "./chunk-UFEF2Z7V.js";
 
-// lib/auth/signed_request.ts
-import { constants, createPrivateKey, randomBytes, sign, verify } from "node:crypto";
-import { basename, extname } from "node:path";
-var SIGNATURE_ALGS = [
-  "ed25519",
-  "rsa-sha256",
-  "rsa-pss-sha256"
-];
-var ENVELOPE_KEYS = [
-  "v",
-  "id",
-  "signed",
-  "key",
-  "alg",
-  "sig"
-];
-function loadSigningKey(path) {
+var loadSigningKey = (function loadSigningKey(path) {
   let text;
   try {
     text = Deno.readTextFileSync(path);
@@ -49,11 +33,11 @@ function loadSigningKey(path) {
     key,
     alg
   };
-}
-function newNonce() {
+});
+var newNonce = (function newNonce() {
   return randomBytes(16).toString("base64url");
-}
-function signRequest(signer, request, now = Date.now(), nonce = newNonce()) {
+});
+var signRequest = (function signRequest(signer, request, now = Date.now(), nonce = newNonce()) {
   const signed = JSON.stringify({
     ...request,
     v: PROTOCOL_VERSION,
@@ -71,8 +55,8 @@ function signRequest(signer, request, now = Date.now(), nonce = newNonce()) {
     sig: sig.toString("base64")
   };
   return JSON.stringify(envelope) + "\n";
-}
-function parseEnvelope(record) {
+});
+var parseEnvelope = (function parseEnvelope(record) {
   const extra = Object.keys(record).filter((k) => !ENVELOPE_KEYS.includes(k));
   if (extra.length > 0) {
     throw new SupervisorError("BAD_REQUEST", `Unknown field ${JSON.stringify(extra[0])} in a signed request; expected: ${ENVELOPE_KEYS.join(", ")}`);
@@ -100,8 +84,8 @@ function parseEnvelope(record) {
     alg,
     sig
   };
-}
-function verifySignature(publicKey, signed) {
+});
+var verifySignature = (function verifySignature(publicKey, signed) {
   const { alg, data, sig } = signed;
   const type = publicKey.asymmetricKeyType;
   try {
@@ -116,7 +100,23 @@ function verifySignature(publicKey, signed) {
   } catch {
     return false;
   }
-}
+});
+// lib/auth/signed_request.ts
+import { constants, createPrivateKey, randomBytes, sign, verify } from "node:crypto";
+import { basename, extname } from "node:path";
+var SIGNATURE_ALGS = [
+  "ed25519",
+  "rsa-sha256",
+  "rsa-pss-sha256"
+];
+var ENVELOPE_KEYS = [
+  "v",
+  "id",
+  "signed",
+  "key",
+  "alg",
+  "sig"
+];
 export {
   ENVELOPE_KEYS,
   SIGNATURE_ALGS,

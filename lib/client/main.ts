@@ -19,6 +19,7 @@ import { fanOut, followAll } from "./fanout.ts";
 import type { Followed } from "./fanout.ts";
 import { helpText } from "./help.ts";
 import { keyFileHint, withHint } from "./hints.ts";
+import { printLine } from "./output.ts";
 import { changeLine, errorLine, logLines, renderResults } from "./render.ts";
 import type { ChildEventData } from "../protocol/payloads.ts";
 import { checkSshCommand } from "./transport.ts";
@@ -88,7 +89,7 @@ export async function main(args: readonly string[]): Promise<number> {
       signer,
     });
     const names = childNamesOf(results);
-    if (names.length > 0) console.log(names.join("\n"));
+    if (names.length > 0) printLine(names.join("\n"));
     return 0;
   }
   const options = {
@@ -108,15 +109,15 @@ export async function main(args: readonly string[]): Promise<number> {
   const results = await fanOut(command.hosts, command.op, command.child, options);
   if (command.op === "log" && !command.json && results.length === 1 && results[0]!.ok) {
     // One host: just the lines, like tail, so they can be piped.
-    for (const line of logLines(results[0]!)) console.log(line);
+    for (const line of logLines(results[0]!)) printLine(line);
     return 0;
   }
   if (command.json) {
-    console.log(JSON.stringify(results, null, 2));
+    printLine(JSON.stringify(results, null, 2));
   } else {
     // Only the last block's line end goes: a supervisor-rs reply keeps its trailing space.
     const text = renderResults(command.op, command.child, results, colourOut);
-    console.log(text.replace(/\n+$/, ""));
+    printLine(text.replace(/\n+$/, ""));
   }
   return results.every((r) => r.ok) ? 0 : 1;
 }

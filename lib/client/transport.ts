@@ -26,6 +26,12 @@ import type { HostTarget, NetworkHost, SshRoute, UnixRoute } from "./hosts.ts";
 /** Largest response line accepted (a `check` of a big fleet is large). */
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
+/**
+ * The first read buffer for a response: a `check` of 50 children (about 40 KB) in one read,
+ * where the reader's default (1 KiB, doubling) takes six, each an await of its own.
+ */
+const RESPONSE_READ_BYTES = 64 * 1024;
+
 /** Largest supervisor-rs reply accepted (its `check` lists config dumps, a few hundred bytes each). */
 const MAX_LEGACY_REPLY_BYTES = 16 * 1024 * 1024;
 
@@ -278,6 +284,31 @@ async function send(host: HostTarget, stream: Duplex, bytes: Uint8Array): Promis
   }
 }
 
+/** A running time limit: {@link TimeLimit.expired} tells whether it ran out. */
+export interface TimeLimit {
+  /** Resolves true when the time ran out, false when {@link TimeLimit.cancel} came first. */
+  readonly expired: Promise<boolean>;
+  /** Ends the limit early; `expired` then resolves false. */
+  cancel(): void;
+}
+
+/**
+ * A limit of `ms` on a conversation. Its timer is V8's own, the time limit of
+ * `Atomics.waitAsync` on a cell nobody writes: starting it runs no JavaScript of Deno's, where
+ * `AbortSignal.timeout` and its listener cost a `check` about 0.6 ms of first-call compilation
+ * (issue 15) and the first `setTimeout` loads Deno's Node timers layer (about 10 ms). Such a
+ * wait does not keep the process alive by itself; it need not, since while a conversation is
+ * timed, its connect, write, read or ssh process is pending.
+ */
+export function timeLimit(ms: number): TimeLimit {
+  const cell = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  const wait = Atomics.waitAsync(cell, 0, 0, ms);
+  const expired = wait.async
+    ? wait.value.then((outcome) => outcome === "timed-out")
+    : Promise.resolve(wait.value === "timed-out");
+  return { expired, cancel: () => void Atomics.notify(cell, 0) };
+}
+
 /** Races a promise against the end of the time allowed. */
 type Within = <T>(promise: Promise<T>) => Promise<T>;
 
@@ -296,15 +327,13 @@ async function converse<T>(
   let expire!: (error: Error) => void;
   const expired = new Promise<never>((_, reject) => (expire = reject));
   expired.catch(() => {});
-  // AbortSignal.timeout, not setTimeout: the first setTimeout loads Deno's Node timers layer,
-  // about 10 ms of the client's start.
-  const timer = AbortSignal.timeout(timeoutMs);
-  const onTimeout = () => {
+  const limit = timeLimit(timeoutMs);
+  limit.expired.then((expiredNow) => {
+    if (!expiredNow) return;
     timedOut = true;
     expire(new Deno.errors.TimedOut("timed out"));
     stream?.close();
-  };
-  timer.addEventListener("abort", onTimeout, { once: true });
+  });
   const within: Within = (promise) => Promise.race([promise, expired]);
   try {
     const opening = connect(host);
@@ -325,7 +354,7 @@ async function converse<T>(
     }
     throw unreachable(host, tcpFailure(error), error);
   } finally {
-    timer.removeEventListener("abort", onTimeout);
+    limit.cancel();
     stream?.close();
   }
 }
@@ -353,7 +382,7 @@ export function openExchange(
 ): Promise<Exchange> {
   return converse(host, timeoutMs, async (stream, within) => {
     await send(host, stream, new TextEncoder().encode(line));
-    const reader = new LineReader(stream, MAX_RESPONSE_BYTES);
+    const reader = new LineReader(stream, MAX_RESPONSE_BYTES, undefined, RESPONSE_READ_BYTES);
     const reply = await within(reader.next());
     if (reply === null) throw await noAnswer(host, stream);
     const text = new TextDecoder().decode(reply);

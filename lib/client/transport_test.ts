@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { TransportError } from "../errors.ts";
 import { decodeCheckData } from "../protocol/payloads.ts";
 import { parseHost } from "./hosts.ts";
-import { openExchange, request, unixFailure } from "./transport.ts";
+import { openExchange, request, timeLimit, unixFailure } from "./transport.ts";
 
 /** Runs `body` with a fresh directory for sockets, removed afterwards. */
 async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
@@ -144,5 +144,48 @@ Deno.test("connect errors on a Unix socket map to refused, no socket, and permis
   assert.deepEqual(unixFailure(new Deno.errors.PermissionDenied("EACCES"), "/run/s.sock"), {
     code: "PERMISSION_DENIED",
     reason: "permission denied",
+  });
+});
+
+Deno.test("a time limit runs out after its time while a connection is pending", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepting = listener.accept().catch(() => undefined);
+  try {
+    const t0 = performance.now();
+    assert.equal(await timeLimit(60).expired, true);
+    assert.ok(performance.now() - t0 >= 55, `ran out after ${performance.now() - t0} ms`);
+  } finally {
+    listener.close();
+    await accepting;
+  }
+});
+
+Deno.test("a cancelled time limit says it did not run out, at once", async () => {
+  const limit = timeLimit(60_000);
+  const t0 = performance.now();
+  limit.cancel();
+  assert.equal(await limit.expired, false);
+  assert.ok(performance.now() - t0 < 1000);
+});
+
+Deno.test("a server that never answers is reported as timed out, within the time allowed", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "silent.sock");
+    const listener = Deno.listen({ transport: "unix", path });
+    const held: Deno.Conn[] = [];
+    const accepting = (async () => {
+      for await (const conn of listener) held.push(conn);
+    })().catch(() => {});
+    try {
+      const t0 = performance.now();
+      const error = await failure(request(parseHost(`unix:${path}`), CHECK, 300));
+      const took = performance.now() - t0;
+      assert.equal(error.code, "TIMED_OUT");
+      assert.ok(took >= 290 && took < 5000, `timed out after ${took} ms`);
+    } finally {
+      listener.close();
+      for (const conn of held) conn.close();
+      await accepting;
+    }
   });
 });

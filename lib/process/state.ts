@@ -62,19 +62,26 @@ export const TRANSITIONS: Readonly<
   "cancel-restart": { BACKOFF: "STOPPED" },
 };
 
-/** For each state, the states it may be entered from (derived from {@link TRANSITIONS}). */
-export const ALLOWED_FROM: Readonly<Record<ChildState, readonly ChildState[]>> = (() => {
-  const from = Object.fromEntries(CHILD_STATES.map((s) => [s, [] as ChildState[]])) as Record<
-    ChildState,
-    ChildState[]
-  >;
-  for (const row of Object.values(TRANSITIONS)) {
-    for (const [before, after] of Object.entries(row) as [ChildState, ChildState][]) {
-      if (!from[after].includes(before)) from[after].push(before);
+/**
+ * For each state, the states it may be entered from (derived from {@link TRANSITIONS}).
+ *
+ * Marked pure, so that a bundler may leave it out where it is not used: the client imports only
+ * {@link CHILD_STATES} (through `lib/protocol/payloads.ts`), and without the mark its bundle
+ * would carry this derivation and the table, and run them at every start (issue 15).
+ */
+export const ALLOWED_FROM: Readonly<Record<ChildState, readonly ChildState[]>> =
+  /* @__PURE__ */ (() => {
+    const from = Object.fromEntries(CHILD_STATES.map((s) => [s, [] as ChildState[]])) as Record<
+      ChildState,
+      ChildState[]
+    >;
+    for (const row of Object.values(TRANSITIONS)) {
+      for (const [before, after] of Object.entries(row) as [ChildState, ChildState][]) {
+        if (!from[after].includes(before)) from[after].push(before);
+      }
     }
-  }
-  return from;
-})();
+    return from;
+  })();
 
 /** States in which the child has a live process. */
 export const LIVE_STATES: readonly ChildState[] = ["STARTING", "RUNNING", "STOPPING"];

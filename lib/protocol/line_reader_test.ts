@@ -139,3 +139,22 @@ Deno.test("a line longer than the first read buffer comes out whole, the buffer 
   // 1 KiB, 2, 4, 8, then 16 KiB reads: fewer reads than with a buffer that never grows.
   assert.ok(source.reads < 10, `${source.reads} reads`);
 });
+
+Deno.test("a reader given a bigger first buffer reads a long line in one read", async () => {
+  const long = "x".repeat(40_000);
+  const source = new ChunkSource([`${long}\nnext\n`]);
+  const reader = new LineReader(source, 1024 * 1024, undefined, 64 * 1024);
+  assert.equal(decoder.decode((await reader.next())!), long);
+  assert.equal(source.reads, 1);
+  assert.deepEqual(await readAll(reader), ["next"]);
+});
+
+Deno.test("a bigger first buffer still stops at the limit", async () => {
+  const reader = new LineReader(
+    new ChunkSource(["x".repeat(100) + "\n"]),
+    50,
+    undefined,
+    64 * 1024,
+  );
+  await assert.rejects(reader.next(), LineTooLongError);
+});
