@@ -4,7 +4,7 @@
  * or group (`detached: true` makes Deno fork and call setsid, which is slower than the
  * supervisor it is the floor of).
  *
- * Usage: deno run --allow-run holder.ts N [piped|null]
+ * Usage: deno run --allow-run holder.ts N [piped|null] [setsid]
  *
  * - `piped` (default): stdout and stderr of every child on a pipe, each drained by a BYOB reader
  *   with a 1 KiB buffer (the default reader of a byte stream keeps a 64 KiB buffer per pending
@@ -12,6 +12,9 @@
  *   children".
  * - `null`: no pipes at all (the children's output goes to /dev/null): the floor of a
  *   supervisor whose children write to files the kernel gave them.
+ * - `setsid`: each child is `setsid sleep 1000` (util-linux), the way supervisor-ts gives each
+ *   child a session of its own without a fork of the server: the floor of spawning with a new
+ *   session from Deno (its exec of setsid, and setsid's of sleep, take CPU from the spawns).
  *
  * Prints `holding N children, spawned in MS ms` once all are spawned (spawn() returns once the
  * child has executed, so they are all started). On SIGTERM it sends SIGTERM to every child,
@@ -43,11 +46,24 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<void> {
 if (import.meta.main) {
   const n = Number(Deno.args[0] ?? 500);
   const output = Deno.args[1] === "null" ? "null" : "piped";
+  const setsid = Deno.args[2] === "setsid"
+    ? ["/usr/bin/setsid", "/bin/setsid"].find((path) => {
+      try {
+        return Deno.statSync(path).isFile;
+      } catch {
+        return false;
+      }
+    })
+    : undefined;
+  if (Deno.args[2] === "setsid" && setsid === undefined) {
+    console.error("setsid (util-linux) was not found in /usr/bin or /bin");
+    Deno.exit(2);
+  }
   const procs: Deno.ChildProcess[] = [];
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
-    const proc = new Deno.Command("sleep", {
-      args: ["1000"],
+    const proc = new Deno.Command(setsid ?? "sleep", {
+      args: setsid === undefined ? ["1000"] : ["sleep", "1000"],
       stdin: "null",
       stdout: output,
       stderr: output,

@@ -3,8 +3,9 @@
  * configured and none running, in rounds paired with the floors (supervisor-ts: 3 rounds,
  * `--quick` 1; a peer: 1 round); each round:
  *
- * - floors: holder.ts spawning 500 with piped output, and with none; the C floor spawning 500
- *   with a new session each (when a C compiler is present);
+ * - floors: holder.ts spawning 500 with piped output, and with none; holder.ts spawning 500
+ *   through setsid (a session each, as supervisor-ts spawns; when setsid is present); the C
+ *   floor spawning 500 with a new session each (when a C compiler is present);
  * - the system with piped children: its RSS before any child runs; start all 500
  *   (supervisor-ts: 500 `start` requests pipelined over 20 connections; each child has
  *   `start_seconds: 0`, so a start is answered once spawned and RUNNING, and what is timed is
@@ -65,6 +66,15 @@ export const FLEET = {
 
 const HOLDER_ENTRY = join(ROOT, "scripts", "bench", "holder.ts");
 
+/** util-linux setsid, for the floor that spawns through it; undefined where it is missing. */
+const SETSID_PATH = ["/usr/bin/setsid", "/bin/setsid"].find((path) => {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+});
+
 const KEYS = ["running", "rss idle", "rss", "rss files", "check p99", "cpu", "stop"] as const;
 type Key = typeof KEYS[number];
 
@@ -88,16 +98,30 @@ export async function idleCpu(pid: number, seconds: number): Promise<number> {
   return ((after - before) / hz) / elapsed * 100;
 }
 
-/** The Deno floor: holder.ts with `n` children, their output `piped` or to /dev/null. */
+/**
+ * The Deno floor: holder.ts with `n` children, their output `piped` or to /dev/null; with
+ * `setsid`, each child through setsid (a session of its own, as supervisor-ts spawns).
+ */
 async function holderRun(
   ctx: Context,
   n: number,
   output: "piped" | "null",
   idleSeconds: number,
+  setsid = false,
 ): Promise<HolderRun> {
   const holder = startLogged(
-    `holder-${n}-${output}`,
-    [Deno.execPath(), "run", "--allow-run", "--quiet", HOLDER_ENTRY, String(n), output],
+    `holder-${n}-${output}${setsid ? "-setsid" : ""}`,
+    [
+      Deno.execPath(),
+      "run",
+      "--allow-run",
+      "--allow-read",
+      "--quiet",
+      HOLDER_ENTRY,
+      String(n),
+      output,
+      ...(setsid ? ["setsid"] : []),
+    ],
     ctx.tmp,
     ctx.tmp,
   );
@@ -287,6 +311,7 @@ export async function startMany(ctx: Context): Promise<WorkloadResult> {
   const FLOOR = "floor";
   const NO_PIPES = "no pipes";
   const C = "C";
+  const SETSID = "setsid";
   let checkBytes: number | undefined;
 
   const empty = await holderRun(ctx, 0, "null", 0);
@@ -301,6 +326,9 @@ export async function startMany(ctx: Context): Promise<WorkloadResult> {
     const bare = await holderRun(ctx, n, "null", 0);
     floor.add(NO_PIPES, "running", bare.spawnMs);
     floor.add(NO_PIPES, "rss", bare.rss);
+    if (SETSID_PATH !== undefined) {
+      floor.add(SETSID, "running", (await holderRun(ctx, n, "piped", 0, true)).spawnMs);
+    }
     if ("path" in ctx.cFloor) {
       floor.add(C, "running", await cSpawnMs(ctx.cFloor, n, ["sleep", "1000"]));
     }
@@ -382,6 +410,13 @@ export async function startMany(ctx: Context): Promise<WorkloadResult> {
       floor: cell(denoSpawn, ms),
       floorIs: `holder.ts: ${n} × Deno.Command(sleep).spawn() (posix_spawn), no new session, piped`,
       otherFloors: [{
+        floor: SETSID_PATH === undefined
+          ? noCell("skipped: no setsid")
+          : cell(floorOf("running", SETSID), ms),
+        label: "through setsid",
+        is:
+          `holder.ts: ${n} × Deno.Command(setsid sleep).spawn(), a session each as supervisor-ts makes it, piped`,
+      }, {
         floor: cFloorCell,
         label: "C",
         is: `floor_spawn.c: ${n} × posix_spawn with POSIX_SPAWN_SETSID, piped`,
