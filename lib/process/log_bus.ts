@@ -121,6 +121,47 @@ const MAX_PARTIAL = 64 * 1024;
 
 const decoder = new TextDecoder();
 
+/** The smallest buffer a partial line is kept in, and the size it shrinks back to. */
+const PARTIAL_FIRST_BYTES = 256;
+
+/**
+ * The unterminated end of a stream, in a buffer of its own that is reused from chunk to chunk
+ * (a busy stream allocates nothing per chunk for it).
+ */
+class PartialLine {
+  #buffer = new Uint8Array(0);
+  #length = 0;
+
+  get length(): number {
+    return this.#length;
+  }
+
+  /** The bytes, valid until the next change. */
+  get bytes(): Uint8Array {
+    return this.#buffer.subarray(0, this.#length);
+  }
+
+  append(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    const needed = this.#length + bytes.length;
+    if (needed > this.#buffer.length) {
+      let size = Math.max(this.#buffer.length, PARTIAL_FIRST_BYTES);
+      while (size < needed) size *= 2;
+      const larger = new Uint8Array(size);
+      larger.set(this.bytes);
+      this.#buffer = larger;
+    }
+    this.#buffer.set(bytes, this.#length);
+    this.#length = needed;
+  }
+
+  /** Empties it; a buffer grown for a long line is let go. */
+  clear(): void {
+    this.#length = 0;
+    if (this.#buffer.length > PARTIAL_FIRST_BYTES) this.#buffer = new Uint8Array(0);
+  }
+}
+
 /**
  * The followers of one child. The bus always remembers the unterminated end of each stream
  * (cheap: no decoding while nobody follows), so a follower that joins mid-line gets that line
@@ -131,9 +172,9 @@ export class LogBus {
   readonly #perChild: number;
   readonly #all: FollowerCount;
   readonly #queue: FollowerLimits;
-  readonly #partial: Record<"stdout" | "stderr", Uint8Array> = {
-    stdout: new Uint8Array(0),
-    stderr: new Uint8Array(0),
+  readonly #partial: Record<"stdout" | "stderr", PartialLine> = {
+    stdout: new PartialLine(),
+    stderr: new PartialLine(),
   };
 
   constructor(limits: LogBusLimits = {}) {
@@ -176,24 +217,25 @@ export class LogBus {
 
   /** Publishes the complete lines of `chunk`; a partial line waits for the rest. */
   publish(stream: "stdout" | "stderr", chunk: Uint8Array): void {
+    const partial = this.#partial[stream];
     const last = chunk.lastIndexOf(0x0a);
     if (last < 0) {
-      let partial = concat([this.#partial[stream], chunk]);
+      partial.append(chunk);
       if (partial.length > MAX_PARTIAL) {
         // A line longer than a line may be: what followers get of it is cut here.
-        if (this.active) this.#offer(stream, partial);
-        partial = new Uint8Array(0);
+        if (this.active) this.#offer(stream, partial.bytes);
+        partial.clear();
       }
-      this.#partial[stream] = partial;
       return;
     }
     if (this.active) {
-      const head = this.#partial[stream].length === 0
+      const head = partial.length === 0
         ? chunk.subarray(0, last)
-        : concat([this.#partial[stream], chunk.subarray(0, last)]);
+        : concat([partial.bytes, chunk.subarray(0, last)]);
       this.#offer(stream, head);
     }
-    this.#partial[stream] = chunk.slice(last + 1);
+    partial.clear();
+    partial.append(chunk.subarray(last + 1));
   }
 
   /**
@@ -201,7 +243,7 @@ export class LogBus {
    * file read back from a line's start).
    */
   startLine(stream: "stdout" | "stderr"): void {
-    this.#partial[stream] = new Uint8Array(0);
+    this.#partial[stream].clear();
   }
 
   /** Ends every follow (the server is shutting down). */

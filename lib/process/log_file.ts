@@ -8,9 +8,15 @@
  * when a rotation or a reopen could not open the file again, the next write tries, so the file
  * comes back once the cause is gone.
  *
+ * Writes are made on worker threads ({@link LogFile.write}), or synchronously when the caller
+ * asks and {@link SyncWriteGate} says it is safe ({@link LogFile.writeNow}), up to the next
+ * rotation: rotations are always made on a worker thread.
+ *
  * @module
  */
 import type { OutputTarget } from "../config/child_config.ts";
+import { SYNC_WRITES } from "./sync_writes.ts";
+import type { SyncWriteGate } from "./sync_writes.ts";
 
 const NEWLINE = 0x0a;
 
@@ -46,6 +52,20 @@ export async function openOutput(
   }
 }
 
+/**
+ * How many of the first bytes of `data` go into a file of `size` bytes that rotates past `max`
+ * before it rotates: all of them when they fit; else the whole lines that fit; a line longer
+ * than `max` goes alone into a fresh file (`size` 0). Zero: rotate first.
+ */
+export function bytesBeforeRotation(data: Uint8Array, size: number, max: number): number {
+  const room = max - size;
+  if (data.length <= room) return data.length;
+  const cut = room > 0 ? data.lastIndexOf(NEWLINE, room - 1) + 1 : 0;
+  if (cut > 0 || size > 0) return cut;
+  const end = data.indexOf(NEWLINE);
+  return end < 0 ? data.length : end + 1;
+}
+
 /** One open output file, shared by the streams that name it. */
 export class LogFile {
   readonly target: OutputTarget;
@@ -54,19 +74,32 @@ export class LogFile {
   #size: number;
   #users = 0;
   #tail: Promise<void> = Promise.resolve();
+  /** Operations queued on {@link #tail} and not done: a synchronous write waits for none. */
+  #queued = 0;
   #closed = false;
   #backupsOnDisk: number | undefined;
+  /** Undefined when the file is never written synchronously (not on a local file system). */
+  readonly #gate: SyncWriteGate | undefined;
 
-  private constructor(target: OutputTarget, file: Deno.FsFile, size: number) {
+  private constructor(
+    target: OutputTarget,
+    file: Deno.FsFile,
+    size: number,
+    gate: SyncWriteGate | undefined,
+  ) {
     this.target = target;
     this.#file = file;
     this.#size = size;
+    this.#gate = gate;
   }
 
-  /** Opens the file: `create` truncates it, `append` keeps what is there. */
-  static async open(target: OutputTarget): Promise<LogFile> {
+  /**
+   * Opens the file: `create` truncates it, `append` keeps what is there. `gate` decides when it
+   * may be written synchronously (see {@link writeNow}).
+   */
+  static async open(target: OutputTarget, gate: SyncWriteGate = SYNC_WRITES): Promise<LogFile> {
     const { file, size } = await openOutput(target);
-    return new LogFile(target, file, size);
+    return new LogFile(target, file, size, gate.local(target.path) ? gate : undefined);
   }
 
   /** Bytes in the file at its path now, as far as this writer knows. */
@@ -86,29 +119,59 @@ export class LogFile {
 
   /** Writes `bytes` after every earlier write, rotating first when they would not fit. */
   write(bytes: Uint8Array): Promise<void> {
-    const done = this.#tail.then(() => this.#write(bytes));
-    this.#tail = done.catch(() => undefined);
-    return done;
+    return this.#queue(() => this.#write(bytes));
+  }
+
+  /**
+   * Writes at once, synchronously, what {@link write} would write of `bytes` before rotating
+   * the file, when that is safe now: no operation is queued, the file is open, and the gate
+   * allows it (see `sync_writes.ts`). Returns how many of the first bytes it wrote: 0 when it
+   * wrote none; fewer than all when the file must rotate first; the rest must then go through
+   * {@link write}, which rotates on a worker thread (a rotation renames files, and on ext4 a
+   * rename over an older backup first flushes what the renamed file still holds in memory:
+   * tens of milliseconds for a large file). Throws as {@link write} rejects.
+   */
+  writeNow(bytes: Uint8Array): number {
+    const gate = this.#gate;
+    if (gate === undefined || this.#queued > 0 || this.#closed || this.#file === undefined) {
+      return 0;
+    }
+    const max = this.target.maxBytes;
+    const fits = max === undefined ? bytes.length : bytesBeforeRotation(bytes, this.#size, max);
+    if (fits === 0 || !gate.allows(fits)) return 0;
+    const start = gate.now();
+    try {
+      this.#putSync(bytes.subarray(0, fits));
+    } finally {
+      gate.took(gate.now() - start, fits);
+    }
+    return fits;
   }
 
   /** Closes and opens the path again in append mode (after an external move). */
   reopen(): Promise<void> {
-    const done = this.#tail.then(async () => {
+    return this.#queue(async () => {
       if (this.#closed) return;
       this.#close();
       await this.#openAgain();
     });
-    this.#tail = done.catch(() => undefined);
-    return done;
   }
 
   /** Drops one user; the last one closes the file once pending writes are done. */
   release(): void {
     if (--this.#users > 0) return;
-    this.#tail = this.#tail.then(() => {
+    this.#queue(() => {
       this.#closed = true;
       this.#close();
-    });
+    }).catch(() => undefined);
+  }
+
+  /** Runs `step` after every operation queued before it. */
+  #queue(step: () => void | Promise<void>): Promise<void> {
+    this.#queued++;
+    const done = this.#tail.then(step).finally(() => this.#queued--);
+    this.#tail = done.catch(() => undefined);
+    return done;
   }
 
   #close(): void {
@@ -144,20 +207,23 @@ export class LogFile {
     }
   }
 
+  /** {@link #put}, synchronously, to the open file. */
+  #putSync(bytes: Uint8Array): void {
+    const file = this.#file!;
+    let offset = 0;
+    while (offset < bytes.length) {
+      const n = file.writeSync(bytes.subarray(offset));
+      offset += n;
+      this.#size += n;
+    }
+  }
+
   async #write(bytes: Uint8Array): Promise<void> {
     if (this.#file === undefined) await this.#openAgain();
     const max = this.target.maxBytes;
-    if (max === undefined) return await this.#put(bytes);
     let data = bytes;
     while (data.length > 0) {
-      const room = max - this.#size;
-      if (data.length <= room) return await this.#put(data);
-      // The whole lines that fit; a line longer than the limit goes alone into a fresh file.
-      let cut = room > 0 ? data.lastIndexOf(NEWLINE, room - 1) + 1 : 0;
-      if (cut === 0 && this.#size === 0) {
-        const end = data.indexOf(NEWLINE);
-        cut = end < 0 ? data.length : end + 1;
-      }
+      const cut = max === undefined ? data.length : bytesBeforeRotation(data, this.#size, max);
       if (cut > 0) {
         await this.#put(data.subarray(0, cut));
         data = data.subarray(cut);

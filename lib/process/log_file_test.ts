@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { OutputTarget } from "../config/child_config.ts";
 import { LogFile } from "./log_file.ts";
+import { TestGate } from "../testing/test_gate.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -322,6 +323,106 @@ Deno.test("a reopen that failed is retried at a later write", async () => {
     await Deno.mkdir(sub);
     await file.write(encoder.encode("after\n"));
     await finish(file);
+    assert.equal(Deno.readTextFileSync(path), "after\n");
+  });
+});
+
+Deno.test("writeNow writes at once up to the next rotation, which write then makes (random chunks)", async () => {
+  for (const seed of [5, 6, 77]) {
+    await withDir(async (dir) => {
+      const next = random(seed);
+      const maxBytes = 1024 + Math.floor(next() * 4096);
+      const path = join(dir, "out.log");
+      const lines = makeLines(600, Math.floor(maxBytes * 1.3), next);
+      const gate = new TestGate();
+      const file = (await LogFile.open(target(path, { maxBytes, backups: 100 }), gate)).use();
+      let partial = 0;
+      for (const chunk of groupLines(lines, 12, next)) {
+        const bytes = encoder.encode(chunk);
+        const now = file.writeNow(bytes);
+        assert.equal(Deno.statSync(path).size, file.size, "on disk before anything is awaited");
+        if (now > 0 && now < bytes.length) partial++;
+        if (now < bytes.length) await file.write(bytes.subarray(now));
+      }
+      await finish(file);
+      assert.ok(partial > 0, "some writes stopped at a rotation");
+      const files = rotatedFiles(path);
+      assert.ok(files.length > 20 && files.length < 100, `seed ${seed}: ${files.length} files`);
+      checkFiles(files, maxBytes);
+      assert.equal(files.map((f) => f.text).reverse().join(""), lines.join(""), `seed ${seed}`);
+    });
+  }
+});
+
+Deno.test("writeNow waits for no queued write: it refuses, and the order is kept", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "out.log");
+    const gate = new TestGate();
+    const file = (await LogFile.open(target(path, { maxBytes: 1024, backups: 2 }), gate)).use();
+    const queued = file.write(encoder.encode("one\n"));
+    assert.equal(file.writeNow(encoder.encode("two\n")), 0, "a write is queued");
+    await queued;
+    assert.equal(file.writeNow(encoder.encode("two\n")), 4);
+    const reopened = file.reopen();
+    assert.equal(file.writeNow(encoder.encode("three\n")), 0, "a reopen is queued");
+    await reopened;
+    assert.equal(file.writeNow(encoder.encode("three\n")), 6);
+    await finish(file);
+    assert.equal(file.writeNow(encoder.encode("four\n")), 0, "released");
+    assert.equal(Deno.readTextFileSync(path), "one\ntwo\nthree\n");
+    assert.equal(gate.writes, 2);
+  });
+});
+
+Deno.test("writeNow never rotates: at max_bytes it writes nothing and write rotates", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "out.log");
+    const file = (await LogFile.open(target(path, { maxBytes: 1024, backups: 2 }), new TestGate()))
+      .use();
+    const line = encoder.encode("y".repeat(99) + "\n");
+    for (let i = 0; i < 10; i++) assert.equal(file.writeNow(line), 100);
+    const two = new Uint8Array([...line, ...line]);
+    assert.equal(file.writeNow(two), 0, "a rotation comes first");
+    assert.equal(Deno.readTextFileSync(path).length, 1000);
+    await file.write(two);
+    assert.equal(file.writeNow(line), 100);
+    await finish(file);
+    assert.equal(Deno.readTextFileSync(`${path}.1`).length, 1000);
+    assert.equal(Deno.readTextFileSync(path).length, 300);
+  });
+});
+
+Deno.test("writeNow refuses when the gate does, or when the file is not on a local disk", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "out.log");
+    const closed = new TestGate();
+    closed.open = false;
+    const file = (await LogFile.open(target(path), closed)).use();
+    assert.equal(file.writeNow(encoder.encode("one\n")), 0);
+    await file.write(encoder.encode("one\n"));
+    await finish(file);
+    const remote = new TestGate();
+    remote.isLocal = false;
+    const other = (await LogFile.open(target(path, { mode: "append" }), remote)).use();
+    assert.equal(other.writeNow(encoder.encode("two\n")), 0, "decided at open");
+    await other.write(encoder.encode("two\n"));
+    await finish(other);
+    assert.equal(Deno.readTextFileSync(path), "one\ntwo\n");
+    assert.equal(closed.writes + remote.writes, 0);
+  });
+});
+
+Deno.test("after a synchronous write, a reopen (SIGHUP) leaves it in the moved file", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "out.log");
+    const file = (await LogFile.open(target(path), new TestGate())).use();
+    assert.equal(file.writeNow(encoder.encode("before\n")), 7);
+    await Deno.rename(path, `${path}.moved`);
+    assert.equal(file.writeNow(encoder.encode("between\n")), 8);
+    await file.reopen();
+    assert.equal(file.writeNow(encoder.encode("after\n")), 6);
+    await finish(file);
+    assert.equal(Deno.readTextFileSync(`${path}.moved`), "before\nbetween\n");
     assert.equal(Deno.readTextFileSync(path), "after\n");
   });
 });

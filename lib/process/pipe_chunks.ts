@@ -49,20 +49,42 @@ export class PipeReader {
   /**
    * The next chunk, or null once the pipe ended. It is valid until the next read: the buffer it
    * is in is read into again.
+   *
+   * With `prefix` (bytes the caller kept from an earlier chunk: the partial line at its end),
+   * the chunk is `prefix` followed by what was read, in one array: only `prefix` is copied,
+   * to the front of the buffer, and the pipe is read into the buffer right after it. `prefix`
+   * must be the caller's own copy (the read detaches the buffer of the previous chunk); on
+   * null, it was not consumed.
    */
-  async read(): Promise<Uint8Array | null> {
+  async read(prefix?: Uint8Array): Promise<Uint8Array | null> {
+    const kept = prefix?.length ?? 0;
     if (!this.#byob) {
       for (;;) {
         const { value, done } = await this.#plain!.read();
         if (done) return null;
-        if (value.length > 0) return value;
+        if (value.length === 0) continue;
+        if (kept === 0) return value;
+        const joined = new Uint8Array(kept + value.length);
+        joined.set(prefix!);
+        joined.set(value, kept);
+        return joined;
       }
     }
-    const { value, done } = await this.#byob.read(new Uint8Array(this.#buffer));
+    if (kept > 0 && this.#buffer.byteLength < kept + PIPE_FIRST_BYTES) {
+      // Room for the prefix and a read after it.
+      let size = this.#buffer.byteLength;
+      while (size < kept + PIPE_FIRST_BYTES) size *= 2;
+      this.#buffer = new ArrayBuffer(size);
+    }
+    if (kept > 0) new Uint8Array(this.#buffer).set(prefix!);
+    const room = this.#buffer.byteLength - kept;
+    const { value, done } = await this.#byob.read(new Uint8Array(this.#buffer, kept, room));
     if (!value || done) return null;
-    // A byte stream read detaches the buffer given and hands its memory back in a new one.
-    this.#buffer = this.#sized(value.buffer as ArrayBuffer, value.length);
-    return value;
+    // A byte stream read detaches the buffer given and hands its memory back in a new one
+    // (the prefix in front of what was read included).
+    const buffer = value.buffer as ArrayBuffer;
+    this.#buffer = this.#sized(buffer, value.length, room);
+    return new Uint8Array(buffer, 0, kept + value.length);
   }
 
   /** Lets go of the stream. */
@@ -76,12 +98,12 @@ export class PipeReader {
 
   /**
    * The buffer for the next read: `buffer` again, or a new one when the reads call for another
-   * size (the chunk just read stays in `buffer` either way).
+   * size (the chunk just read stays in `buffer` either way). `used` of `room` bytes were read.
    */
-  #sized(buffer: ArrayBuffer, used: number): ArrayBuffer {
+  #sized(buffer: ArrayBuffer, used: number, room: number): ArrayBuffer {
     const size = buffer.byteLength;
     this.#small = used < size / 16 ? this.#small + 1 : 0;
-    const next = nextBufferSize(size, used === size, this.#small >= SHRINK_AFTER);
+    const next = nextBufferSize(size, used === room, this.#small >= SHRINK_AFTER);
     if (next === size) return buffer;
     this.#small = 0;
     return new ArrayBuffer(next);

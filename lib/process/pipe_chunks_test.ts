@@ -99,3 +99,37 @@ Deno.test("nextBufferSize: doubles when filled, halves when quiet, within its bo
   assert.equal(nextBufferSize(PIPE_FIRST_BYTES, false, true), PIPE_FIRST_BYTES);
   assert.equal(nextBufferSize(4096, false, false), 4096);
 });
+
+Deno.test("a prefix comes back in front of the next chunk, in one array with it", async () => {
+  const reader = new PipeReader(bytePipe([10, 20, 5]));
+  const first = await reader.read();
+  assert.deepEqual([...first!], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  const prefix = first!.slice(7);
+  const second = await reader.read(prefix);
+  assert.equal(second!.length, 3 + 20);
+  assert.deepEqual([...second!], Array.from({ length: 23 }, (_, i) => i + 7));
+  assert.equal(second!.byteOffset, 0, "the prefix heads the reader's own buffer");
+  const third = await reader.read(second!.slice(22));
+  assert.deepEqual([...third!], [29, 30, 31, 32, 33, 34]);
+  assert.equal(await reader.read(Uint8Array.of(1, 2)), null, "the end: the prefix is the caller's");
+  reader.release();
+});
+
+Deno.test("a prefix longer than the buffer grows it, leaving room for a read", async () => {
+  const reader = new PipeReader(bytePipe([1, 100]));
+  await reader.read();
+  const prefix = new Uint8Array(3 * PIPE_FIRST_BYTES).fill(7);
+  const chunk = await reader.read(prefix);
+  assert.equal(chunk!.length, prefix.length + 100);
+  assert.ok(chunk!.subarray(0, prefix.length).every((b) => b === 7));
+  assert.ok(chunk!.buffer.byteLength >= prefix.length + PIPE_FIRST_BYTES);
+  reader.release();
+});
+
+Deno.test("a stream that is not a byte stream gets the prefix joined to its chunk", async () => {
+  const reader = new PipeReader(ReadableStream.from([Uint8Array.of(3, 4), Uint8Array.of(5)]));
+  assert.deepEqual([...(await reader.read(Uint8Array.of(1, 2)))!], [1, 2, 3, 4]);
+  assert.deepEqual([...(await reader.read())!], [5]);
+  assert.equal(await reader.read(Uint8Array.of(9)), null);
+  reader.release();
+});

@@ -14,8 +14,14 @@
  */
 import { NEWLINE } from "./bytes.ts";
 
-/** The longest partial line held back from a sink that gets whole lines only. */
-export const MAX_LINE = 64 * 1024;
+/**
+ * The longest partial line held back from a sink that gets whole lines only: a longer line is
+ * cut into pieces of this size, each of which then counts as a line. As large as a batch may
+ * gather, so that however the pipe's reads and the writes fall, no line up to this size is
+ * ever cut (writes made at once from the pipe's buffer take a chunk at a time, where the
+ * batches of writes on worker threads gathered many).
+ */
+export const MAX_LINE = 256 * 1024;
 
 /**
  * The most a batch gathers while a write is in flight: more waits for that write (and the
