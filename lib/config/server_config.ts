@@ -72,6 +72,11 @@ export interface ServerConfig {
   readonly http: HttpConfig | undefined;
   /** Milliseconds between samples of CPU and memory (taken only while anyone looks). */
   readonly sampleIntervalMs: number;
+  /**
+   * Whether output files may be written synchronously when that cannot block (see
+   * `lib/process/sync_writes.ts`); `sync_log_writes: off` keeps every write on worker threads.
+   */
+  readonly syncLogWrites: boolean;
 }
 
 const KEYS = [
@@ -90,6 +95,7 @@ const KEYS = [
   "audit_log",
   "control_socket",
   "state_file",
+  "sync_log_writes",
   ...HTTP_KEYS,
 ] as const;
 
@@ -179,6 +185,9 @@ export function parseServerConfig(path: string, text: string): ServerConfig {
     (typeof map.state_file === "string" && /^(off|no|false)$/i.test(map.state_file));
   const stateFile = stateOff ? false : optionalPath("state_file");
   const { http, sampleIntervalMs } = parseHttpSettings(check, map, dir);
+  const syncLogWrites = map.sync_log_writes === undefined
+    ? true
+    : check.flag(map.sync_log_writes, ["sync_log_writes"], "sync_log_writes") ?? true;
   if (encrypt && pubKeysPath.length === 0) {
     check.fail(["encrypt"], "encrypt is on but pub_keys_path lists no directory of public keys");
   }
@@ -204,6 +213,7 @@ export function parseServerConfig(path: string, text: string): ServerConfig {
     stateFile,
     http,
     sampleIntervalMs,
+    syncLogWrites,
   };
 }
 

@@ -45,6 +45,7 @@ Deno.test("an empty server.yml gives every default", () => {
     stateFile: undefined,
     http: undefined,
     sampleIntervalMs: 5000,
+    syncLogWrites: true,
   });
   assert.equal(DEFAULT_PORT, 33889);
 });
@@ -170,7 +171,7 @@ Deno.test("an unknown key is rejected with its position and a suggestion", () =>
     col: 1,
     message: 'unknown key "loadpath" in server config (did you mean "loadpaths"?); expected one ' +
       "of: loadpaths, mode, startup, encrypt, pub_keys_path, listener_addr, ipv6, " +
-      "listener_port, limits, legacy, sign_window, permissions, audit_log, control_socket, state_file, http_listen, http_token_file, http_actions, sample_interval",
+      "listener_port, limits, legacy, sign_window, permissions, audit_log, control_socket, state_file, sync_log_writes, http_listen, http_token_file, http_actions, sample_interval",
   }]);
 });
 
@@ -312,4 +313,15 @@ Deno.test("an HTTP endpoint that would be unsafe is refused, each problem at its
     /sample_interval \(seconds\) must be a number from 0.1 to 3600/,
   );
   assert.equal(problemsOf("http_listen: 0.0.0.0:9310\n")[0]!.line, 1);
+});
+
+Deno.test("sync_log_writes is on unless turned off; a value that is not a flag is refused", () => {
+  assert.equal(parseServerConfig(FILE, "loadpaths: []\n").syncLogWrites, true);
+  assert.equal(parseServerConfig(FILE, "sync_log_writes: off\n").syncLogWrites, false);
+  assert.equal(parseServerConfig(FILE, "sync_log_writes: false\n").syncLogWrites, false);
+  assert.equal(parseServerConfig(FILE, "sync_log_writes: on\n").syncLogWrites, true);
+  assert.equal(
+    problemsOf("sync_log_writes: sometimes\n")[0]?.message,
+    'sync_log_writes must be on or off (or true/false), found "sometimes"',
+  );
 });

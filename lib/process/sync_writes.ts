@@ -195,9 +195,24 @@ export class SyncWriteGate {
   /** Bytes written synchronously since the dirty pages were last looked at. */
   #sinceCheck = 0;
   #mounts: { text: string | undefined; at: number } | undefined;
+  /** Turned off by the operator (`sync_log_writes: off`): every write on a worker thread. */
+  #never = false;
 
   constructor(sources: SyncWriteSources = procSources) {
     this.#sources = sources;
+  }
+
+  /**
+   * Whether synchronous writes may be made at all (server.yml `sync_log_writes`, read when the
+   * server starts): off for a server whose disks may stall without warning, such as a file
+   * system frozen for a snapshot (`fsfreeze`), during which a synchronous write would wait.
+   */
+  set enabled(on: boolean) {
+    this.#never = !on;
+  }
+
+  get enabled(): boolean {
+    return !this.#never;
   }
 
   /** Milliseconds on the gate's clock, to time a write with. */
@@ -221,7 +236,7 @@ export class SyncWriteGate {
 
   /** Whether a write of `bytes` may be made synchronously now. */
   allows(bytes: number): boolean {
-    if (bytes > MAX_SYNC_WRITE_BYTES) return false;
+    if (this.#never || bytes > MAX_SYNC_WRITE_BYTES) return false;
     const now = this.#sources.now();
     if (now < this.#offUntil) return false;
     if (now - this.#checkedAt >= DIRTY_CHECK_MS || this.#sinceCheck + bytes > DIRTY_CHECK_BYTES) {

@@ -151,3 +151,12 @@ Deno.test("two slow synchronous writes, or one very slow, turn them off for a wh
   gate.took(SLOW_SYNC_WRITE_MS + 1, 1024);
   assert.equal(gate.allows(1024), true, "a backoff starts a new count");
 });
+
+Deno.test("a gate turned off by the operator allows no synchronous write, whatever the system says", () => {
+  const gate = new SyncWriteGate(new FakeSources());
+  assert.equal(gate.allows(1024), true);
+  gate.enabled = false;
+  assert.equal(gate.allows(1024), false);
+  gate.enabled = true;
+  assert.equal(gate.allows(1024), true);
+});

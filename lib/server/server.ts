@@ -13,6 +13,7 @@ import { namedIdentity, readAccounts, readServerIdentity } from "../config/users
 import type { ServerConfig } from "../config/server_config.ts";
 import { describeError, SupervisorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { SYNC_WRITES } from "../process/sync_writes.ts";
 import type { ChildDeps } from "../process/child.ts";
 import type { Terminal } from "../process/child_outputs.ts";
 import { realClock } from "../process/clock.ts";
@@ -169,6 +170,7 @@ export class Server {
       childContext: { server: identity },
     });
     const config = await store.serverConfig();
+    SYNC_WRITES.enabled = config.syncLogWrites;
     const plan = await planStartup(store, config);
     const state = await openState(store.serverPath, config, io.logger);
     const deps: ChildDeps = {
