@@ -1946,6 +1946,7 @@ var SENDABLE_SIGNALS = [
 
 // lib/protocol/messages.ts
 var encoder = new TextEncoder();
+var DATA = Symbol("data");
 
 // lib/process/exit_record.ts
 
@@ -2102,8 +2103,8 @@ var LineReader = class {
       const newline = this.#buffer.indexOf(NEWLINE);
       if (newline >= 0) {
         if (newline > this.#limit) throw new LineTooLongError(this.#limit);
-        const line = this.#buffer.slice(0, newline);
-        this.#buffer = this.#buffer.slice(newline + 1);
+        const line = this.#buffer.subarray(0, newline);
+        this.#buffer = this.#buffer.subarray(newline + 1);
         return line;
       }
       if (this.#buffer.length > this.#limit) throw new LineTooLongError(this.#limit);
@@ -2119,10 +2120,14 @@ var LineReader = class {
         this.#eof = true;
         continue;
       }
-      const next = new Uint8Array(this.#buffer.length + n);
-      next.set(this.#buffer);
-      next.set(chunk.subarray(0, n), this.#buffer.length);
-      this.#buffer = next;
+      if (this.#buffer.length === 0) {
+        this.#buffer = chunk.slice(0, n);
+      } else {
+        const next = new Uint8Array(this.#buffer.length + n);
+        next.set(this.#buffer);
+        next.set(chunk.subarray(0, n), this.#buffer.length);
+        this.#buffer = next;
+      }
       if (n === chunk.length && chunk.length < this.#maxChunk) {
         this.#chunk = new Uint8Array(Math.min(chunk.length * 2, this.#maxChunk));
       }

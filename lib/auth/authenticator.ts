@@ -63,19 +63,26 @@ export class Authenticator {
     settings: ServerConfig,
     origin: { readonly local: boolean } = { local: false },
   ): Promise<Admitted> {
+    return this.admitUnsigned(value, origin.local) ??
+      await this.#admitSigned(value as Record<string, unknown>, settings);
+  }
+
+  /**
+   * {@link admit} without waiting for a line that is not signed (no key to find, nothing to
+   * verify); undefined for a signed one. Throws as admit rejects.
+   */
+  admitUnsigned(value: unknown, local: boolean): Admitted | undefined {
     const record = value !== null && typeof value === "object" && !Array.isArray(value)
       ? value as Record<string, unknown>
       : undefined;
-    if (!record || !("signed" in record)) {
-      if (this.#encrypt && !origin.local) {
-        throw new SupervisorError(
-          "SIGNATURE_REQUIRED",
-          'Refused: this server runs with encrypt on and accepts only signed requests (use the client with "with KEY.pem")',
-        );
-      }
-      return { request: parseRequest(value), key: null };
+    if (record && "signed" in record) return undefined;
+    if (this.#encrypt && !local) {
+      throw new SupervisorError(
+        "SIGNATURE_REQUIRED",
+        'Refused: this server runs with encrypt on and accepts only signed requests (use the client with "with KEY.pem")',
+      );
     }
-    return await this.#admitSigned(record, settings);
+    return { request: parseRequest(value), key: null };
   }
 
   /** Checks that `key` may run `op` (per-key permissions in server.yml); throws FORBIDDEN. */

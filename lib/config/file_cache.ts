@@ -30,6 +30,16 @@ interface Entry<T> {
    * the files one status checked are not all due again at the same request.
    */
   share: number;
+  /** Whether a later reading of the file took its place (or the cache was emptied). */
+  superseded: boolean;
+}
+
+/**
+ * A file's reading as the cache held it when asked ({@link ParsedFileCache.current}): asked
+ * again with {@link ParsedFileCache.trustedReading}, without looking the file up.
+ */
+export interface CachedReading {
+  readonly superseded: boolean;
 }
 
 /** A stat-validated cache of `parse(path, text)` results, bounded in size. */
@@ -74,29 +84,56 @@ export class ParsedFileCache<T> {
   /**
    * The parsed content of `path` without waiting, when a read with `trustMs` would take it as
    * checked (a status of many files in one go); undefined when it must be read, or its
-   * reading failed (a read reports that).
+   * reading failed (a read reports that). `now` (ms since the epoch) saves asking the clock
+   * once per file when many are asked in one go.
    */
-  trusted(path: string, trustMs: number): T | undefined {
+  trusted(path: string, trustMs: number, now = Date.now()): T | undefined {
     const cached = this.#entries.get(path);
-    if (cached === undefined || !trusted(cached, trustMs) || !cached.result.ok) return undefined;
+    if (cached === undefined || !trusted(cached, trustMs, now) || !cached.result.ok) {
+      return undefined;
+    }
     return cached.result.value;
+  }
+
+  /**
+   * The reading of `path` the cache holds now, to be asked with {@link trustedReading}; undefined
+   * when it holds none.
+   */
+  current(path: string): CachedReading | undefined {
+    return this.#entries.get(path);
+  }
+
+  /**
+   * What {@link trusted} gives for the file of `reading`, when it is still the cache's reading
+   * of it; undefined when it is not (ask {@link current} again), or as trusted says. `now`: ms
+   * since the epoch.
+   */
+  trustedReading(reading: CachedReading, trustMs: number, now = Date.now()): T | undefined {
+    const entry = reading as Entry<T>;
+    if (entry.superseded || !trusted(entry, trustMs, now) || !entry.result.ok) return undefined;
+    return entry.result.value;
   }
 
   #remember(path: string, text: string, stamp: FileStamp | undefined): T {
     const cached = this.#entries.get(path);
     const checkedAt = Date.now();
     if (cached && cached.text === text) {
-      this.#entries.set(path, { ...cached, stamp, checkedAt, share: share() });
+      cached.superseded = true;
+      this.#entries.set(path, { ...cached, stamp, checkedAt, share: share(), superseded: false });
       return outcome(cached);
     }
     let entry: Entry<T>;
-    const checked = { text, stamp, checkedAt, share: share() };
+    const checked = { text, stamp, checkedAt, share: share(), superseded: false };
     try {
       entry = { ...checked, result: { ok: true, value: this.#parse(path, text) } };
     } catch (error) {
       entry = { ...checked, result: { ok: false, error } };
     }
-    if (this.#entries.size >= this.#limit) this.#entries.clear();
+    if (this.#entries.size >= this.#limit) {
+      for (const old of this.#entries.values()) old.superseded = true;
+      this.#entries.clear();
+    }
+    if (cached !== undefined) cached.superseded = true;
     this.#entries.set(path, entry);
     if (entry.result.ok) return entry.result.value;
     throw entry.result.error;
@@ -108,9 +145,8 @@ export class ParsedFileCache<T> {
  * of `trustMs` (a status (check, /metrics) may take a settled file as checked for a while: a
  * thousand concurrent checks then cost a few stats, not one per child each).
  */
-function trusted(entry: Entry<unknown>, trustMs: number): boolean {
-  return entry.stamp !== undefined && trustMs > 0 &&
-    Date.now() - entry.checkedAt < trustMs * entry.share;
+function trusted(entry: Entry<unknown>, trustMs: number, now = Date.now()): boolean {
+  return entry.stamp !== undefined && trustMs > 0 && now - entry.checkedAt < trustMs * entry.share;
 }
 
 /** A share of the trust, from half to all of it. */

@@ -220,3 +220,27 @@ Deno.test("a file settled when read is not read again while its stamp holds; any
     assert.deepEqual(calls.length, 2);
   });
 });
+
+Deno.test("a reading handed out is taken without a lookup until a later reading replaces it", async () => {
+  // Files settled long ago (a status may take them as checked), in memory.
+  const texts = new Map([["/c/web.yml", "command: a\n"]]);
+  const source = {
+    readText: (path: string) => Promise.resolve(texts.get(path)!),
+    isFile: (path: string) => Promise.resolve(texts.has(path)),
+    stamp: (path: string) =>
+      Promise.resolve({ ino: 1, size: texts.get(path)!.length, mtimeMs: 1000, ctimeMs: 1000 }),
+    list: () => Promise.resolve([]),
+    modifiedAt: () => Promise.resolve(1000),
+  };
+  const { parse } = countingParser();
+  const cache = new ParsedFileCache(parse, { source });
+  assert.equal(await cache.read("/c/web.yml"), "COMMAND: A\n");
+  const reading = cache.current("/c/web.yml")!;
+  assert.equal(cache.trustedReading(reading, 1000), "COMMAND: A\n");
+  assert.equal(cache.trustedReading(reading, 0), undefined, "no trust: never taken");
+  texts.set("/c/web.yml", "command: bb\n");
+  assert.equal(await cache.read("/c/web.yml"), "COMMAND: BB\n");
+  assert.ok(reading.superseded);
+  assert.equal(cache.trustedReading(reading, 1000), undefined, "replaced: not taken");
+  assert.equal(cache.trustedReading(cache.current("/c/web.yml")!, 1000), "COMMAND: BB\n");
+});

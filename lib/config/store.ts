@@ -17,6 +17,7 @@ import type { ChildConfig, ChildParseContext } from "./child_config.ts";
 import { fileSource } from "./config_source.ts";
 import type { ConfigSource } from "./config_source.ts";
 import { ParsedFileCache } from "./file_cache.ts";
+import type { CachedReading } from "./file_cache.ts";
 import { findChildFile, scanLoadpaths } from "./loadpaths.ts";
 import type { Catalog } from "./loadpaths.ts";
 import { assertChildName, nameProblem } from "./names.ts";
@@ -55,6 +56,44 @@ interface CachedCatalog {
   readonly checkedAt: number;
 }
 
+/** Where a child's file is, by name, from one catalogue (see `ConfigSnapshot.#locator`). */
+type Locate = (name: string) => string | undefined;
+
+/**
+ * What a status of many children was last given ({@link ConfigSnapshot.children}): given again,
+ * the same map, while each of its files is still taken as checked and reads the same. A status
+ * of an unchanged fleet then makes no map at all, however many children it lists.
+ */
+interface ChildrenReading {
+  /** The names asked for (the same array, kept by the caller from one status to the next). */
+  readonly names: readonly string[];
+  /** The locator they were located with (one per catalogue). */
+  readonly locate: Locate;
+  /** The names without repeats (a known child defined in a file is asked for twice). */
+  readonly distinct: readonly string[];
+  /** Each distinct name's file, when the catalogue lists it and the name can have one. */
+  readonly paths: readonly (string | undefined)[];
+  /** The cache's reading of each file, when it had one (looked up again once replaced). */
+  readonly readings: (CachedReading | undefined)[];
+  /** Each distinct name's config; undefined when it could not be read. */
+  readonly values: readonly (ChildConfig | undefined)[];
+  /** The configs by name, the names without one left out. */
+  readonly configs: ReadonlyMap<string, ChildConfig>;
+}
+
+/** A value, and a promise settled with it given for it every time. */
+interface Settled<T> {
+  readonly value: T;
+  readonly promise: Promise<T>;
+}
+
+function settled<T>(value: T): Settled<T> {
+  return { value, promise: Promise.resolve(value) };
+}
+
+/** No name: nothing to ask again. */
+const NONE: readonly string[] = [];
+
 /** Reads server.yml and child configs on demand, with a text-validated cache. */
 export class ConfigStore {
   readonly serverPath: string;
@@ -64,6 +103,11 @@ export class ConfigStore {
   readonly #children: ParsedFileCache<ChildConfig>;
   #catalog: CachedCatalog | undefined;
   #lastGood: ServerConfig | undefined;
+  #lastChildren: ChildrenReading | undefined;
+  /** The last server.yml reading taken as checked, settled, given to every status. */
+  #trustedServer: Settled<ServerConfig> | undefined;
+  /** The same for the listing of the loadpaths. */
+  #trustedCatalog: Settled<Catalog> | undefined;
 
   constructor(serverPath: string, options: ConfigStoreOptions = {}) {
     this.serverPath = serverPath;
@@ -110,6 +154,36 @@ export class ConfigStore {
     }
     this.#lastGood = config;
     return config;
+  }
+
+  /**
+   * What {@link serverConfig} with `trustMs` would give without reading, as a promise already
+   * settled (the same one while the reading is the same); undefined when it must be read.
+   */
+  trustedServerConfig(trustMs: number): Settled<ServerConfig> | undefined {
+    if (trustMs <= 0) return undefined;
+    const config = this.#servers.trusted(this.serverPath, trustMs);
+    if (config === undefined) return undefined;
+    this.#lastGood = config;
+    if (this.#trustedServer?.value !== config) this.#trustedServer = settled(config);
+    return this.#trustedServer;
+  }
+
+  /**
+   * What {@link catalog} with `trustMs` would give for `server` without listing or comparing,
+   * as a promise already settled (the same one while the listing is the same); undefined when
+   * it must be compared.
+   */
+  trustedCatalog(server: ServerConfig, trustMs: number): Settled<Catalog> | undefined {
+    const cached = this.#catalog;
+    if (
+      trustMs <= 0 || cached === undefined || !cached.settled ||
+      cached.loadpaths !== server.loadpaths || this.#clock.now() - cached.checkedAt >= trustMs
+    ) {
+      return undefined;
+    }
+    if (this.#trustedCatalog?.value !== cached.value) this.#trustedCatalog = settled(cached.value);
+    return this.#trustedCatalog;
   }
 
   /** server.yml as it is now, or the last good reading when it is broken now. */
@@ -179,7 +253,7 @@ export class ConfigStore {
           { child: name },
         );
       }
-      return instantiate(base, copy.index);
+      return copyOf(base, copy.index);
     }
     const known = locate?.(name);
     if (known !== undefined) {
@@ -209,6 +283,56 @@ export class ConfigStore {
     if (nameProblem(name) !== undefined) return undefined;
     const path = locate(name);
     return path === undefined ? undefined : this.#children.trusted(path, trustMs);
+  }
+
+  /**
+   * The last reading of `names` remembered by {@link rememberChildren}, when it was located
+   * with `locate`, and the names that must be asked again before it may be given (a file not
+   * checked within the trust, a name without a config); undefined when there is none for them.
+   */
+  lastChildren(
+    names: readonly string[],
+    locate: Locate,
+    trustMs: number,
+  ): { readonly reading: ChildrenReading; readonly due: readonly string[] } | undefined {
+    const last = this.#lastChildren;
+    if (trustMs <= 0 || last === undefined || last.names !== names || last.locate !== locate) {
+      return undefined;
+    }
+    const now = Date.now();
+    const cache = this.#children;
+    const { distinct, paths, readings, values } = last;
+    let due: string[] | undefined;
+    for (let i = 0; i < distinct.length; i++) {
+      const value = values[i];
+      const path = paths[i];
+      let reading = readings[i];
+      let trusted = reading === undefined ? undefined : cache.trustedReading(reading, trustMs, now);
+      if (trusted === undefined && path !== undefined && reading?.superseded !== false) {
+        // Read again since (the same text keeps the same config): the cache's reading now.
+        reading = readings[i] = cache.current(path);
+        trusted = reading === undefined ? undefined : cache.trustedReading(reading, trustMs, now);
+      }
+      if (value === undefined || trusted !== value) (due ??= []).push(distinct[i]!);
+    }
+    return { reading: last, due: due ?? NONE };
+  }
+
+  /** Remembers what a status of `names` was given (see {@link lastChildren}). */
+  rememberChildren(
+    names: readonly string[],
+    locate: Locate,
+    configs: ReadonlyMap<string, ChildConfig>,
+  ): void {
+    const distinct = [...new Set(names)];
+    const paths = distinct.map((name) =>
+      nameProblem(name) === undefined && !name.includes(":") ? locate(name) : undefined
+    );
+    const readings = paths.map((path) =>
+      path === undefined ? undefined : this.#children.current(path)
+    );
+    const values = distinct.map((name) => configs.get(name));
+    this.#lastChildren = { names, locate, distinct, paths, readings, values, configs };
   }
 
   /** The config of child `name` as it is now, or `fallback` when it cannot be read now. */
@@ -263,10 +387,15 @@ export class ConfigSnapshot {
   #server: Promise<ServerConfig> | undefined;
   #settings: Promise<ServerConfig> | undefined;
   #catalog: Promise<Catalog> | undefined;
+  /** What {@link #server} and {@link #catalog} hold when they were settled already (a status). */
+  #serverNow: ServerConfig | undefined;
+  #catalogNow: Catalog | undefined;
   /** Each child's config as this snapshot answered it (made at the first). */
   #children: Map<string, Promise<ChildConfig>> | undefined;
   /** Configs taken without a read by {@link children}: the same answers for child(name). */
-  #taken: Map<string, ChildConfig> | undefined;
+  #taken: ReadonlyMap<string, ChildConfig> | undefined;
+  /** Whether {@link #taken} is a map given to other snapshots too (copied before any change). */
+  #takenShared = false;
   /** How long a child file checked by an earlier request may be taken as checked (status). */
   readonly #trustMs: number;
 
@@ -286,6 +415,8 @@ export class ConfigSnapshot {
     status.#server = this.#server;
     status.#settings = this.#settings;
     status.#catalog = this.#catalog;
+    status.#serverNow = this.#serverNow;
+    status.#catalogNow = this.#catalogNow;
     return status;
   }
 
@@ -296,7 +427,16 @@ export class ConfigSnapshot {
 
   /** server.yml; CONFIG_INVALID when it is broken. */
   server(): Promise<ServerConfig> {
-    this.#server ??= quiet(this.#store.serverOrInvalid(this.#trustMs));
+    if (this.#server === undefined) {
+      // A status may take a reading checked within the trust, with no read and no new promise.
+      const trusted = this.#store.trustedServerConfig(this.#trustMs);
+      if (trusted !== undefined) {
+        this.#server = trusted.promise;
+        this.#serverNow = trusted.value;
+      } else {
+        this.#server = quiet(this.#store.serverOrInvalid(this.#trustMs));
+      }
+    }
     return this.#server;
   }
 
@@ -305,19 +445,41 @@ export class ConfigSnapshot {
    * CONFIG_INVALID only when it was never read well.
    */
   settings(): Promise<ServerConfig> {
-    this.#settings ??= quiet(
-      this.server().catch(async (error) =>
-        (await this.#store.settings(this.#trustMs)) ?? Promise.reject(error)
-      ),
-    );
+    if (this.#settings === undefined) {
+      const server = this.server();
+      // A reading taken as checked is a good one: the same promise.
+      this.#settings = this.#serverNow !== undefined ? server : quiet(
+        server.catch(async (error) =>
+          (await this.#store.settings(this.#trustMs)) ?? Promise.reject(error)
+        ),
+      );
+    }
     return this.#settings;
+  }
+
+  /**
+   * What {@link settings} holds without waiting: the reading of server.yml a status took as
+   * checked; undefined when it was read (await {@link settings} then).
+   */
+  settingsNow(): ServerConfig | undefined {
+    this.settings();
+    return this.#serverNow;
   }
 
   /** Every child file in the loadpaths. */
   catalog(): Promise<Catalog> {
-    this.#catalog ??= quiet(
-      this.server().then((server) => this.#store.catalog(server, this.#trustMs)),
-    );
+    if (this.#catalog === undefined) {
+      const server = this.server();
+      const trusted = this.#serverNow === undefined
+        ? undefined
+        : this.#store.trustedCatalog(this.#serverNow, this.#trustMs);
+      if (trusted !== undefined) {
+        this.#catalog = trusted.promise;
+        this.#catalogNow = trusted.value;
+      } else {
+        this.#catalog = quiet(server.then((s) => this.#store.catalog(s, this.#trustMs)));
+      }
+    }
     return this.#catalog;
   }
 
@@ -333,8 +495,11 @@ export class ConfigSnapshot {
     if (config === undefined) {
       config = quiet((async () => {
         try {
-          const server = await this.server();
-          const locate = await this.#locator();
+          // A status's server.yml and listing are there already: nothing to wait for.
+          const server = this.#serverNow ?? await this.server();
+          const locate = this.#catalogNow !== undefined
+            ? locatorOf(this.#catalogNow)
+            : await this.#locator();
           return await this.#store.childConfig(name, server, locate, this.#trustMs);
         } catch (error) {
           throw await this.#withSuggestion(name, error);
@@ -348,17 +513,35 @@ export class ConfigSnapshot {
   /**
    * The configs of `names` at once, each the config {@link child} gives; a name whose config
    * cannot be read is left out (child(name) says why). For a status of many children: files
-   * checked within the trust are taken without an await each.
+   * checked within the trust are taken without an await each, and when every file reads as it
+   * did for the last status of the same `names`, its map is given again.
    */
-  async children(names: Iterable<string>): Promise<ReadonlyMap<string, ChildConfig>> {
-    const configs = new Map<string, ChildConfig>();
-    let locate: ((name: string) => string | undefined) | undefined;
-    try {
-      await this.server();
-      locate = await this.#locator();
-    } catch {
-      // Each child says why, as child(name) does.
+  async children(names: readonly string[]): Promise<ReadonlyMap<string, ChildConfig>> {
+    this.catalog();
+    let locate: Locate | undefined;
+    if (this.#catalogNow !== undefined) {
+      locate = locatorOf(this.#catalogNow);
+    } else {
+      try {
+        await this.server();
+        locate = await this.#locator();
+      } catch {
+        // Each child says why, as child(name) does.
+      }
     }
+    const fresh = this.#children === undefined && this.#taken === undefined;
+    if (fresh && locate !== undefined && this.#trustMs > 0) {
+      const last = this.#store.lastChildren(names, locate, this.#trustMs);
+      if (
+        last !== undefined &&
+        (last.due.length === 0 || await this.#readsAsBefore(last.reading, last.due))
+      ) {
+        this.#taken = last.reading.configs;
+        this.#takenShared = true;
+        return last.reading.configs;
+      }
+    }
+    const configs = new Map<string, ChildConfig>();
     const pending: Promise<unknown>[] = [];
     for (const name of names) {
       if (configs.has(name)) continue;
@@ -366,25 +549,46 @@ export class ConfigSnapshot {
         ? undefined
         : this.#taken?.get(name) ?? this.#store.trustedChildConfig(name, locate, this.#trustMs);
       if (trusted !== undefined) {
-        (this.#taken ??= new Map()).set(name, trusted);
         configs.set(name, trusted);
       } else {
         pending.push(this.child(name).then((config) => configs.set(name, config), () => {}));
       }
     }
+    // What was taken without a read: the same answers for child(name) (one map when it is the
+    // first; a shared one is copied before it is added to).
+    if (this.#taken === undefined) this.#taken = configs;
+    else if (this.#taken !== configs) {
+      const taken = this.#takenShared
+        ? new Map(this.#taken)
+        : this.#taken as Map<string, ChildConfig>;
+      for (const [name, config] of configs) taken.set(name, config);
+      this.#taken = taken;
+      this.#takenShared = false;
+    }
     if (pending.length > 0) await Promise.all(pending);
+    if (fresh && locate !== undefined && this.#trustMs > 0) {
+      // Given to later statuses: never added to from here on.
+      this.#store.rememberChildren(names, locate, configs);
+      if (this.#taken === configs) this.#takenShared = true;
+    }
     return configs;
+  }
+
+  /** Whether each name `due` gives the config it gave to the status `reading` was made for. */
+  async #readsAsBefore(reading: ChildrenReading, due: readonly string[]): Promise<boolean> {
+    const answers = await Promise.all(due.map((name) => this.child(name).catch(() => undefined)));
+    return answers.every((config, k) => config === reading.configs.get(due[k]!));
   }
 
   /**
    * Where each child's file is, from this snapshot's catalog (a few directory stats when it is
    * cached) instead of two stats per child; none when the catalog cannot say for sure (it could
-   * not be read, or a name is in two files: the lookup then reports it as it always did).
+   * not be read, or a name is in two files: the lookup then reports it as it always did). The
+   * same function for the same catalog.
    */
-  async #locator(): Promise<((name: string) => string | undefined) | undefined> {
+  async #locator(): Promise<Locate | undefined> {
     const catalog = await this.catalog().catch(() => undefined);
-    if (!catalog || catalog.problems.some((p) => p.kind !== "ignored")) return undefined;
-    return (name) => catalog.files.get(name)?.path;
+    return catalog === undefined ? undefined : locatorOf(catalog);
   }
 
   /** A NOT_FOUND for a mistyped name, with the closest defined name ("did you mean"). */
@@ -417,6 +621,34 @@ export class ConfigSnapshot {
       return fallback;
     }
   }
+}
+
+/** The copies of each reading of a file with instances, made once each. */
+const copies = new WeakMap<ChildConfig, ChildConfig[]>();
+
+/**
+ * Copy `index` of `base`: the same object while `base` is (an unchanged file), as an unchanged
+ * file gives the same config, so a status compares it by identity.
+ */
+function copyOf(base: ChildConfig, index: number): ChildConfig {
+  let made = copies.get(base);
+  if (made === undefined) copies.set(base, made = []);
+  return made[index] ??= instantiate(base, index);
+}
+
+/** The locator of each catalogue; null when it cannot say for sure. */
+const locators = new WeakMap<Catalog, Locate | null>();
+
+/** Where each child's file is by `catalog` (see `ConfigSnapshot.#locator`), made once. */
+function locatorOf(catalog: Catalog): Locate | undefined {
+  let locate = locators.get(catalog);
+  if (locate === undefined) {
+    locate = catalog.problems.some((p) => p.kind !== "ignored")
+      ? null
+      : (name) => catalog.files.get(name)?.path;
+    locators.set(catalog, locate);
+  }
+  return locate ?? undefined;
 }
 
 /** `promise`, marked as handled: a memo that nobody awaits must not be an unhandled rejection. */

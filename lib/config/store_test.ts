@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { MemoryConfigSource } from "../testing/memory_config_source.ts";
 import type { FileStamp } from "./config_source.ts";
 import { SupervisorError } from "../errors.ts";
-import { ConfigStore } from "./store.ts";
+import { ConfigStore, STATUS_TRUST_MS } from "./store.ts";
 
 /**
  * Config files in memory that also have stamps, all settled long ago; counts child stats,
@@ -97,4 +97,60 @@ Deno.test("a child file removed while the listing is trusted is not found, not i
     status.child("web"),
     (error: unknown) => error instanceof SupervisorError && error.code === "NOT_FOUND",
   );
+});
+
+Deno.test("a status of the same names is given the same map again while every file reads the same", async () => {
+  const { store, source } = fleet();
+  const names = ["web", "api", "bad", "api:1", "web"];
+  const first = await store.statusSnapshot().children(names);
+  assert.deepEqual([...first.keys()].sort(), ["api", "api:1", "web"]);
+  const stats = source.stats;
+  const again = await store.statusSnapshot().children(names);
+  assert.equal(again, first, "no map made: the last one given again");
+  assert.equal(source.stats, stats, "and no child file stat-ed");
+  // What the snapshot then answers one at a time is what the map holds.
+  const status = store.statusSnapshot();
+  const third = await status.children(names);
+  assert.equal(await status.child("web"), third.get("web"));
+  await assert.rejects(status.child("bad"), /invalid/);
+  // Other names are another status: a map of their own.
+  assert.notEqual(await store.statusSnapshot().children(["web"]), first);
+});
+
+Deno.test("a status of the same names sees a file read again since, changed", async () => {
+  const { store, source } = fleet();
+  const names = ["web", "api"];
+  const first = await store.statusSnapshot().children(names);
+  source.write("/srv/children/web.yml", "command: sleep 1000 --longer\n");
+  // An operation that acts reads it at once; the next status takes that reading.
+  await store.snapshot().child("web");
+  const second = await store.statusSnapshot().children(names);
+  assert.notEqual(second, first);
+  assert.deepEqual(second.get("web")?.argv, ["sleep", "1000", "--longer"]);
+  assert.equal(second.get("api"), first.get("api"), "an unchanged file: the same config");
+  assert.equal(await store.statusSnapshot().children(names), second);
+});
+
+Deno.test("a status of the same names sees a file changed once its trust ran out", async () => {
+  const { store, source } = fleet();
+  const names = ["web", "api"];
+  const first = await store.statusSnapshot().children(names);
+  source.write("/srv/children/web.yml", "command: sleep 1000 --edited\n");
+  assert.equal(await store.statusSnapshot().children(names), first, "within the trust");
+  await new Promise((resolve) => setTimeout(resolve, STATUS_TRUST_MS + 50));
+  const later = await store.statusSnapshot().children(names);
+  assert.deepEqual(later.get("web")?.argv, ["sleep", "1000", "--edited"]);
+});
+
+Deno.test("a status's server.yml checked within the trust is there without waiting", async () => {
+  const { store } = fleet();
+  assert.equal(store.snapshot().settingsNow(), undefined, "an operation that acts reads it");
+  const read = await store.statusSnapshot().settings();
+  const status = store.statusSnapshot();
+  assert.equal(status.settingsNow(), read);
+  assert.equal(await status.settings(), read);
+  assert.equal(await status.server(), read);
+  // Once listed, the same settled promise of the listing for every status while it holds.
+  await status.catalog();
+  assert.equal(store.statusSnapshot().catalog(), store.statusSnapshot().catalog());
 });

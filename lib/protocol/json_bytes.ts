@@ -21,6 +21,11 @@ export interface JsonText {
    * then written with {@link writeTo}.
    */
   line?(head: Uint8Array, tail: Uint8Array): Uint8Array | undefined;
+  /**
+   * A line {@link line} gave was written out in full, and nothing holds it any more: its bytes
+   * may be written again for a later line.
+   */
+  written?(line: Uint8Array): void;
 }
 
 /** Whole numbers written digit by digit (JSON writes them without exponent up to 1e21). */

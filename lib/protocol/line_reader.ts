@@ -21,7 +21,10 @@ const FIRST_CHUNK = 1024;
 /** The largest read buffer. */
 const MAX_CHUNK = 16 * 1024;
 
-/** Splits a byte source into lines (without the newline; a trailing `\r` is kept). */
+/**
+ * Splits a byte source into lines (without the newline; a trailing `\r` is kept). A line is a
+ * view of bytes the reader never writes again: it stays as it is after later reads.
+ */
 export class LineReader {
   readonly #source: ByteSource;
   readonly #limit: number;
@@ -66,8 +69,9 @@ export class LineReader {
       const newline = this.#buffer.indexOf(NEWLINE);
       if (newline >= 0) {
         if (newline > this.#limit) throw new LineTooLongError(this.#limit);
-        const line = this.#buffer.slice(0, newline);
-        this.#buffer = this.#buffer.slice(newline + 1);
+        // Views, not copies: a buffer is never written once filled (a read fills a new one).
+        const line = this.#buffer.subarray(0, newline);
+        this.#buffer = this.#buffer.subarray(newline + 1);
         return line;
       }
       if (this.#buffer.length > this.#limit) throw new LineTooLongError(this.#limit);
@@ -83,10 +87,14 @@ export class LineReader {
         this.#eof = true;
         continue;
       }
-      const next = new Uint8Array(this.#buffer.length + n);
-      next.set(this.#buffer);
-      next.set(chunk.subarray(0, n), this.#buffer.length);
-      this.#buffer = next;
+      if (this.#buffer.length === 0) {
+        this.#buffer = chunk.slice(0, n);
+      } else {
+        const next = new Uint8Array(this.#buffer.length + n);
+        next.set(this.#buffer);
+        next.set(chunk.subarray(0, n), this.#buffer.length);
+        this.#buffer = next;
+      }
       if (n === chunk.length && chunk.length < this.#maxChunk) {
         this.#chunk = new Uint8Array(Math.min(chunk.length * 2, this.#maxChunk));
       }

@@ -158,3 +158,17 @@ Deno.test("a bigger first buffer still stops at the limit", async () => {
   );
   await assert.rejects(reader.next(), LineTooLongError);
 });
+
+Deno.test("a line stays as it was after later reads, and the lines after it are whole", async () => {
+  const source = new ChunkSource(['{"a":1}\n{"b":', '2}\n{"c":3}\n', '{"d":4}\n']);
+  const reader = new LineReader(source, 1024);
+  const first = await reader.next();
+  const second = await reader.next();
+  const third = await reader.next();
+  const fourth = await reader.next();
+  assert.deepEqual(
+    [first, second, third, fourth].map((line) => decoder.decode(line!)),
+    ['{"a":1}', '{"b":2}', '{"c":3}', '{"d":4}'],
+  );
+  assert.equal(await reader.next(), null);
+});

@@ -125,23 +125,15 @@ const encoder = new TextEncoder();
 export function encodeResponseBytes(response: Response): Uint8Array {
   const data = response.data === undefined ? undefined : jsonTexts.get(response.data);
   if (data === undefined) return encoder.encode(encodeResponse(response));
-  // What JSON.stringify does for a plain object, with the data's text in the middle.
-  let before = "{";
-  let after: string | undefined;
-  for (const [key, value] of Object.entries(response)) {
-    const json: string | undefined = key === "data" ? "" : JSON.stringify(value);
-    if (json === undefined) continue;
-    const member = `${JSON.stringify(key)}:${json}`;
-    if (after !== undefined) after += `,${member}`;
-    else before += `${before === "{" ? "" : ","}${member}`;
-    if (key === "data") after = "";
-  }
-  if (after === undefined) return encoder.encode(encodeResponse(response));
-  const head = encoder.encode(before);
-  const tail = encoder.encode(`${after}}\n`);
+  const around = aroundData(response);
+  if (around === undefined) return encoder.encode(encodeResponse(response));
+  const { head, tail } = around;
   const text = data();
   const ready = text.line?.(head, tail);
-  if (ready !== undefined) return ready;
+  if (ready !== undefined) {
+    if (text.written !== undefined) lent.set(ready, text);
+    return ready;
+  }
   const bytes = new Uint8Array(head.length + text.byteLength + tail.length);
   bytes.set(head, 0);
   const end = text.writeTo(bytes, head.length);
@@ -151,6 +143,87 @@ export function encodeResponseBytes(response: Response): Uint8Array {
   bytes.set(tail, end);
   return bytes;
 }
+
+/** Lines in bytes their data's text made ready, until written out ({@link responseWritten}). */
+const lent = new WeakMap<Uint8Array, JsonText>();
+
+/**
+ * `bytes` from {@link encodeResponseBytes} were written out in full and are not held any more:
+ * the text they were made from may use them again (a status asked again and again then writes
+ * into the same few arrays instead of a new one each time). Bytes not written out in full must
+ * not be handed back: a socket may still be reading them.
+ */
+export function responseWritten(bytes: Uint8Array): void {
+  const text = lent.get(bytes);
+  if (text === undefined) return;
+  lent.delete(bytes);
+  text.written?.(bytes);
+}
+
+/** The bytes of a response line before and after its data's text. */
+interface AroundData {
+  /** The response's members other than `data`, by name, in order, as last encoded. */
+  readonly keys: readonly string[];
+  readonly values: readonly unknown[];
+  readonly head: Uint8Array;
+  readonly tail: Uint8Array;
+}
+
+/**
+ * The last {@link AroundData} made: a client asking for the same status again (the same id,
+ * the same summary) gets the same bytes around its data, made once (they are only copied).
+ */
+let lastAround: AroundData | undefined;
+
+/** What comes before and after `response.data` in its line; undefined without a `data` member. */
+function aroundData(response: Response): AroundData | undefined {
+  const last = lastAround;
+  if (last !== undefined) {
+    let i = 0;
+    let same = true;
+    for (const key in response) {
+      const value = (response as unknown as Record<string, unknown>)[key];
+      if (
+        i >= last.keys.length || last.keys[i] !== key ||
+        (key !== "data" && !Object.is(last.values[i], value))
+      ) {
+        same = false;
+        break;
+      }
+      i++;
+    }
+    if (same && i === last.keys.length) return last;
+  }
+  // What JSON.stringify does for a plain object, with the data's text in the middle.
+  const keys: string[] = [];
+  const values: unknown[] = [];
+  let before = "{";
+  let after: string | undefined;
+  for (const [key, value] of Object.entries(response)) {
+    keys.push(key);
+    // The data's own value is not compared: its text is written anew for every response.
+    values.push(key === "data" ? DATA : value);
+    const json: string | undefined = key === "data" ? "" : JSON.stringify(value);
+    if (json === undefined) continue;
+    const member = `${JSON.stringify(key)}:${json}`;
+    if (after !== undefined) after += `,${member}`;
+    else before += `${before === "{" ? "" : ","}${member}`;
+    if (key === "data") after = "";
+  }
+  if (after === undefined) return undefined;
+  const around = {
+    keys,
+    values,
+    head: encoder.encode(before),
+    tail: encoder.encode(`${after}}\n`),
+  };
+  // Only members whose JSON cannot change without the value changing are compared by value.
+  if (values.every((v) => v === DATA || v === null || typeof v !== "object")) lastAround = around;
+  return around;
+}
+
+/** Stands for the data member in {@link AroundData.values}. */
+const DATA = Symbol("data");
 
 /** A failed response for `error` (a SupervisorError keeps its code; anything else is INTERNAL). */
 export function errorResponse(id: RequestId, error: unknown): Response {

@@ -201,6 +201,28 @@ Deno.test("a response whose data writes its own text is the same bytes as its JS
   assert.deepEqual(encodeResponseBytes(plain), new TextEncoder().encode(encodeResponse(plain)));
 });
 
+Deno.test("responses asked again and again around data of their own keep their bytes", () => {
+  const data = { children: [{ name: "web" }], problems: [] };
+  const expect = (response: Response) =>
+    assert.deepEqual(
+      encodeResponseBytes(response),
+      new TextEncoder().encode(encodeResponse(response)),
+    );
+  // The same response twice (its head and tail made once), then one member changed at a time,
+  // members in another order, one more, one less.
+  const base: Response = { id: 1, ok: true, message: "1 child", data: selfWritten(data) };
+  expect(base);
+  expect({ ...base, data: selfWritten(data) });
+  expect({ ...base, id: 2, data: selfWritten(data) });
+  expect({ ...base, id: "2", data: selfWritten(data) });
+  expect({ ...base, message: "2 children", data: selfWritten(data) });
+  expect({ ...base, ok: false, code: "SOME_FAILED", data: selfWritten(data) });
+  expect({ ok: true, id: 1, message: "1 child", data: selfWritten(data) } as Response);
+  expect({ id: 1, ok: true, data: selfWritten(data) } as unknown as Response);
+  expect({ id: 1, ok: true, message: "1 child", data: selfWritten({ other: true }) });
+  expect(base);
+});
+
 Deno.test("a text that writes other than its length is refused, not sent short", () => {
   const text: JsonText = { byteLength: 4, writeTo: (_, at) => at + 3 };
   const response: Response = { id: 1, ok: true, message: "m", data: withJsonText({}, () => text) };

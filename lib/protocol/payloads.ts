@@ -440,6 +440,11 @@ interface ChildrenText {
   written: WrittenChildren | undefined;
   /** A copy of {@link written} in a line of its own, made ready for the next check only. */
   ready: ReadyLine | undefined;
+  /**
+   * A line handed out and written since ({@link CheckJson.written}): the next copy to make
+   * ready, with no array to make (it holds the same children's text already).
+   */
+  spare: ReadyLine | undefined;
   /** Whether a copy is to be made ready once the current task is done. */
   readying: boolean;
 }
@@ -480,6 +485,12 @@ function makeReady(children: ChildrenText): void {
     children.readying = false;
     const written = children.written;
     if (written === undefined || children.ready !== undefined) return;
+    const spare = children.spare;
+    children.spare = undefined;
+    if (spare?.of === written) {
+      children.ready = spare;
+      return;
+    }
     const bytes = new Uint8Array(READY_ROOM + written.bytes.length + READY_ROOM);
     bytes.set(written.bytes, READY_ROOM);
     children.ready = { of: written, bytes };
@@ -495,6 +506,8 @@ class CheckJson implements JsonText {
   readonly #at: number;
   readonly #problems: Uint8Array;
   readonly byteLength: number;
+  /** The copy made ready that {@link line} wrote this check's line into. */
+  #lent: ReadyLine | undefined;
 
   constructor(
     children: ChildrenText,
@@ -531,6 +544,7 @@ class CheckJson implements JsonText {
       return undefined;
     }
     const bytes = ready.bytes;
+    this.#lent = ready;
     const start = READY_ROOM - head.length;
     bytes.set(head, start);
     let end = this.#overwrite(bytes, READY_ROOM, written, false);
@@ -538,6 +552,15 @@ class CheckJson implements JsonText {
     end += this.#problems.length;
     bytes.set(tail, end);
     return bytes.subarray(start, end + tail.length);
+  }
+
+  /** The line {@link line} gave is written: kept as the next copy, if none changed since. */
+  written(line: Uint8Array): void {
+    const ready = this.#lent;
+    if (ready === undefined || ready.bytes.buffer !== line.buffer) return;
+    this.#lent = undefined;
+    const children = this.#children;
+    if (ready.of === children.written && children.spare === undefined) children.spare = ready;
   }
 
   writeTo(bytes: Uint8Array, at: number): number {
@@ -637,6 +660,7 @@ function childrenTextOf(snapshots: readonly ChildSnapshot[]): ChildrenText {
       texts: snapshots.map(childText),
       written: undefined,
       ready: undefined,
+      spare: undefined,
       readying: false,
     };
     childrenTexts.set(snapshots, children);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { uptimeAt } from "../process/uptime.ts";
 import type { ExitRecord } from "../process/exit_record.ts";
 import type { Checked, ChildSnapshot } from "../server/results.ts";
-import { encodeResponse, encodeResponseBytes } from "./messages.ts";
+import { encodeResponse, encodeResponseBytes, responseWritten } from "./messages.ts";
 import type { Response } from "./messages.ts";
 import { decodeCheckData, encodeChild, encodeResult, wireData } from "./payloads.ts";
 
@@ -243,4 +243,46 @@ Deno.test("a line made ready for the next check is that check's line, and serves
   line(AT + 10_000_001, 3);
   await Promise.resolve();
   assert.ok(line(AT + 10_000_002, 3).byteOffset > 0);
+});
+
+Deno.test("a line written out is written into again for a later check of the same children", async () => {
+  const snapshots = [running("web"), running("db", { startedAt: null, pid: null })];
+  const line = (at: number, id: number) => {
+    const checked = checkOf(snapshots, [], at);
+    const response: Response = {
+      id,
+      ok: true,
+      message: checked.message,
+      data: wireData(encodeResult(checked)),
+    };
+    const bytes = encodeResponseBytes(response);
+    const children = checked.children.map(encodeChild);
+    const plain = JSON.stringify({ ...response, data: { children, problems: checked.problems } });
+    assert.equal(new TextDecoder().decode(bytes), `${plain}\n`);
+    return bytes;
+  };
+  line(AT, 1);
+  line(AT + 1, 1);
+  await Promise.resolve();
+  // As a connection goes: a line is handed out, the next copy made ready, the line written.
+  const first = line(AT + 2, 1);
+  await Promise.resolve();
+  responseWritten(first);
+  const second = line(AT + 3, 2);
+  assert.notEqual(second.buffer, first.buffer, "the copy made while the first was written");
+  await Promise.resolve();
+  responseWritten(second);
+  const third = line(AT + 4, 3);
+  assert.equal(third.buffer, first.buffer, "the first line's bytes, written out, used again");
+  await Promise.resolve();
+  // A line not handed back (a socket may still read it) is never written again.
+  const kept = third.slice();
+  const fourth = line(AT + 5, 4);
+  assert.equal(fourth.buffer, second.buffer);
+  await Promise.resolve();
+  line(AT + 6, 5);
+  assert.deepEqual(third, kept);
+  // Handing back bytes twice, or bytes of no status, changes nothing.
+  responseWritten(first);
+  responseWritten(new Uint8Array(3));
 });

@@ -15,7 +15,12 @@ import { DeadlineError, errorMessage, LineTooLongError, SupervisorError } from "
 import type { Logger } from "../log.ts";
 import { writeAll } from "../process/sinks.ts";
 import { LineReader } from "../protocol/line_reader.ts";
-import { encodeResponseBytes, errorResponse, requestIdOf } from "../protocol/messages.ts";
+import {
+  encodeResponseBytes,
+  errorResponse,
+  requestIdOf,
+  responseWritten,
+} from "../protocol/messages.ts";
 import type { RequestId, Response } from "../protocol/messages.ts";
 import { encodeChange, encodeFollowEvent } from "../protocol/payloads.ts";
 import type { FollowEvent } from "../protocol/payloads.ts";
@@ -148,9 +153,12 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
     } finally {
       limit.stop();
     }
+    // Written in full: a status's bytes may be used again for a later line.
+    responseWritten(bytes);
   };
+  // A response that carries its id already is sent as it is (the same members, in order).
   const send = (id: RequestId, response: Response) =>
-    write(encodeResponseBytes({ ...response, id }));
+    write(encodeResponseBytes(response.id === id ? response : { ...response, id }));
   try {
     // Requests are small: a small first read keeps a thousand idle connections cheap (the line
     // reader copies what it holds, and reads on with a buffer of its own).
@@ -173,6 +181,8 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
     }
 
     const reader = new LineReader(socket, limits.maxRequestBytes, head);
+    /** Who sends this connection's requests: the same for each. */
+    const from = { peer, local: ctx.local } as const;
     head = EMPTY;
     let lastYield = performance.now();
     for (;;) {
@@ -205,7 +215,7 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
         await send(null, errorResponse(null, decoded.error));
         continue;
       }
-      const outcome = await handlers.v2(decoded.value, { peer, local: ctx.local });
+      const outcome = await handlers.v2(decoded.value, from);
       const id = outcome.response.id ?? requestIdOf(decoded.value);
       if (outcome.kind === "stream" && !slot.startStreaming()) {
         outcome.follow.close();

@@ -89,56 +89,69 @@ export class RequestPipeline {
     if (typeof op !== "string" || !QUIET_OPS.includes(op)) return this.#v2(value, from, false);
     // Its admission too: the whole request is made and let go in its turn.
     const signed = "signed" in (value as Record<string, unknown>);
-    return this.#quiet.run(() => this.#v2(value, from, !signed));
+    return this.#v2(value, from, !signed, true);
   }
 
-  /** `status`: an unsigned request that only reads (see {@link snapshot}). */
+  /**
+   * `status`: an unsigned request that only reads (see {@link snapshot}); `quiet`: one asked
+   * often, run in its turn.
+   */
   async #v2(
     value: unknown,
     from: { readonly peer: string; readonly local: boolean },
     status: boolean,
+    quiet = false,
   ): Promise<Outcome> {
-    const { peer } = from;
-    const snap = this.snapshot(status);
-    let admitted;
-    try {
-      admitted = await this.#parts.auth.admit(value, await snap.settings(), {
-        local: from.local,
-      });
-    } catch (error) {
-      const response = errorResponse(requestIdOf(value), error);
-      const named = value !== null && typeof value === "object"
-        ? (value as Record<string, unknown>).key
-        : undefined;
-      const key = typeof named === "string" ? named.slice(0, 128) : null;
-      // The client gets the message; the log also gets the cause (which key file, which path).
-      this.#parts.logger.warn(`${peer}: refused: ${describeError(error)}`);
-      await this.#record(snap, {
-        peer,
-        dialect: "v2",
-        key,
-        op: null,
-        child: null,
-        ok: response.ok,
-        code: response.code ?? null,
-      });
-      return { kind: "reply", response, refused: true };
+    if (quiet) {
+      const turn = this.#quiet.enter();
+      if (turn !== undefined) await turn;
     }
-    return await this.#run(admitted.request, { peer, dialect: "v2", key: admitted.key }, snap);
+    try {
+      const { peer } = from;
+      const snap = this.snapshot(status);
+      let admitted;
+      try {
+        const { auth } = this.#parts;
+        // A status's reading of server.yml is there already, and an unsigned line needs no key:
+        // then it is admitted without waiting.
+        const settings = snap.settingsNow() ?? await snap.settings();
+        admitted = auth.admitUnsigned(value, from.local) ??
+          await auth.admit(value, settings, { local: from.local });
+      } catch (error) {
+        const response = errorResponse(requestIdOf(value), error);
+        const named = value !== null && typeof value === "object"
+          ? (value as Record<string, unknown>).key
+          : undefined;
+        const key = typeof named === "string" ? named.slice(0, 128) : null;
+        // The client gets the message; the log also gets the cause (which key file, which path).
+        this.#parts.logger.warn(`${peer}: refused: ${describeError(error)}`);
+        const recording = this.#record(snap, { peer, dialect: "v2", key }, null, null, response);
+        if (recording !== undefined) await recording;
+        return { kind: "reply", response, refused: true };
+      }
+      return await this.#run(admitted.request, { peer, dialect: "v2", key: admitted.key }, snap);
+    } finally {
+      if (quiet) this.#quiet.leave();
+    }
   }
 
   /** An admitted request: authorized, run and audited. Never throws. */
-  run(request: Request, origin: Origin, snap: ConfigSnapshot): Promise<Outcome> {
-    return QUIET_OPS.includes(request.op)
-      ? this.#quiet.run(() => this.#run(request, origin, snap))
-      : this.#run(request, origin, snap);
+  async run(request: Request, origin: Origin, snap: ConfigSnapshot): Promise<Outcome> {
+    if (!QUIET_OPS.includes(request.op)) return await this.#run(request, origin, snap);
+    const turn = this.#quiet.enter();
+    if (turn !== undefined) await turn;
+    try {
+      return await this.#run(request, origin, snap);
+    } finally {
+      this.#quiet.leave();
+    }
   }
 
   async #run(request: Request, origin: Origin, snap: ConfigSnapshot): Promise<Outcome> {
     const { auth, logger, ops } = this.#parts;
     let outcome: Outcome;
     try {
-      auth.authorize(origin.key, request.op, await snap.settings());
+      auth.authorize(origin.key, request.op, snap.settingsNow() ?? await snap.settings());
       if (!QUIET_OPS.includes(request.op)) {
         const by = origin.key === null ? "" : ` (key ${origin.key})`;
         logger.info(
@@ -152,21 +165,22 @@ export class RequestPipeline {
         logger.warn(`${origin.peer}: refused: ${outcome.response.message}`);
       }
     }
-    const { response } = outcome;
-    await this.#record(snap, {
-      ...origin,
-      op: request.op,
-      child: request.child ?? null,
-      ok: response.ok,
-      code: response.code ?? null,
-    });
+    const recording = this.#record(
+      snap,
+      origin,
+      request.op,
+      request.child ?? null,
+      outcome.response,
+    );
+    if (recording !== undefined) await recording;
     return outcome;
   }
 
   /** Audits a request refused before it became an operation (the legacy dialect's refusals). */
   async refused(origin: Origin, code: string, snap: ConfigSnapshot): Promise<void> {
     this.#parts.logger.warn(`${origin.peer}: refused (${origin.dialect}): ${code}`);
-    await this.#record(snap, { ...origin, op: null, child: null, ok: false, code });
+    const recording = this.#record(snap, origin, null, null, { ok: false, code });
+    if (recording !== undefined) await recording;
   }
 
   /** Closes the audit log so the next line reopens it (SIGHUP). */
@@ -179,8 +193,33 @@ export class RequestPipeline {
     await this.#parts.audit.close();
   }
 
-  async #record(snap: ConfigSnapshot, facts: AuditFacts): Promise<void> {
-    this.#parts.stats?.count(facts.op, facts.code);
+  /**
+   * Counts a request and writes its audit line, if server.yml names an audit log. A status
+   * whose reading of server.yml names none is done without waiting.
+   */
+  #record(
+    snap: ConfigSnapshot,
+    origin: Origin,
+    op: string | null,
+    child: string | null,
+    result: { readonly ok: boolean; readonly code?: string | undefined },
+  ): Promise<void> | undefined {
+    const code = result.code ?? null;
+    this.#parts.stats?.count(op, code);
+    const settings = snap.settingsNow();
+    if (settings !== undefined && settings.auditLog === undefined) return undefined;
+    return this.#audit(snap, {
+      peer: origin.peer,
+      dialect: origin.dialect,
+      key: origin.key,
+      op,
+      child,
+      ok: result.ok,
+      code,
+    });
+  }
+
+  async #audit(snap: ConfigSnapshot, facts: AuditFacts): Promise<void> {
     let path: string | undefined;
     try {
       path = (await snap.settings()).auditLog;
@@ -188,19 +227,15 @@ export class RequestPipeline {
       return; // server.yml was never read well: nowhere to audit to
     }
     if (path === undefined) return;
-    await this.#parts.audit.record(path, {
-      peer: facts.peer,
-      dialect: facts.dialect,
-      key: facts.key,
-      op: facts.op,
-      child: facts.child,
-      ok: facts.ok,
-      code: facts.code,
-    });
+    await this.#parts.audit.record(path, facts);
   }
 }
 
-/** At most `limit` tasks at once; the others wait, first come first served. */
+/**
+ * At most `limit` tasks at once; the others wait, first come first served. A task takes its
+ * turn with {@link enter} (a promise to wait for when none is free) and gives it back with
+ * {@link leave}.
+ */
 class Turns {
   readonly #limit: number;
   #running = 0;
@@ -210,18 +245,19 @@ class Turns {
     this.#limit = limit;
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.#running >= this.#limit) {
-      await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    } else {
+  /** Takes a turn: undefined when one was free, or a promise settled once one is handed over. */
+  enter(): Promise<void> | undefined {
+    if (this.#running < this.#limit) {
       this.#running++;
+      return undefined;
     }
-    try {
-      return await task();
-    } finally {
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#running--;
-    }
+    return new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Gives a turn back: to the first waiting, if any. */
+  leave(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#running--;
   }
 }

@@ -120,17 +120,18 @@ export class ResourceMonitor {
    * Someone looks now, and keeps periodic sampling on for the grace after. When sampling was
    * off (no sample within the last period and a half), samples now and resolves once done
    * (callers meanwhile share the sampling); when it is on, resolves at once: the latest sample
-   * is at most a period old, and the asker (a `check`) does not wait for a scan of /proc.
+   * is at most a period old, and the asker (a `check`) does not wait for a scan of /proc: then
+   * there is no promise to wait for (undefined).
    */
-  async demand(): Promise<void> {
-    if (this.#closed) return;
+  demand(): Promise<void> | undefined {
+    if (this.#closed) return undefined;
     const now = this.#clock.now();
     this.#extendGrace(now);
     if (this.#isCurrent(now)) {
       this.#arm();
-      return;
+      return undefined;
     }
-    await this.#sampleShared();
+    return this.#sampleShared();
   }
 
   /** A live watcher: periodic sampling stays on until the returned function is called. */

@@ -237,3 +237,15 @@ Deno.test("with nothing running, a held monitor does not scan", async () => {
   release();
   monitor.close();
 });
+
+Deno.test("a demand while sampling is on gives nothing to wait for; one that samples, a promise", async () => {
+  const { sampler, monitor, pass } = setup();
+  const sampling = monitor.demand();
+  assert.ok(sampling instanceof Promise, "sampling was off: the caller waits for it");
+  await sampling;
+  await pass(PERIOD / 2);
+  assert.equal(monitor.demand(), undefined, "a sample within the period: no promise at all");
+  assert.equal(sampler.calls, 1);
+  monitor.close();
+  assert.equal(monitor.demand(), undefined, "closed: nothing to wait for");
+});

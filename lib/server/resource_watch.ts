@@ -78,7 +78,7 @@ export class ResourceWatch {
   }
 
   /** Someone looks now (`check`, `/metrics`): a sample no older than half a period. */
-  demand(): Promise<void> {
+  demand(): Promise<void> | undefined {
     return this.#monitor.demand();
   }
 

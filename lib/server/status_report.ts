@@ -113,12 +113,21 @@ interface Roster {
   readonly read: readonly string[];
   /** The reading of each file, in the catalogue's order, that its copies were listed from. */
   readonly readings: readonly (ChildConfig | undefined)[];
+  /** The map of readings it was made from or last compared with (the store gives it again). */
+  from: ReadonlyMap<string, ChildConfig>;
   /** Every name listed, in order. */
   readonly names: readonly string[];
   /** The file that defines each name listed that it defines (copies included). */
   readonly paths: ReadonlyMap<string, string>;
   /** The children the last status listed: the same array again when none changed. */
   last: readonly ChildSnapshot[];
+  /** The known child of each name listed (the known children are the same while it is used). */
+  readonly kids: readonly (Child | undefined)[];
+  /** The reading of each name listed, in the map {@link readingsOf} (made again for another). */
+  byName: readonly (ChildConfig | undefined)[];
+  readingsOf: ReadonlyMap<string, ChildConfig> | undefined;
+  /** The drift last listed for each name, and what it was worked out for. */
+  readonly drifts: (DriftMemo | undefined)[];
 }
 
 /** The roster of the last status of every child. */
@@ -163,13 +172,29 @@ function rosterOf(
   const all = new Set(paths.keys());
   for (const child of known) all.add(child.name);
   const names = [...all].sort();
-  return { files, known, read, readings: fileReadings, names, paths, last: [] };
+  const byName = new Map(known.map((child) => [child.name, child]));
+  return {
+    files,
+    known,
+    read,
+    readings: fileReadings,
+    from: readings,
+    names,
+    paths,
+    last: [],
+    kids: names.map((n) => byName.get(n)),
+    byName: [],
+    readingsOf: undefined,
+    drifts: [],
+  };
 }
 
 /** Whether each file of `roster` reads as it did when the roster was made. */
 function sameReadings(roster: Roster, readings: ReadonlyMap<string, ChildConfig>): boolean {
+  if (roster.from === readings) return true;
   let i = 0;
   for (const n of roster.files.keys()) if (readings.get(n) !== roster.readings[i++]) return false;
+  roster.from = readings;
   return true;
 }
 
@@ -183,20 +208,35 @@ function listed(
   readings: ReadonlyMap<string, ChildConfig>,
   now: number,
 ): readonly ChildSnapshot[] | undefined {
-  const { names, paths, last } = roster;
+  const { names, paths, last, kids, drifts } = roster;
+  if (roster.readingsOf !== readings) {
+    roster.byName = names.map((n) => readings.get(n));
+    roster.readingsOf = readings;
+  }
+  const byName = roster.byName;
   let fresh: ChildSnapshot[] | undefined;
   let count = 0;
   for (let i = 0; i < names.length; i++) {
-    const n = names[i]!;
-    const child = supervisor.known(n);
+    const child = kids[i];
     let snapshot: ChildSnapshot | undefined;
     if (child === undefined) {
+      const n = names[i]!;
       const path = paths.get(n);
       snapshot = path === undefined ? undefined : neverStarted(n, path, now);
     } else {
-      const drift = memoDrift(child, readings.get(n));
-      if (drift === undefined) return undefined;
-      snapshot = childSnapshot(supervisor, child, drift);
+      // The drift listed last time for this name, while its run, reading and liveness are the
+      // same; else the one remembered for its run (see memoDrift).
+      const reading = byName[i];
+      let memo = drifts[i];
+      if (
+        memo === undefined || memo.running !== child.config || memo.now !== reading ||
+        memo.live !== child.isLive
+      ) {
+        const drift = memoDrift(child, reading);
+        if (drift === undefined) return undefined;
+        memo = drifts[i] = { running: child.config!, now: reading!, live: child.isLive, drift };
+      }
+      snapshot = childSnapshot(supervisor, child, memo.drift);
     }
     if (snapshot === undefined) continue;
     if (fresh === undefined) {
@@ -336,6 +376,8 @@ function copiesOf(name: string, config: ChildConfig | undefined): string[] {
 
 /** The drift last worked out for a run's config, against which reading and liveness. */
 interface DriftMemo {
+  /** The run's config (kept with a roster's memos only: the weak map is keyed by it). */
+  readonly running?: ChildConfig;
   readonly now: ChildConfig;
   readonly live: boolean;
   readonly drift: Drift;

@@ -51,6 +51,13 @@ export const CONTROL = {
   fresh: 500,
   warmupPersistent: 200,
   warmupFresh: 30,
+  /**
+   * Untimed round trips before the one-child samples (every system and its echo floor alike): a
+   * server's code is compiled by the JIT in its first thousand or so requests, a cost a server
+   * in service pays once, and with answers of a few hundred bytes it would otherwise be most of
+   * the p99.
+   */
+  warmupOneChild: 1000,
   /** Time after the warm-up for one kind of samples of one system; slower systems get fewer. */
   budgetMs: 6_000,
   concurrent: 1000,
@@ -117,7 +124,7 @@ export async function controlLatency(ctx: Context): Promise<WorkloadResult> {
       const times = await instance.statusTimes(
         "persistent",
         CONTROL.persistent,
-        CONTROL.warmupPersistent,
+        CONTROL.warmupOneChild,
         CONTROL.budgetMs,
       );
       cells.get("one child p99")!.set(
@@ -133,7 +140,7 @@ export async function controlLatency(ctx: Context): Promise<WorkloadResult> {
     floorOneChild = await persistentRoundTrips(
       echoOne.port,
       CONTROL.persistent,
-      CONTROL.warmupPersistent,
+      CONTROL.warmupOneChild,
     );
   } finally {
     await echoOne.proc.stop();
@@ -306,6 +313,9 @@ export async function controlLatency(ctx: Context): Promise<WorkloadResult> {
     ]]),
   });
   for (const [name, text] of samplesOf) notes.push(`Status samples of ${name}: ${text}.`);
+  notes.push(
+    `Each series of status round trips over one connection starts with untimed ones, the same for every system and for the echo floor: ${CONTROL.warmupPersistent} (${CONTROL.warmupOneChild} for the one-child row, where the JIT's compiling of the first thousand requests, paid once by a server in service, would otherwise be most of the p99); ${CONTROL.warmupFresh} for fresh connections.`,
+  );
   const cliIs = ctx.systems.map((p) => `${p.name}: ${p.statusCliIs}`).join("; ");
   notes.push(`Status CLI commands: ${cliIs}.`);
   notes.push(

@@ -62,7 +62,12 @@ export const FLEET = {
   idleSeconds: 60,
   quickIdleSeconds: 10,
   checkSamples: 1000,
-  checkWarmup: 50,
+  /**
+   * Untimed `check` round trips before the timed ones, for every system and the echo floor
+   * alike: the first couple of hundred checks of 500 children are compiled by the JIT, a cost a
+   * server in service pays once.
+   */
+  checkWarmup: 200,
   checkBudgetMs: 5_000,
   targetStartMs: 700,
   targetStartRatio: 1.6,
@@ -475,6 +480,9 @@ export async function startMany(ctx: Context): Promise<WorkloadResult> {
     `Fleet rounds: supervisor-ts ${rounds}, each peer ${Math.min(rounds, FLEET.peerRounds)}, ` +
       `paired with ${rounds} of the floors; each fleet figure is the median over its rounds ` +
       "(check p99, idle CPU and shutdown: last round only).",
+    `The \`check\` round trips with ${n} children start after ${FLEET.checkWarmup} untimed ones, ` +
+      "the same for every system and for the echo floor (the JIT's compiling of the first " +
+      "requests is paid once by a server in service).",
     "Starting 500 is timed until the status shows all 500 running; supervisor-ts's child " +
       "files say `start_seconds: 0` (the requests keep their default `wait`, which with 0 is " +
       "answered once the child is spawned), so spawning is measured, not the default 1 s a " +
