@@ -329,3 +329,17 @@ export function findOnPath(name: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * util-linux `setsid` where supervisor-ts looks for it (/usr/bin, /bin), for the floors that
+ * give each child a session of its own the same way; undefined where it is missing.
+ */
+export function findSetsid(): string | undefined {
+  return ["/usr/bin/setsid", "/bin/setsid"].find((path) => {
+    try {
+      return Deno.statSync(path).isFile;
+    } catch {
+      return false;
+    }
+  });
+}

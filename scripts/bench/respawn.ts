@@ -15,7 +15,7 @@
  */
 import { join } from "node:path";
 import { cRespawn } from "./c_floor.ts";
-import { benchEnv, delay } from "./procs.ts";
+import { benchEnv, delay, findSetsid } from "./procs.ts";
 import { atMost, cell, median, ms, noCell, OURS, percentile, targetsText } from "./stats.ts";
 import type { Row } from "./stats.ts";
 import {
@@ -59,6 +59,20 @@ async function stampLines(path: string): Promise<number> {
   }
 }
 
+/** The gaps of the child run {@link RESPAWN}.runs + 1 times by a bash loop in `dir`, after `prefix`. */
+async function shellLoopGaps(dir: string, prefix: string): Promise<number[]> {
+  await Deno.mkdir(dir, { recursive: true });
+  const loop = `for i in $(seq ${RESPAWN.runs + 1}); do ${prefix}bash -c '${STAMP_SCRIPT}'; done`;
+  await new Deno.Command("bash", {
+    args: ["-c", loop],
+    cwd: dir,
+    env: benchEnv(),
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  return gapsOf(await Deno.readTextFile(join(dir, "stamps.txt")));
+}
+
 /** Runs workload 4 for every system. */
 export async function respawnLatency(ctx: Context): Promise<WorkloadResult> {
   const notes: string[] = [];
@@ -66,42 +80,14 @@ export async function respawnLatency(ctx: Context): Promise<WorkloadResult> {
   const counts: string[] = [];
 
   ctx.log(`[4] floor: the same child ${RESPAWN.runs + 1} times in a bash loop`);
-  const floorDir = join(ctx.tmp, "respawn-floor");
-  await Deno.mkdir(floorDir, { recursive: true });
-  const loop = `for i in $(seq ${RESPAWN.runs + 1}); do bash -c '${STAMP_SCRIPT}'; done`;
-  await new Deno.Command("bash", {
-    args: ["-c", loop],
-    cwd: floorDir,
-    env: benchEnv(),
-    stdout: "null",
-    stderr: "null",
-  }).output();
-  const floor = gapsOf(await Deno.readTextFile(join(floorDir, "stamps.txt")));
+  const floor = await shellLoopGaps(join(ctx.tmp, "respawn-floor"), "");
   // The same loop with a session per run, through util-linux setsid as supervisor-ts starts a
   // child (bash's child is no group leader, so setsid execs without forking).
   let setsidGaps: number[] | string = "skipped: no setsid";
-  const setsid = ["/usr/bin/setsid", "/bin/setsid"].find((path) => {
-    try {
-      return Deno.statSync(path).isFile;
-    } catch {
-      return false;
-    }
-  });
+  const setsid = findSetsid();
   if (setsid !== undefined) {
     ctx.log(`[4] floor: the same child ${RESPAWN.runs + 1} times in a bash loop through setsid`);
-    const setsidDir = join(ctx.tmp, "respawn-setsid");
-    await Deno.mkdir(setsidDir, { recursive: true });
-    const setsidLoop = `for i in $(seq ${
-      RESPAWN.runs + 1
-    }); do ${setsid} bash -c '${STAMP_SCRIPT}'; done`;
-    await new Deno.Command("bash", {
-      args: ["-c", setsidLoop],
-      cwd: setsidDir,
-      env: benchEnv(),
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    setsidGaps = gapsOf(await Deno.readTextFile(join(setsidDir, "stamps.txt")));
+    setsidGaps = await shellLoopGaps(join(ctx.tmp, "respawn-setsid"), `${setsid} `);
   }
   const setsidOf = (p: number) =>
     typeof setsidGaps === "string"

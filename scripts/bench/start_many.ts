@@ -26,7 +26,15 @@ import { join } from "node:path";
 import { cSpawnMs } from "./c_floor.ts";
 import { persistentRoundTrips } from "./lines.ts";
 import type { ChildSpec, Instance, Peer } from "./peers/peer.ts";
-import { clockTicksPerSecond, cpuTicks, delay, isAlive, rssKiB, startLogged } from "./procs.ts";
+import {
+  clockTicksPerSecond,
+  cpuTicks,
+  delay,
+  findSetsid,
+  isAlive,
+  rssKiB,
+  startLogged,
+} from "./procs.ts";
 import { childName, ROOT, startEcho } from "./servers.ts";
 import {
   atMost,
@@ -79,13 +87,7 @@ export const FLEET = {
 const HOLDER_ENTRY = join(ROOT, "scripts", "bench", "holder.ts");
 
 /** util-linux setsid, for the floor that spawns through it; undefined where it is missing. */
-const SETSID_PATH = ["/usr/bin/setsid", "/bin/setsid"].find((path) => {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-});
+const SETSID_PATH = findSetsid();
 
 const KEYS = ["running", "rss idle", "rss", "rss files", "check p99", "cpu", "stop"] as const;
 type Key = typeof KEYS[number];
