@@ -60,6 +60,21 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   const procs: Deno.ChildProcess[] = [];
+  // Listened for before the first spawn: a SIGTERM during the spawns then stops every child
+  // spawned, once they all are, instead of killing this process and orphaning them.
+  let stopping = false;
+  Deno.addSignalListener("SIGTERM", () => {
+    if (stopping) return;
+    stopping = true;
+    for (const proc of procs) {
+      try {
+        proc.kill("SIGTERM");
+      } catch {
+        // exited already
+      }
+    }
+    void Promise.all(procs.map((p) => p.status)).then(() => Deno.exit(0));
+  });
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const proc = new Deno.Command(setsid ?? "sleep", {
@@ -75,19 +90,6 @@ if (import.meta.main) {
     }
   }
   const spawnMs = performance.now() - t0;
-  let stopping = false;
-  Deno.addSignalListener("SIGTERM", () => {
-    if (stopping) return;
-    stopping = true;
-    for (const proc of procs) {
-      try {
-        proc.kill("SIGTERM");
-      } catch {
-        // exited already
-      }
-    }
-    void Promise.all(procs.map((p) => p.status)).then(() => Deno.exit(0));
-  });
   // Keeps the process up even with no child (the RSS floor of an empty Deno program).
   setInterval(() => {}, 2 ** 31 - 1);
   console.log(`holding ${n} children, spawned in ${spawnMs.toFixed(1)} ms`);

@@ -112,6 +112,9 @@ export async function idleCpu(pid: number, seconds: number): Promise<number> {
   return ((after - before) / hz) / elapsed * 100;
 }
 
+/** holder.ts runs so far, to name each run's output files. */
+let holderRuns = 0;
+
 /**
  * The Deno floor: holder.ts with `n` children, their output `piped` or to /dev/null; with
  * `setsid`, each child through setsid (a session of its own, as supervisor-ts spawns).
@@ -123,8 +126,10 @@ async function holderRun(
   idleSeconds: number,
   setsid = false,
 ): Promise<HolderRun> {
+  // A name of its own per run: a later run must not read an earlier run's "spawned in" line
+  // from the same file before its own shell has truncated it.
   const holder = startLogged(
-    `holder-${n}-${output}${setsid ? "-setsid" : ""}`,
+    `holder-${n}-${output}${setsid ? "-setsid" : ""}-${++holderRuns}`,
     [
       Deno.execPath(),
       "run",
