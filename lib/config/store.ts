@@ -136,7 +136,7 @@ export class ConfigStore {
    * are taken as checked, so a status of a quiet fleet costs no file system call.
    */
   statusSnapshot(): ConfigSnapshot {
-    return new ConfigSnapshot(this, { trustMs: STATUS_TRUST_MS });
+    return this.snapshot(STATUS_TRUST_MS);
   }
 
   /**
