@@ -3,6 +3,7 @@ import { MemoryConfigSource } from "../testing/memory_config_source.ts";
 import type { FileStamp } from "./config_source.ts";
 import { SupervisorError } from "../errors.ts";
 import { ConfigStore, STATUS_TRUST_MS } from "./store.ts";
+import { AUTO_RESTART_TRUST_MS } from "../process/restart_policy.ts";
 
 /**
  * Config files in memory that also have stamps, all settled long ago; counts child stats,
@@ -153,4 +154,18 @@ Deno.test("a status's server.yml checked within the trust is there without waiti
   // Once listed, the same settled promise of the listing for every status while it holds.
   await status.catalog();
   assert.equal(store.statusSnapshot().catalog(), store.statusSnapshot().catalog());
+});
+
+Deno.test("a snapshot with a trust (an automatic restart) takes server.yml, the listing and the child's file checked within it", async () => {
+  const { store, source } = fleet();
+  const first = await store.snapshot().child("web");
+  const counts = () => [source.stats, source.serverStats, source.dirStats];
+  const before = counts();
+  const restart = await store.snapshot(AUTO_RESTART_TRUST_MS).child("web");
+  assert.deepEqual(counts(), before, "nothing stat-ed again within the trust");
+  assert.equal(restart, first);
+  // Without a trust (what an operator asks for), each is checked again.
+  await store.snapshot().child("web");
+  const after = counts();
+  for (let i = 0; i < before.length; i++) assert.ok(after[i]! > before[i]!, `count ${i}`);
 });
