@@ -147,10 +147,12 @@ Deno.test("children started at server startup arm their repeat timers", async ()
   await server.waitChild("tick", (c) => c.restarts >= 1, 5000);
 });
 
-// A start is answered once the child has run 0.3 s: its line is written by then, so the file's
-// order is the order of the starts (with 0, two shells spawned in a row may race to write).
+// A start is answered once the child is ready, and it is ready once it has printed its name,
+// which it does after appending the name to order.txt: so the file's order is the order of the
+// starts however slow the machine (a fixed start_seconds let a loaded CI machine reorder them).
 const ORDERED = (name: string) =>
-  `command: ["sh", "-c", "echo ${name} >> order.txt; exec sleep 1000"]\nstart_seconds: 0.3\n`;
+  `command: ["sh", "-c", "echo ${name} >> order.txt; echo ${name}; exec sleep 1000"]\n` +
+  `ready:\n  log: "^${name}$"\n`;
 
 Deno.test("a prehook chain runs deepest first, then the child", async () => {
   await using server = await startServer({
