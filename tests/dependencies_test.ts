@@ -10,12 +10,19 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startServer, type TestServer } from "./harness.ts";
 
-/** A child that records its start and its SIGTERM in `events.log`, then sleeps. */
-function recorder(name: string, extra = ""): string {
+const UP = 'ready:\n  log: "^up$"\n';
+
+/**
+ * A child that records its start and its SIGTERM in `events.log`, then sleeps. Once both are in
+ * place (the start line written, the trap set) it prints `up`, which `UP` makes its readiness:
+ * then a start is answered only when the child can record its stop, however loaded the machine.
+ */
+function recorder(name: string, extra = UP): string {
   const script =
-    `echo "start ${name} $(date +%s%N)" >> ../events.log; trap 'echo "stop ${name} $(date +%s%N)" >> ../events.log; exit 0' TERM; while :; do sleep 0.05; done`;
+    `echo "start ${name} $(date +%s%N)" >> ../events.log; trap 'echo "stop ${name} $(date +%s%N)" >> ../events.log; exit 0' TERM; echo up; while :; do sleep 0.05; done`;
   return `command: [sh, -c, ${JSON.stringify(script)}]\n${extra}`;
 }
+
 
 /** The events the children wrote, in file order, as `[what, child, ns]`. */
 async function events(server: TestServer): Promise<[string, string, bigint][]> {
@@ -42,7 +49,7 @@ Deno.test("start app starts what it depends on first, after each counts as start
     children: {
       db: recorder("db", "start_seconds: 1\n"),
       cache: recorder("cache", "start_seconds: 0.5\n"),
-      app: recorder("app", "start_seconds: 0.2\ndepends_on: { db: started, cache: started }\n"),
+      app: recorder("app", UP + "depends_on: { db: started, cache: started }\n"),
     },
   });
   const start = await server.json("start", "app");
@@ -51,8 +58,9 @@ Deno.test("start app starts what it depends on first, after each counts as start
   const list = await events(server);
   const app = at(list, "start", "app");
   // app began only once db had stayed up its start_seconds (1 s after it began).
-  assert.ok(app - at(list, "start", "db") >= 950_000_000n, "app waited for db");
-  assert.ok(app - at(list, "start", "cache") >= 450_000_000n, "app waited for cache");
+  // (Without the wait app would begin within milliseconds; the margin is each shell's own delay.)
+  assert.ok(app - at(list, "start", "db") >= 850_000_000n, "app waited for db");
+  assert.ok(app - at(list, "start", "cache") >= 400_000_000n, "app waited for cache");
   for (const name of ["db", "cache", "app"]) {
     assert.equal((await server.child(name)).state, "RUNNING", name);
   }
@@ -61,8 +69,8 @@ Deno.test("start app starts what it depends on first, after each counts as start
 Deno.test("stop of a dependency stops its dependents first and says so", async () => {
   await using server = await startServer({
     children: {
-      db: recorder("db", "start_seconds: 0\n"),
-      app: recorder("app", "start_seconds: 0\ndepends_on: [db]\n"),
+      db: recorder("db"),
+      app: recorder("app", UP + "depends_on: [db]\n"),
     },
   });
   assert.equal((await server.json("start", "app")).ok, true);
@@ -77,9 +85,9 @@ Deno.test("shutdown stops children in reverse dependency order", async () => {
   const server = await startServer({
     serverYaml: "mode: full\n",
     children: {
-      db: recorder("db", "start_seconds: 0.2\n"),
-      api: recorder("api", "start_seconds: 0.2\ndepends_on: [db]\n"),
-      web: recorder("web", "start_seconds: 0.2\ndepends_on: [api]\n"),
+      db: recorder("db"),
+      api: recorder("api", UP + "depends_on: [db]\n"),
+      web: recorder("web", UP + "depends_on: [api]\n"),
     },
   });
   try {
@@ -100,8 +108,8 @@ Deno.test("shutdown stops children in reverse dependency order", async () => {
 Deno.test("a dependency cycle is refused before anything runs", async () => {
   await using server = await startServer({
     children: {
-      a: recorder("a", "depends_on: [b]\n"),
-      b: recorder("b", "depends_on: [a]\n"),
+      a: recorder("a", UP + "depends_on: [b]\n"),
+      b: recorder("b", UP + "depends_on: [a]\n"),
     },
   });
   const start = await server.json("start", "a");
@@ -114,8 +122,8 @@ Deno.test("a dependency cycle is refused before anything runs", async () => {
 Deno.test("restart all stops in reverse dependency order, then starts in order", async () => {
   await using server = await startServer({
     children: {
-      db: recorder("db", "start_seconds: 0.2\n"),
-      app: recorder("app", "start_seconds: 0.2\ndepends_on: [db]\n"),
+      db: recorder("db"),
+      app: recorder("app", UP + "depends_on: [db]\n"),
     },
   });
   assert.equal((await server.json("start", "app")).ok, true);
