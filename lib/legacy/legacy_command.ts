@@ -1,12 +1,10 @@
 /**
  * The supervisor-rs 0.8 text dialect: parsing its plain command text (`start web`,
- * `check on host with key`), and reading its signed form (`keyname;` followed by an RSA
- * PKCS#1 type-1 block of the command, as the original client's `private_encrypt` made it).
+ * `check on host with key`), and finding the key name of its signed form (`keyname;` followed
+ * by an RSA block, which `legacy_block.ts` opens).
  *
  * @module
  */
-import { constants, publicDecrypt } from "node:crypto";
-import type { KeyObject } from "node:crypto";
 import type { Op } from "../protocol/messages.ts";
 
 /** A parsed legacy command. */
@@ -84,21 +82,4 @@ export function keyNameEnd(bytes: Uint8Array): number {
     if (b === 0x20 || b === 0x0a) return -1;
   }
   return -1;
-}
-
-/** Recovers the command text from an RSA PKCS#1 type-1 block; undefined when it does not open. */
-export function openLegacyBlock(publicKey: KeyObject, block: Uint8Array): string | undefined {
-  try {
-    const plain = publicDecrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, block);
-    return new TextDecoder("utf-8", { fatal: true }).decode(plain);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Bytes of an RSA key's blocks (its modulus length); undefined for other key types. */
-export function rsaBlockBytes(publicKey: KeyObject): number | undefined {
-  if (publicKey.asymmetricKeyType !== "rsa") return undefined;
-  const bits = publicKey.asymmetricKeyDetails?.modulusLength;
-  return bits === undefined ? undefined : Math.ceil(bits / 8);
 }

@@ -12,12 +12,7 @@ import type { KeyStore } from "../auth/key_store.ts";
 import type { ServerConfig } from "../config/server_config.ts";
 import type { ConfigSnapshot } from "../config/store.ts";
 import { within } from "../deadline.ts";
-import {
-  keyNameEnd,
-  openLegacyBlock,
-  parseLegacyCommand,
-  rsaBlockBytes,
-} from "../legacy/legacy_command.ts";
+import { keyNameEnd, parseLegacyCommand } from "../legacy/legacy_command.ts";
 import { ENCRYPT_BANNER, LEGACY_HELP, legacyReply } from "../legacy/legacy_reply.ts";
 import type { LegacyChild } from "../legacy/legacy_reply.ts";
 import type { ChildConfig, Hook } from "../config/child_config.ts";
@@ -125,6 +120,8 @@ async function answer(
         refusal: { key: key.slice(0, 128), code: "UNKNOWN_KEY" },
       };
     }
+    // The block's module brings node:crypto, which the server loads for signed requests only.
+    const { openLegacyBlock, rsaBlockBytes } = await import("../legacy/legacy_block.ts");
     const blockBytes = rsaBlockBytes(publicKey);
     if (blockBytes === undefined) {
       return {
