@@ -117,13 +117,24 @@ async function resetFlood(port: number, count: number): Promise<void> {
 
 Deno.test("connections reset before they are accepted do not delay the operator's check", async () => {
   await using server = await startServer();
-  for (let wave = 0; wave < 3; wave++) await resetFlood(server.port, 200);
+  const acceptErrors = () =>
+    server.stderr.text.split("\n").filter((l) => l.includes("accept failed")).length;
+  // Three waves, and more while none was reset before the server accepted it (on a loaded
+  // machine the accept loop may keep up with a wave).
+  let waves = 0;
+  while (waves < 3 || (acceptErrors() === 0 && waves < 12)) {
+    await resetFlood(server.port, 200);
+    waves++;
+  }
   const { reply, ms } = await ask(tcp(server), { op: "check" });
   assert.equal(reply.ok, true, reply.message);
   // It took 25.8 s after 600 resets when every accept error paused accepting for 50 ms.
-  assert.ok(ms < PROMPT_MS, `check took ${Math.round(ms)} ms after 600 resets`);
+  assert.ok(ms < PROMPT_MS, `check took ${Math.round(ms)} ms after ${waves * 200} resets`);
   const logged = server.stderr.text.split("\n").filter((l) => l.includes("accept failed"));
-  assert.ok(logged.length >= 1, "the flood reached the server before it accepted");
+  assert.ok(
+    logged.length >= 1,
+    `none of ${waves * 200} resets reached the server before it accepted`,
+  );
   assert.ok(logged.length <= 2, `accept errors logged ${logged.length} times`);
 });
 
