@@ -16,7 +16,9 @@ export interface RawWriter {
 
 /** Writes all of `bytes`, however many calls that takes. */
 export async function writeAll(writer: RawWriter, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
+  if (bytes.length === 0) return;
+  // Most writes take everything at once: no view of the rest is made for the first call.
+  let offset = await writer.write(bytes);
   while (offset < bytes.length) offset += await writer.write(bytes.subarray(offset));
 }
 
