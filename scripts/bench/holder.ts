@@ -4,7 +4,7 @@
  * or group (`detached: true` makes Deno fork and call setsid, which is slower than the
  * supervisor it is the floor of).
  *
- * Usage: deno run --allow-run holder.ts N [piped|null] [setsid]
+ * Usage: deno run --allow-run holder.ts N [piped|null] [setsid] [code]
  *
  * - `piped` (default): stdout and stderr of every child on a pipe, each drained by a BYOB reader
  *   with a 1 KiB buffer (the default reader of a byte stream keeps a 64 KiB buffer per pending
@@ -15,6 +15,9 @@
  * - `setsid`: each child is `setsid sleep 1000` (util-linux), the way supervisor-ts gives each
  *   child a session of its own without a fork of the server: the floor of spawning with a new
  *   session from Deno (its exec of setsid, and setsid's of sleep, take CPU from the spawns).
+ * - `code` (run it with `-A` and the server's V8 flags): supervisor-ts's server modules are
+ *   imported first, and nothing of them is run: the floor of a server that loads this code,
+ *   what its memory cannot go below whatever it does at run time.
  *
  * Prints `holding N children, spawned in MS ms` once all are spawned (spawn() returns once the
  * child has executed, so they are all started). On SIGTERM it sends SIGTERM to every child,
@@ -46,7 +49,13 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<void> {
 if (import.meta.main) {
   const n = Number(Deno.args[0] ?? 500);
   const output = Deno.args[1] === "null" ? "null" : "piped";
-  const setsid = Deno.args[2] === "setsid"
+  const modes = Deno.args.slice(2);
+  if (modes.includes("code")) {
+    // What main_server.ts imports besides small helpers: the server and the config check.
+    await import("../../lib/server/server.ts");
+    await import("../../lib/server/config_check.ts");
+  }
+  const setsid = modes.includes("setsid")
     ? ["/usr/bin/setsid", "/bin/setsid"].find((path) => {
       try {
         return Deno.statSync(path).isFile;
@@ -55,7 +64,7 @@ if (import.meta.main) {
       }
     })
     : undefined;
-  if (Deno.args[2] === "setsid" && setsid === undefined) {
+  if (modes.includes("setsid") && setsid === undefined) {
     console.error("setsid (util-linux) was not found in /usr/bin or /bin");
     Deno.exit(2);
   }

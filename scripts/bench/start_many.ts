@@ -35,7 +35,7 @@ import {
   rssKiB,
   startLogged,
 } from "./procs.ts";
-import { childName, ROOT, startEcho } from "./servers.ts";
+import { childName, ROOT, serverV8Flags, startEcho } from "./servers.ts";
 import {
   atMost,
   cell,
@@ -117,7 +117,8 @@ let holderRuns = 0;
 
 /**
  * The Deno floor: holder.ts with `n` children, their output `piped` or to /dev/null; with
- * `setsid`, each child through setsid (a session of its own, as supervisor-ts spawns).
+ * `setsid`, each child through setsid (a session of its own, as supervisor-ts spawns); with
+ * `code`, supervisor-ts's server modules imported first (with the server's V8 flags).
  */
 async function holderRun(
   ctx: Context,
@@ -125,21 +126,22 @@ async function holderRun(
   output: "piped" | "null",
   idleSeconds: number,
   setsid = false,
+  code = false,
 ): Promise<HolderRun> {
   // A name of its own per run: a later run must not read an earlier run's "spawned in" line
   // from the same file before its own shell has truncated it.
   const holder = startLogged(
-    `holder-${n}-${output}${setsid ? "-setsid" : ""}-${++holderRuns}`,
+    `holder-${n}-${output}${setsid ? "-setsid" : ""}${code ? "-code" : ""}-${++holderRuns}`,
     [
       Deno.execPath(),
       "run",
-      "--allow-run",
-      "--allow-read",
+      ...(code ? ["-A", ...serverV8Flags()] : ["--allow-run", "--allow-read"]),
       "--quiet",
       HOLDER_ENTRY,
       String(n),
       output,
       ...(setsid ? ["setsid"] : []),
+      ...(code ? ["code"] : []),
     ],
     ctx.tmp,
     ctx.tmp,
@@ -336,6 +338,7 @@ export async function startMany(ctx: Context): Promise<WorkloadResult> {
   let checkBytes: number | undefined;
 
   const empty = await holderRun(ctx, 0, "null", 0);
+  const codeLoaded = await holderRun(ctx, 0, "null", 0, false, true);
   for (let round = 1; round <= rounds; round++) {
     const isLast = round === rounds;
     ctx.log(`[2] round ${round}/${rounds}: floors (holder.ts piped, no pipes; C posix_spawn)`);
@@ -466,6 +469,11 @@ export async function startMany(ctx: Context): Promise<WorkloadResult> {
       cells: samples.cells(ctx.systems, "rss idle", mib),
       floor: cell(empty.rss, mib),
       floorIs: "holder.ts with no children",
+      otherFloors: [{
+        floor: cell(codeLoaded.rss, mib),
+        label: "code loaded",
+        is: "holder.ts with no children, supervisor-ts's server modules imported, nothing run",
+      }],
       target: "–",
     },
     {
@@ -499,6 +507,31 @@ export async function startMany(ctx: Context): Promise<WorkloadResult> {
     "Shutdown is what each documents: supervisor-ts and supervisord on SIGTERM, pm2 by `pm2 kill` " +
       "(its time includes the Node start of the pm2 CLI).",
   );
+  const least = leastRss(codeLoaded.rss, empty.rss, floorOf("rss"), floorOf("rss", NO_PIPES));
+  if (least !== undefined) notes.push(least);
   if ("skipped" in ctx.cFloor) notes.push(ctx.cFloor.skipped);
   return { rows, notes };
+}
+
+/**
+ * What the RSS targets' floors add up to: the code loaded with no child, plus what the children
+ * cost a bare Deno (its floor with them, less an empty one). A server that loads this code
+ * cannot be below that, whatever it does; a note, or undefined when a figure is missing.
+ */
+function leastRss(
+  code: number | undefined,
+  empty: number | undefined,
+  piped: number | undefined,
+  noPipes: number | undefined,
+): string | undefined {
+  if (code === undefined || empty === undefined || piped === undefined || noPipes === undefined) {
+    return undefined;
+  }
+  const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
+  return `RSS floors added up: supervisor-ts's server modules loaded, nothing run, take ${
+    mib(code)
+  } (an empty Deno: ${mib(empty)}); the children add ${mib(piped - empty)} to a bare Deno ` +
+    `with pipes, ${mib(noPipes - empty)} without. So a server that loads this code holds at ` +
+    `least ${mib(code + piped - empty)} with piped children (target ${FLEET.targetRssMiB} MiB) ` +
+    `and ${mib(code + noPipes - empty)} with direct files (target ${FLEET.targetRssFilesMiB} MiB).`;
 }
