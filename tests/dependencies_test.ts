@@ -23,7 +23,6 @@ function recorder(name: string, extra = UP): string {
   return `command: [sh, -c, ${JSON.stringify(script)}]\n${extra}`;
 }
 
-
 /** The events the children wrote, in file order, as `[what, child, ns]`. */
 async function events(server: TestServer): Promise<[string, string, bigint][]> {
   let text = "";
