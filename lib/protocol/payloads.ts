@@ -396,14 +396,31 @@ export function encodeResult(result: OpResult): OpData {
  * page, the HTTP API); a response line is written from {@link checkJsonText} instead.
  */
 function encodeChecked(result: Checked): CheckData {
-  let children: ChildData[] | undefined;
-  const data: CheckData = {
-    get children(): ChildData[] {
-      return children ??= result.children.map(encodeChild);
-    },
-    problems: result.problems,
-  };
-  return withJsonText(data, () => checkJsonText(result));
+  return withJsonText(new LazyCheckData(result), () => checkJsonText(result));
+}
+
+/**
+ * A class, not an object literal with a getter: made by such a literal, every check's data
+ * outlived the young generation's next collections (see `LazyChecked` in status_report.ts).
+ */
+class LazyCheckData implements CheckData {
+  readonly #result: Checked;
+  #children: ChildData[] | undefined;
+  readonly problems: readonly string[];
+
+  constructor(result: Checked) {
+    this.#result = result;
+    this.problems = result.problems;
+  }
+
+  get children(): ChildData[] {
+    return this.#children ??= this.#result.children.map(encodeChild);
+  }
+
+  /** What `JSON.stringify` writes: the members of a plain object, in the same order. */
+  toJSON(): CheckData {
+    return { children: this.children, problems: this.problems };
+  }
 }
 
 const encoder = new TextEncoder();
