@@ -14,7 +14,7 @@ import {
   WireFormatError,
   errorMessage,
   isErrorCode
-} from "./chunk-UFEF2Z7V.js";
+} from "./chunk-NKKVFQZR.js";
 
 var editDistance = (function editDistance(a, b) {
   const row = Array.from({
@@ -878,7 +878,7 @@ var requestLine = (async function requestLine(op, child, options) {
     child,
     args: options.args
   };
-  return options.signer ? (await import("./signed_request-UE7ZGAIS.js")).signRequest(options.signer, body) : encodeRequest(body);
+  return options.signer ? (await import("./signed_request-MPN7V47V.js")).signRequest(options.signer, body) : encodeRequest(body);
 });
 var followAll = (function followAll(hosts, op, child, options) {
   return Promise.all(hosts.map(async (host) => {
@@ -1813,7 +1813,7 @@ ${USAGE_POINTER}`);
   let signer;
   if (command.keyPath !== void 0) {
     try {
-      const { loadSigningKey } = await import("./signed_request-UE7ZGAIS.js");
+      const { loadSigningKey } = await import("./signed_request-MPN7V47V.js");
       signer = loadSigningKey(command.keyPath);
     } catch (error) {
       if (quiet) return 0;

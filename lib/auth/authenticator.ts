@@ -15,6 +15,7 @@ import type { Request } from "../protocol/messages.ts";
 import type { Clock } from "../process/clock.ts";
 import type { KeyStore } from "./key_store.ts";
 import { NonceCache } from "./nonce_cache.ts";
+import { parseEnvelope, verifySignature } from "./signed_envelope.ts";
 
 /** A request and the key it was signed with (null when unsigned). */
 export interface Admitted {
@@ -97,8 +98,6 @@ export class Authenticator {
   }
 
   async #admitSigned(record: Record<string, unknown>, settings: ServerConfig): Promise<Admitted> {
-    // Loaded at the first signed request: it brings node:crypto, which costs a few MiB of memory.
-    const { parseEnvelope, verifySignature } = await import("./signed_request.ts");
     const envelope = parseEnvelope(record);
     const publicKey = await this.#keys.find(envelope.key, settings.pubKeysPath);
     const data = new TextEncoder().encode(envelope.signed);

@@ -1,21 +1,20 @@
 /**
  * Public keys of the clients allowed to sign commands: `<name>.pem` in the pub_keys_path
  * directories, re-read at every request so keys can be added or removed while the server runs.
- * node:crypto is loaded at the first key looked up: a server that takes no signed requests never
- * pays its few MiB of resident memory.
+ * node:crypto is loaded at the first key looked up (`node_crypto.ts`).
  *
  * @module
  */
 import type { KeyObject } from "node:crypto";
 import { join } from "node:path";
 import { ParsedFileCache } from "../config/file_cache.ts";
+import { loadNodeCrypto, nodeCrypto } from "./node_crypto.ts";
 import { keyNameProblem } from "../config/names.ts";
 import { errorMessage, SupervisorError } from "../errors.ts";
 
 /** Finds and parses public keys by name. */
 export class KeyStore {
-  #crypto: typeof import("node:crypto") | undefined;
-  readonly #keys = new ParsedFileCache((_path, text) => this.#crypto!.createPublicKey(text));
+  readonly #keys = new ParsedFileCache((_path, text) => nodeCrypto().createPublicKey(text));
 
   /**
    * The public key `name` from the first directory that has `<name>.pem`. Throws BAD_KEY_NAME
@@ -26,7 +25,7 @@ export class KeyStore {
   async find(name: string, dirs: readonly string[]): Promise<KeyObject> {
     const problem = keyNameProblem(name);
     if (problem) throw new SupervisorError("BAD_KEY_NAME", `Refused: ${problem}`);
-    this.#crypto ??= await import("node:crypto");
+    await loadNodeCrypto();
     for (const dir of dirs) {
       const path = join(dir, `${name}.pem`);
       try {

@@ -7,7 +7,11 @@
 import assert from "node:assert/strict";
 import { constants, createPublicKey, generateKeyPairSync, privateEncrypt } from "node:crypto";
 import type { KeyObject } from "node:crypto";
+import { loadNodeCrypto } from "../auth/node_crypto.ts";
 import { openLegacyBlock, rsaBlockBytes } from "./legacy_block.ts";
+
+// On the server, the lookup of the key loaded node:crypto; here the test does.
+await loadNodeCrypto();
 
 const encoder = new TextEncoder();
 

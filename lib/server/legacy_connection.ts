@@ -12,6 +12,7 @@ import type { KeyStore } from "../auth/key_store.ts";
 import type { ServerConfig } from "../config/server_config.ts";
 import type { ConfigSnapshot } from "../config/store.ts";
 import { within } from "../deadline.ts";
+import { openLegacyBlock, rsaBlockBytes } from "../legacy/legacy_block.ts";
 import { keyNameEnd, parseLegacyCommand } from "../legacy/legacy_command.ts";
 import { ENCRYPT_BANNER, LEGACY_HELP, legacyReply } from "../legacy/legacy_reply.ts";
 import type { LegacyChild } from "../legacy/legacy_reply.ts";
@@ -120,8 +121,6 @@ async function answer(
         refusal: { key: key.slice(0, 128), code: "UNKNOWN_KEY" },
       };
     }
-    // The block's module brings node:crypto, which the server loads for signed requests only.
-    const { openLegacyBlock, rsaBlockBytes } = await import("../legacy/legacy_block.ts");
     const blockBytes = rsaBlockBytes(publicKey);
     if (blockBytes === undefined) {
       return {

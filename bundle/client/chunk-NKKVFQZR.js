@@ -41,18 +41,6 @@ var ERROR_CODES = [
   "BAD_SIGNAL",
   "INTERNAL"
 ];
-var SupervisorError = class extends Error {
-  code;
-  child;
-  constructor(code, message, options) {
-    super(message, options?.cause === void 0 ? void 0 : {
-      cause: options.cause
-    });
-    this.name = "SupervisorError";
-    this.code = code;
-    this.child = options?.child;
-  }
-};
 var CommandSyntaxError = class extends SyntaxError {
   offset;
   constructor(message, offset) {
@@ -120,7 +108,6 @@ var DEFAULT_PORT = 33889;
 
 export {
   isErrorCode,
-  SupervisorError,
   errorMessage,
   CommandSyntaxError,
   LineTooLongError,
