@@ -20,7 +20,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import type { ChildSpec } from "./peers/peer.ts";
-import { benchEnv, delay, rssKiB } from "./procs.ts";
+import { benchEnv, delay, rssKiB, synced } from "./procs.ts";
 import { cell, mbps, mib, noCell, OURS, targetsText } from "./stats.ts";
 import type { Cell, Row } from "./stats.ts";
 import { cellMaps, forEachSystem, systemDir, withInstance } from "./workload.ts";
@@ -62,11 +62,6 @@ function bytesIn(path: string): number {
     // no directory yet
   }
   return total;
-}
-
-/** Writes every dirty page back (`sync`): a round must not pay for the last one's writeback. */
-async function synced(): Promise<void> {
-  await new Deno.Command("sync", { stdin: "null", stdout: "null", stderr: "null" }).output();
 }
 
 /**

@@ -32,6 +32,14 @@ export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * Writes every dirty page back (`sync`): a measurement must not pay for the writeback of what
+ * ran before it (the log workload writes gigabytes).
+ */
+export async function synced(): Promise<void> {
+  await new Deno.Command("sync", { stdin: "null", stdout: "null", stderr: "null" }).output();
+}
+
 /** A long-running process whose stdout and stderr go to files (so nobody has to drain them). */
 export class LoggedProcess {
   readonly name: string;

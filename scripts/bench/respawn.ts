@@ -15,7 +15,7 @@
  */
 import { join } from "node:path";
 import { cRespawn } from "./c_floor.ts";
-import { benchEnv, delay, findSetsid } from "./procs.ts";
+import { benchEnv, delay, findSetsid, synced } from "./procs.ts";
 import { atMost, cell, median, ms, noCell, OURS, percentile, targetsText } from "./stats.ts";
 import type { Row } from "./stats.ts";
 import {
@@ -79,16 +79,23 @@ export async function respawnLatency(ctx: Context): Promise<WorkloadResult> {
   const cells = cellMaps(["median", "p99"]);
   const counts: string[] = [];
 
-  ctx.log(`[4] floor: the same child ${RESPAWN.runs + 1} times in a bash loop`);
-  const floor = await shellLoopGaps(join(ctx.tmp, "respawn-floor"), "");
-  // The same loop with a session per run, through util-linux setsid as supervisor-ts starts a
-  // child (bash's child is no group leader, so setsid execs without forking).
-  let setsidGaps: number[] | string = "skipped: no setsid";
+  // The shell loops run before the systems and again after them, their gaps pooled: a drift of
+  // the machine over the workload weighs on the floors as on the systems. The second loop gives
+  // each run a session, through util-linux setsid as supervisor-ts starts a child (bash's child
+  // is no group leader, so setsid execs without forking).
+  await synced();
   const setsid = findSetsid();
-  if (setsid !== undefined) {
-    ctx.log(`[4] floor: the same child ${RESPAWN.runs + 1} times in a bash loop through setsid`);
-    setsidGaps = await shellLoopGaps(join(ctx.tmp, "respawn-setsid"), `${setsid} `);
-  }
+  const shellFloors = async (when: string) => {
+    ctx.log(`[4] floor (${when}): the same child ${RESPAWN.runs + 1} times in a bash loop`);
+    const plain = await shellLoopGaps(join(ctx.tmp, `respawn-floor-${when}`), "");
+    if (setsid === undefined) return { plain, setsid: undefined };
+    ctx.log(`[4] floor (${when}): the same in a bash loop through setsid`);
+    const inSessions = await shellLoopGaps(join(ctx.tmp, `respawn-setsid-${when}`), `${setsid} `);
+    return { plain, setsid: inSessions };
+  };
+  const before = await shellFloors("before");
+  const floor = [...before.plain];
+  let setsidGaps: number[] | string = before.setsid ?? "skipped: no setsid";
   const setsidOf = (p: number) =>
     typeof setsidGaps === "string"
       ? noCell(setsidGaps)
@@ -134,6 +141,11 @@ export async function respawnLatency(ctx: Context): Promise<WorkloadResult> {
     counts.push(`${peer.name} ${gaps.length}`);
   });
 
+  const after = await shellFloors("after");
+  floor.push(...after.plain);
+  if (typeof setsidGaps !== "string" && after.setsid !== undefined) {
+    setsidGaps = [...setsidGaps, ...after.setsid];
+  }
   const ours = cells.get("median")!.get(OURS)?.value;
   const shellMedian = median(floor);
   const rows: Row[] = [
