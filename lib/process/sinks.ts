@@ -14,11 +14,22 @@ export interface RawWriter {
   write(bytes: Uint8Array): Promise<number>;
 }
 
-/** Writes all of `bytes`, however many calls that takes. */
-export async function writeAll(writer: RawWriter, bytes: Uint8Array): Promise<void> {
-  if (bytes.length === 0) return;
-  // Most writes take everything at once: no view of the rest is made for the first call.
-  let offset = await writer.write(bytes);
+/**
+ * Writes all of `bytes`, however many calls that takes. Not an async function: most writes take
+ * everything at once, and then no frame is kept and no view of the rest is made.
+ */
+export function writeAll(writer: RawWriter, bytes: Uint8Array): Promise<void> {
+  if (bytes.length === 0) return Promise.resolve();
+  let first: Promise<number>;
+  try {
+    first = writer.write(bytes);
+  } catch (error) {
+    return Promise.reject(error); // as an async function would: a rejection, never a throw
+  }
+  return first.then((n) => n < bytes.length ? writeRest(writer, bytes, n) : undefined);
+}
+
+async function writeRest(writer: RawWriter, bytes: Uint8Array, offset: number): Promise<void> {
   while (offset < bytes.length) offset += await writer.write(bytes.subarray(offset));
 }
 

@@ -149,9 +149,7 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
   const write = async (bytes: Uint8Array) => {
     limit.start(limits.readTimeoutMs, responseLate);
     try {
-      // A response line mostly goes in one write: writeAll only for what is left.
-      const n = await socket.write(bytes);
-      if (n < bytes.length) await writeAll(socket, bytes.subarray(n));
+      await writeAll(socket, bytes);
     } finally {
       limit.stop();
     }
