@@ -205,22 +205,30 @@ Deno.test("a check's data reads as wire objects too (the page, the HTTP API, the
   assert.deepEqual(JSON.parse(bothWays(checked).parts).data, JSON.parse(JSON.stringify(data)));
 });
 
+/** The response line of a check of `snapshots` at `at`, asserted equal to its plain JSON. */
+function checkLine(
+  snapshots: readonly ChildSnapshot[],
+  problems: readonly string[],
+  at: number,
+  id: number | string,
+): Uint8Array {
+  const checked = checkOf(snapshots, problems, at);
+  const response: Response = {
+    id,
+    ok: true,
+    message: checked.message,
+    data: wireData(encodeResult(checked)),
+  };
+  const bytes = encodeResponseBytes(response);
+  const children = checked.children.map(encodeChild);
+  const plain = JSON.stringify({ ...response, data: { children, problems: checked.problems } });
+  assert.equal(new TextDecoder().decode(bytes), `${plain}\n`);
+  return bytes;
+}
+
 Deno.test("a line made ready for the next check is that check's line, and serves it alone", async () => {
   const snapshots = [running("web"), running("db", { startedAt: null, pid: null }), running("x")];
-  const line = (at: number, id: number | string) => {
-    const checked = checkOf(snapshots, ["a problem"], at);
-    const response: Response = {
-      id,
-      ok: true,
-      message: checked.message,
-      data: wireData(encodeResult(checked)),
-    };
-    const bytes = encodeResponseBytes(response);
-    const children = checked.children.map(encodeChild);
-    const plain = JSON.stringify({ ...response, data: { children, problems: checked.problems } });
-    assert.equal(new TextDecoder().decode(bytes), `${plain}\n`);
-    return bytes;
-  };
+  const line = (at: number, id: number | string) => checkLine(snapshots, ["a problem"], at, id);
   line(AT, 1);
   line(AT + 1, 1);
   // Made ready once the task that answered is done.
@@ -247,20 +255,7 @@ Deno.test("a line made ready for the next check is that check's line, and serves
 
 Deno.test("a line written out is written into again for a later check of the same children", async () => {
   const snapshots = [running("web"), running("db", { startedAt: null, pid: null })];
-  const line = (at: number, id: number) => {
-    const checked = checkOf(snapshots, [], at);
-    const response: Response = {
-      id,
-      ok: true,
-      message: checked.message,
-      data: wireData(encodeResult(checked)),
-    };
-    const bytes = encodeResponseBytes(response);
-    const children = checked.children.map(encodeChild);
-    const plain = JSON.stringify({ ...response, data: { children, problems: checked.problems } });
-    assert.equal(new TextDecoder().decode(bytes), `${plain}\n`);
-    return bytes;
-  };
+  const line = (at: number, id: number) => checkLine(snapshots, [], at, id);
   line(AT, 1);
   line(AT + 1, 1);
   await Promise.resolve();

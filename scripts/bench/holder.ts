@@ -55,6 +55,8 @@ if (import.meta.main) {
     await import("../../lib/server/server.ts");
     await import("../../lib/server/config_check.ts");
   }
+  // Found here, not with procs.ts's findSetsid: this program's RSS is a floor, so it imports
+  // nothing (procs.ts would bring node:path and lib/errors.ts).
   const setsid = modes.includes("setsid")
     ? ["/usr/bin/setsid", "/bin/setsid"].find((path) => {
       try {
