@@ -107,12 +107,6 @@ class LazyChecked implements Checked {
     const at = this.at;
     return this.#children ??= this.snapshots.map((s) => ({ ...s, uptimeMs: uptimeAt(s, at) }));
   }
-
-  /** The members a plain object would have, in the same order. */
-  toJSON(): Checked {
-    const { kind, message, at, snapshots, children, problems } = this;
-    return { kind, message, at, snapshots, children, problems };
-  }
 }
 
 /** The listing when the loadpaths cannot be read. */
