@@ -11,7 +11,9 @@
  * registration is looked at right away (with every other one made meanwhile), then looks come
  * every {@link REAP_MIN_INTERVAL_MS} and back off while groups linger (doubling up to
  * {@link REAP_MAX_INTERVAL_MS}). However many processes the host runs and however many
- * children stop, listings take a tenth of the time at most, after a short burst.
+ * children stop, listings take a tenth of the server's time at most, after a short burst: a
+ * listing is charged the work it did, not the time it waited between its slices while the
+ * server was busy (see `process_group.ts`).
  *
  * Owns: when to look, deadlines, SIGKILL to the session's processes outside the group, and
  * sending a signal to those at a stop. Does not own: the process table itself (see
@@ -103,7 +105,7 @@ export class GroupReaper {
   #queued = false;
   /** A listing was wanted but the listing budget was spent. */
   #deferred = false;
-  /** Listing time (ms) that may be spent now; earns LIST_SHARE of every ms back. */
+  /** Listing work (ms) that may be done now; earns LIST_SHARE of every ms back. */
   #budget = LIST_BURST_MS;
   #budgetAt = -Infinity;
   #looks = 0;
@@ -233,14 +235,15 @@ export class GroupReaper {
       ...signals.map((s) => s.leader),
     ]);
     let entries: ProcessEntry[] | undefined;
+    let workMs = 0;
     try {
-      entries = await list(leaders);
+      ({ entries, workMs } = await list(leaders));
     } catch {
       entries = undefined; // unreadable this time: the probe answers alone
     }
     const listed = this.#clock.now();
     this.#listings++;
-    this.#budget -= listed - now;
+    this.#budget -= workMs;
     const membersOf = (leader: number): Members | undefined => entries && tally(entries, leader);
     for (const { leader, signal, resolve } of signals) {
       const outsiders = membersOf(leader)?.outsiders ?? [];

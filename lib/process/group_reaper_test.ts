@@ -72,6 +72,34 @@ Deno.test("lingering groups cost one probe each per look, looks back off, and on
   }
 });
 
+Deno.test("listings are charged the work they report: past the burst, the next waits until it is earned back", async () => {
+  for (const workMs of [40, 0]) {
+    const t = setup();
+    t.table.listingWorkMs = workMs;
+    // Four stops a millisecond apart, each group empty: each look wants a listing.
+    const results = [];
+    for (let i = 0; i < 4; i++) {
+      results.push(t.clear(100 + i, 10_000));
+      await t.run(1);
+    }
+    await t.run(100);
+    const cleared = results.filter((r) => r.reaped !== undefined).length;
+    if (workMs === 0) {
+      // However long a listing waited while the server did other work, it cost nothing.
+      assert.equal(cleared, 4);
+      continue;
+    }
+    // 100 ms of burst pays for three listings of 40 ms; the fourth waits until 10% of the time
+    // since has paid back the 20 ms overdrawn: about 200 ms.
+    assert.equal(cleared, 3, `${cleared} cleared in the burst`);
+    assert.equal(t.reaper.counts.listings, 3);
+    await t.run(76); // 180 ms
+    assert.equal(results[3]!.reaped, undefined, "the fourth waits for the budget");
+    await t.run(80); // 260 ms
+    assert.deepEqual(results[3]!.reaped, { killed: false, left: 0 });
+  }
+});
+
 Deno.test("looks start again at the shortest interval when a new group registers", async () => {
   const t = setup();
   t.table.add(201, { pgid: 200, diesOn: [] });

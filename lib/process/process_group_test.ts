@@ -32,7 +32,8 @@ Deno.test({
       await reader.read(); // "started": both sleeps exist
       reader.releaseLock();
       void proc.stdout!.cancel();
-      const entries = await listFromProc(new Set([proc.pid]));
+      const { entries, workMs } = await listFromProc(new Set([proc.pid]));
+      assert.ok(workMs > 0 && workMs < 1000, `work ${workMs} ms`);
       assert.equal(entries.length, 3, JSON.stringify(entries));
       for (const entry of entries) {
         assert.deepEqual({ pgid: entry.pgid, sid: entry.sid }, { pgid: proc.pid, sid: proc.pid });

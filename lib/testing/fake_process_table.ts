@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { ProcessEntry, ProcessTable } from "../process/process_group.ts";
+import type { Listing, ProcessTable } from "../process/process_group.ts";
 
 /** One fake process of the table. */
 export interface FakeTableProcess {
@@ -29,6 +29,8 @@ export class FakeProcessTable implements ProcessTable {
   probes = 0;
   /** Listings so far. */
   listings = 0;
+  /** The work each listing reports (ms), which the reaper's listing budget is charged. */
+  listingWorkMs = 0;
 
   /** Adds process `pid` (by default in its own group and session, dying on SIGTERM). */
   add(
@@ -62,12 +64,12 @@ export class FakeProcessTable implements ProcessTable {
     return [...this.processes.values()].some((p) => p.pgid === pgid);
   }
 
-  readonly list = (ids: ReadonlySet<number>): Promise<ProcessEntry[]> => {
+  readonly list = (ids: ReadonlySet<number>): Promise<Listing> => {
     this.listings++;
     const entries = [...this.processes]
       .filter(([, p]) => !p.zombie && (ids.has(p.pgid) || ids.has(p.sid)))
       .map(([pid, p]) => ({ pid, pgid: p.pgid, sid: p.sid }));
-    return Promise.resolve(entries);
+    return Promise.resolve({ entries, workMs: this.listingWorkMs });
   };
 
   signal(pid: number, signal: Deno.Signal): boolean {
