@@ -99,3 +99,24 @@ Deno.test("clients coming and going look at the heap once, when they have all le
   await settle();
   assert.equal(looks, 1, "once the lull is complete");
 });
+
+Deno.test("once every listener has closed, the connections closing with them collect nothing", async () => {
+  const { collector, calls } = counting();
+  collector.listenerOpened();
+  collector.listenerOpened();
+  for (let i = 0; i < BURST_CONNECTIONS; i++) collector.began();
+  for (let i = 0; i < BURST_CONNECTIONS - 1; i++) collector.ended();
+  collector.listenerClosed();
+  collector.ended();
+  await settle();
+  assert.equal(calls.length, 1, "one listener still open: the burst is collected");
+  for (let i = 0; i < BURST_CONNECTIONS; i++) collector.began();
+  for (let i = 0; i < BURST_CONNECTIONS; i++) collector.ended();
+  collector.listenerClosed(); // the last: the collection pending is called off
+  await settle();
+  assert.equal(calls.length, 1, "shutting down: the pending collection is not made");
+  for (let i = 0; i < BURST_CONNECTIONS; i++) collector.began();
+  for (let i = 0; i < BURST_CONNECTIONS; i++) collector.ended();
+  await settle();
+  assert.equal(calls.length, 1, "shutting down: connections closing arm nothing");
+});
