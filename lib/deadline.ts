@@ -5,7 +5,7 @@
  * @module
  */
 import { DeadlineError } from "./errors.ts";
-import { realClock } from "./process/clock.ts";
+import { callOff, realClock } from "./process/clock.ts";
 import type { Clock } from "./process/clock.ts";
 
 /**
@@ -37,7 +37,7 @@ export function deadline<T>(
     },
   );
   expired.catch(() => {});
-  return Promise.race([promise, expired]).finally(() => timer.abort());
+  return Promise.race([promise, expired]).finally(() => callOff(timer));
 }
 
 /** The value of `promise` if it settles within `ms`, else undefined. */

@@ -20,6 +20,7 @@ import { errorMessage, SupervisorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { ChildOutputs } from "./child_outputs.ts";
 import type { Terminal } from "./child_outputs.ts";
+import { callOff } from "./clock.ts";
 import type { Clock } from "./clock.ts";
 import { GroupReaper, KILL_GRACE_MS } from "./group_reaper.ts";
 import type { Follower } from "./log_bus.ts";
@@ -512,7 +513,7 @@ export class Child {
   }
 
   #cancelBackoff(): void {
-    this.#backoff?.timer.abort();
+    callOff(this.#backoff?.timer);
     this.#backoff = undefined;
   }
 
@@ -528,7 +529,7 @@ export class Child {
     const { clock, logger } = this.#deps;
     const deadline = clock.now() + config.stopTimeoutMs;
     this.#life.apply("stop", clock.now());
-    run.timers.abort();
+    callOff(run.timers);
     for (const runner of run.probes.runners) runner.stop();
     run.proc.signalGroup(config.stopSignal);
     void this.#reaper.signalSession(run.proc.pid, config.stopSignal);
@@ -626,7 +627,7 @@ export class Child {
       }
       run.settle({ started: false, exit: final, state: this.#life.state });
     });
-    run.timers.abort();
+    callOff(run.timers);
     for (const runner of run.probes.runners) runner.stop();
     if (this.#run?.proc === run.proc) {
       this.#previousRun = this.#run;
@@ -788,7 +789,7 @@ export class Child {
         this.#deps.clock.sleep(ms, timer.signal).then(() => undefined),
       ]);
     } finally {
-      timer.abort();
+      callOff(timer);
     }
   }
 

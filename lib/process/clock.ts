@@ -2,8 +2,8 @@
  * Time as an injected seam: what the process layer needs of time, and the real clock the
  * server uses.
  *
- * Owns: the Clock interface and the wall clock with real, abortable timers. Does not own: the
- * fake clock of unit tests (see `lib/testing/fake_clock.ts`).
+ * Owns: the Clock interface, the wall clock with real, abortable timers, and calling them off.
+ * Does not own: the fake clock of unit tests (see `lib/testing/fake_clock.ts`).
  *
  * @module
  */
@@ -14,6 +14,20 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms`, or rejects with the signal's reason when `signal` aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/**
+ * Why a timer was called off: one AbortError for all. `abort()` without a reason builds a new
+ * DOMException, stack included, for every timer called off: about 5 µs, and 20 µs measured on a
+ * busy server, where each exit of a child calls off a few (on the path from a crash to its
+ * restart) and a shutdown of 500 children some thousands. Nothing waiting on these timers looks
+ * at the reason beyond its being a rejection.
+ */
+const CALLED_OFF = new DOMException("The timer was called off", "AbortError");
+
+/** Calls off the timers that wait on `controller`'s signal (a sleep rejects). */
+export function callOff(controller: AbortController | undefined): void {
+  controller?.abort(CALLED_OFF);
 }
 
 /** The wall clock and real timers. */

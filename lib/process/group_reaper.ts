@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { callOff } from "./clock.ts";
 import type { Clock } from "./clock.ts";
 import type { ProcessEntry, ProcessTable } from "./process_group.ts";
 
@@ -181,7 +182,7 @@ export class GroupReaper {
   /** Makes sure the one timer fires by `at`. */
   #wake(at: number): void {
     if (this.#timer && this.#timer.at <= at) return;
-    this.#timer?.abort.abort();
+    callOff(this.#timer?.abort);
     const abort = new AbortController();
     this.#timer = { at, abort };
     this.#clock.sleep(Math.max(0, at - this.#clock.now()), abort.signal).then(() => {
@@ -193,7 +194,7 @@ export class GroupReaper {
   async #tick(): Promise<void> {
     if (this.#ticking) return;
     // This look reschedules: a timer set for a later one is not needed.
-    this.#timer?.abort.abort();
+    callOff(this.#timer?.abort);
     this.#timer = undefined;
     this.#ticking = true;
     try {

@@ -14,6 +14,7 @@
  * @module
  */
 import type { ProbeConfig } from "../config/probe_config.ts";
+import { callOff } from "./clock.ts";
 import type { Clock } from "./clock.ts";
 import { LogMatcher } from "./probe.ts";
 import type { ProbeCheck } from "./probe.ts";
@@ -190,7 +191,7 @@ export class ProbeRunner {
     const timer = new AbortController();
     const onEnd = () => {
       attempt.abort(this.#end.signal.reason);
-      timer.abort();
+      callOff(timer);
     };
     this.#end.signal.addEventListener("abort", onEnd, { once: true });
     let result: Promise<boolean>;
@@ -204,7 +205,7 @@ export class ProbeRunner {
       : Math.min(this.#probe.timeoutMs, this.#deadline - this.#clock.now());
     const timedOut = this.#clock.sleep(limit, timer.signal).then(() => "timeout", () => "ended");
     const first = await Promise.race([result, timedOut]);
-    timer.abort();
+    callOff(timer);
     if (typeof first !== "boolean") {
       attempt.abort(new DOMException("The probe timed out", "TimeoutError"));
     }

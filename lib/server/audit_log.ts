@@ -15,6 +15,7 @@
  */
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { callOff } from "../process/clock.ts";
 import type { Clock } from "../process/clock.ts";
 import { SerialSink } from "../process/sinks.ts";
 
@@ -235,7 +236,7 @@ export function addressOf(peer: string): string {
 
 /** The summary line of `group`'s count, which starts again from 0. */
 function takeSummary(group: Repeats, now: number): AuditSummary {
-  group.timer?.abort();
+  callOff(group.timer);
   group.timer = undefined;
   const summary: AuditSummary = {
     time: isoTime(now),

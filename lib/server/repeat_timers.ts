@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { callOff } from "../process/clock.ts";
 import type { Clock } from "../process/clock.ts";
 
 interface Armed {
@@ -59,7 +60,7 @@ export class RepeatTimers {
 
   /** Cancels the timer of `name`, if any. */
   cancel(name: string): void {
-    this.#armed.get(name)?.timer.abort();
+    callOff(this.#armed.get(name)?.timer);
     this.#armed.delete(name);
   }
 

@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { callOff } from "../process/clock.ts";
 import type { Clock } from "../process/clock.ts";
 import type { ResourceSample } from "../process/resource_sampler.ts";
 
@@ -200,7 +201,7 @@ export class ResourceMonitor {
   }
 
   #disarm(): void {
-    this.#timer?.abort();
+    callOff(this.#timer);
     this.#timer = undefined;
   }
 
