@@ -511,6 +511,20 @@ export class ConfigSnapshot {
   }
 
   /**
+   * What {@link child} would give for `name` without waiting: when server.yml, the loadpath
+   * listing and the child's file were all checked within the trust (an automatic restart in a
+   * crash loop); undefined when any must be read, or the answer is an error or a copy (ask
+   * child(name) then).
+   */
+  childNow(name: string): ChildConfig | undefined {
+    if (this.#children?.has(name)) return undefined;
+    this.catalog();
+    if (this.#catalogNow === undefined) return undefined;
+    return this.#taken?.get(name) ??
+      this.#store.trustedChildConfig(name, locatorOf(this.#catalogNow), this.#trustMs);
+  }
+
+  /**
    * The configs of `names` at once, each the config {@link child} gives; a name whose config
    * cannot be read is left out (child(name) says why). For a status of many children: files
    * checked within the trust are taken without an await each, and when every file reads as it

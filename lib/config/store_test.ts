@@ -156,6 +156,20 @@ Deno.test("a status's server.yml checked within the trust is there without waiti
   assert.equal(store.statusSnapshot().catalog(), store.statusSnapshot().catalog());
 });
 
+Deno.test("childNow gives what child would, without waiting, only once everything was checked within the trust", async () => {
+  const { store } = fleet();
+  assert.equal(store.snapshot(AUTO_RESTART_TRUST_MS).childNow("web"), undefined, "never read");
+  const first = await store.snapshot().child("web");
+  await store.snapshot().child("bad").catch(() => {});
+  await store.snapshot().child("api:1");
+  const snap = store.snapshot(AUTO_RESTART_TRUST_MS);
+  assert.equal(snap.childNow("web"), first);
+  assert.equal(snap.childNow("bad"), undefined, "an error is child's to give");
+  assert.equal(snap.childNow("api:1"), undefined, "a copy is child's to make");
+  assert.equal(snap.childNow("nowhere"), undefined, "not found is child's to say");
+  assert.equal(store.snapshot().childNow("web"), undefined, "no trust: always read");
+});
+
 Deno.test("a snapshot with a trust (an automatic restart) takes server.yml, the listing and the child's file checked within it", async () => {
   const { store, source } = fleet();
   const first = await store.snapshot().child("web");

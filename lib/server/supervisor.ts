@@ -610,7 +610,9 @@ export class Supervisor {
    */
   async #configForRestart(name: string): Promise<ChildConfig | undefined> {
     try {
-      return await this.#store.snapshot(AUTO_RESTART_TRUST_MS).child(name);
+      const snap = this.#store.snapshot(AUTO_RESTART_TRUST_MS);
+      // In a crash loop, everything was checked by the restart before: no await on the way.
+      return snap.childNow(name) ?? await snap.child(name);
     } catch (error) {
       this.#deps.logger.warn(
         `child "${name}": restarting with its last good config, since its file cannot be used now: ${
