@@ -133,3 +133,17 @@ Deno.test("a stream that is not a byte stream gets the prefix joined to its chun
   assert.equal(await reader.read(Uint8Array.of(9)), null);
   reader.release();
 });
+
+Deno.test("release lets go of a pipe still open, and leaves one that ended as it is", async () => {
+  const open = bytePipe([4, 4]);
+  const reader = new PipeReader(open);
+  await reader.read();
+  reader.release();
+  assert.equal(open.locked, false, "open: free to be read or cancelled by another");
+  const ended = bytePipe([4]);
+  const done = new PipeReader(ended);
+  await done.read();
+  assert.equal(await done.read(), null);
+  done.release();
+  assert.equal(ended.locked, true, "ended: nothing to release, no rejection built");
+});
