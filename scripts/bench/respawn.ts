@@ -7,15 +7,18 @@
  * $EPOCHREALTIME: no extra process). Each system gets up to 300 restarts or 20 s, whichever
  * comes first. The floors are the same child run in a bare shell loop (fork + exec + wait with
  * nothing in between) and from C (posix_spawn with a new session, as a supervisor spawns, then
- * waitpid; when a C compiler is present), and the shell loop running the child through
- * util-linux setsid (the session per run that supervisor-ts gives a child). Issue 15's target:
- * a median gap of at most 1.8× the shell loop's.
+ * waitpid; when a C compiler is present), the shell loop running the child through
+ * util-linux setsid (the session per run that supervisor-ts gives a child), and a bare Deno
+ * loop doing the same (`respawn_loop.ts`: spawn through setsid, drain the pipes, await the
+ * exit, nothing else: what a supervisor in Deno cannot go below). Issue 15's target: a median
+ * gap of at most 1.8× the shell loop's.
  *
  * @module
  */
 import { join } from "node:path";
 import { cRespawn } from "./c_floor.ts";
 import { benchEnv, delay, findSetsid, synced } from "./procs.ts";
+import { ROOT } from "./servers.ts";
 import { atMost, cell, median, ms, noCell, OURS, percentile, targetsText } from "./stats.ts";
 import type { Row } from "./stats.ts";
 import {
@@ -73,6 +76,23 @@ async function shellLoopGaps(dir: string, prefix: string): Promise<number[]> {
   return gapsOf(await Deno.readTextFile(join(dir, "stamps.txt")));
 }
 
+const RESPAWN_LOOP_ENTRY = join(ROOT, "scripts", "bench", "respawn_loop.ts");
+
+/** The gaps of the child run {@link RESPAWN}.runs + 1 times by `respawn_loop.ts` in `dir`. */
+async function denoLoopGaps(dir: string, setsid: string): Promise<number[]> {
+  await Deno.mkdir(dir, { recursive: true });
+  const args = ["run", "--allow-run", "--quiet", RESPAWN_LOOP_ENTRY, String(RESPAWN.runs + 1)];
+  const { success, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [...args, setsid, "bash", "-c", STAMP_SCRIPT],
+    cwd: dir,
+    env: benchEnv(),
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!success) throw new Error(`respawn_loop.ts failed: ${new TextDecoder().decode(stderr)}`);
+  return gapsOf(await Deno.readTextFile(join(dir, "stamps.txt")));
+}
+
 /** Runs workload 4 for every system. */
 export async function respawnLatency(ctx: Context): Promise<WorkloadResult> {
   const notes: string[] = [];
@@ -88,13 +108,16 @@ export async function respawnLatency(ctx: Context): Promise<WorkloadResult> {
   const shellFloors = async (when: string) => {
     ctx.log(`[4] floor (${when}): the same child ${RESPAWN.runs + 1} times in a bash loop`);
     const plain = await shellLoopGaps(join(ctx.tmp, `respawn-floor-${when}`), "");
-    if (setsid === undefined) return { plain, setsid: undefined };
+    ctx.log(`[4] floor (${when}): the same from a bare Deno loop (respawn_loop.ts)`);
+    const deno = await denoLoopGaps(join(ctx.tmp, `respawn-deno-${when}`), setsid ?? "-");
+    if (setsid === undefined) return { plain, deno, setsid: undefined };
     ctx.log(`[4] floor (${when}): the same in a bash loop through setsid`);
     const inSessions = await shellLoopGaps(join(ctx.tmp, `respawn-setsid-${when}`), `${setsid} `);
-    return { plain, setsid: inSessions };
+    return { plain, deno, setsid: inSessions };
   };
   const before = await shellFloors("before");
   const floor = [...before.plain];
+  const denoGaps = [...before.deno];
   let setsidGaps: number[] | string = before.setsid ?? "skipped: no setsid";
   const setsidOf = (p: number) =>
     typeof setsidGaps === "string"
@@ -143,6 +166,10 @@ export async function respawnLatency(ctx: Context): Promise<WorkloadResult> {
 
   const after = await shellFloors("after");
   floor.push(...after.plain);
+  denoGaps.push(...after.deno);
+  const denoIs = `respawn_loop.ts: a bare Deno loop spawning the child${
+    setsid === undefined ? "" : " through setsid"
+  }, its pipes drained, awaiting each exit, nothing else`;
   if (typeof setsidGaps !== "string" && after.setsid !== undefined) {
     setsidGaps = [...setsidGaps, ...after.setsid];
   }
@@ -160,6 +187,10 @@ export async function respawnLatency(ctx: Context): Promise<WorkloadResult> {
         label: "through setsid",
         is: "the bash loop running the child through setsid (a session per run)",
       }, {
+        floor: cell(median(denoGaps), ms),
+        label: "Deno",
+        is: denoIs,
+      }, {
         floor: cOf(50),
         label: "C",
         is: "the same child from C, posix_spawn + setsid",
@@ -176,6 +207,7 @@ export async function respawnLatency(ctx: Context): Promise<WorkloadResult> {
       floorIs: "the same child in a bash loop",
       otherFloors: [
         { floor: setsidOf(99), label: "through setsid", is: "the bash loop through setsid" },
+        { floor: cell(percentile(denoGaps, 99), ms), label: "Deno", is: "the bare Deno loop" },
         { floor: cOf(99), label: "C", is: "the same child from C" },
       ],
       target: "–",
@@ -189,7 +221,9 @@ export async function respawnLatency(ctx: Context): Promise<WorkloadResult> {
   notes.push(
     `Restarts measured (up to ${RESPAWN.runs} within ${RESPAWN.windowMs / 1000} s): ${
       counts.join(", ")
-    }; shell loop ${floor.length}; C ${typeof cGaps === "string" ? cGaps : cGaps.length}.`,
+    }; shell loop ${floor.length}; Deno loop ${denoGaps.length}; C ${
+      typeof cGaps === "string" ? cGaps : cGaps.length
+    }.`,
   );
   return { rows, notes };
 }
