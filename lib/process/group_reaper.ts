@@ -236,11 +236,12 @@ export class GroupReaper {
       ...signals.map((s) => s.leader),
     ]);
     let entries: ProcessEntry[] | undefined;
-    let workMs = 0;
+    let workMs: number;
     try {
       ({ entries, workMs } = await list(leaders));
     } catch {
       entries = undefined; // unreadable this time: the probe answers alone
+      workMs = this.#clock.now() - now; // what it cost is unknown: the time it took
     }
     const listed = this.#clock.now();
     this.#listings++;

@@ -100,6 +100,26 @@ Deno.test("listings are charged the work they report: past the burst, the next w
   }
 });
 
+Deno.test("a listing that waited while the server was busy, but did little, is not held back", async () => {
+  const t = setup();
+  // Each listing takes 80 ms of the clock and reports no work: the time a busy server's other
+  // work took between its slices. Charged by the clock, the third would wait 400 ms.
+  const slow = {
+    probeGroup: (pgid: number) => t.table.probeGroup(pgid),
+    signal: (pid: number, signal: Deno.Signal) => t.table.signal(pid, signal),
+    list: (ids: ReadonlySet<number>) =>
+      t.clock.sleep(80).then(async () => ({ ...(await t.table.list(ids)), workMs: 0 })),
+  };
+  const reaper = new GroupReaper(slow, t.clock);
+  const cleared: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    void reaper.clear({ leader: 100 + i, deadline: 10_000, killGroup: () => {} })
+      .then(() => cleared.push(t.clock.now()));
+    await t.run(100);
+  }
+  assert.deepEqual(cleared, [81, 181, 281, 381]);
+});
+
 Deno.test("looks start again at the shortest interval when a new group registers", async () => {
   const t = setup();
   t.table.add(201, { pgid: 200, diesOn: [] });

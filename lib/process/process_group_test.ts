@@ -46,3 +46,28 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a listing finds every member of a large group, those read between its slices included",
+  ignore: !linux,
+  async fn() {
+    // 40 consecutive pids: at least one is read by the asynchronous read that ends a slice.
+    const proc = await denoSpawner.spawn({
+      argv: ["sh", "-c", "for i in $(seq 40); do sleep 30 & done; echo started; wait"],
+      cwd: "/",
+      env: {},
+    });
+    void proc.stderr!.cancel();
+    try {
+      const reader = proc.stdout!.getReader();
+      await reader.read(); // "started": all 40 exist
+      reader.releaseLock();
+      void proc.stdout!.cancel();
+      const { entries } = await listFromProc(new Set([proc.pid]));
+      assert.equal(entries.length, 41, `${entries.length} of the 41 listed`);
+    } finally {
+      signalProcessGroup(proc.pid, "SIGKILL");
+      await proc.status;
+    }
+  },
+});
