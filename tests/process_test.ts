@@ -140,6 +140,39 @@ Deno.test("a grandchild that ignores SIGTERM after its parent exited is killed w
   assert.deepEqual(liveGroupMembers(pid!), []);
 });
 
+Deno.test("a crash loop without backoff leaves nothing behind: each run's group and session are stopped", async () => {
+  const runs = await Deno.makeTempFile({ prefix: "supervisor-ts-runs-" });
+  try {
+    // Each run leaves a sleep in its group and, with `set -m`, one in a group of its own in
+    // its session, then crashes before start_seconds; restarted at once (backoff 0) until
+    // max_restarts.
+    const script = `sleep 1000 & set -m; sleep 1000 & echo "$$ $!" >> ${runs}; exit 1`;
+    await using server = await startServer({
+      children: {
+        crashy: `command: ["bash", "-c", ${
+          JSON.stringify(script)
+        }]\nstart_seconds: 1\nrestart: always\nbackoff: { initial: 0, max: 0 }\nmax_restarts: 5\nstop_timeout: 2\n`,
+      },
+    });
+    await server.json("start", "crashy");
+    await server.waitChild("crashy", (c) => c.state === "FATAL", 10_000);
+    const lines = (await Deno.readTextFile(runs)).trim().split("\n");
+    assert.equal(lines.length, 6, "the first run and 5 restarts");
+    await waitUntil(
+      () =>
+        lines.every((line) => {
+          const [leader, job] = line.split(" ").map(Number);
+          return liveGroupMembers(leader!).length === 0 && !isAlive(job!);
+        }),
+      5000,
+      "every run's group and its session's other group empty",
+    );
+    assert.deepEqual(zombieChildren(server.pid), [], "the server leaves no zombie");
+  } finally {
+    await Deno.remove(runs).catch(() => {});
+  }
+});
+
 Deno.test("a child that exits by itself is reported with its exit code and is not a zombie", async () => {
   await using server = await startServer({
     children: { quitter: "command: sh -c 'exit 3'\n" },

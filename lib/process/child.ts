@@ -663,9 +663,10 @@ export class Child {
         void this.#reaper.signalSession(run.proc.pid, run.config.stopSignal);
         void this.#clearGroup(run.proc, at + run.config.stopTimeoutMs, "soon");
       };
-      // A restart without backoff spawns within this turn: the leftovers are seen to at the
-      // next, so that the probe (a kill(2) whose failure Deno throws: 60 µs on a busy server)
-      // does not hold the new run up.
+      // A restart without backoff spawns within this turn when it takes its config, directory
+      // and program on trust (a crash loop): the leftovers are seen to at the next, so that the
+      // probe (a kill(2) whose failure Deno throws: 60 µs on a busy server) does not hold the
+      // new run up. Either way they get the stop signal within a few milliseconds.
       if (delay === 0) setTimeout(leftovers, 0);
       else leftovers();
     }
