@@ -17,57 +17,52 @@ Deno.test("a zombie or a line that does not parse is no live process", () => {
   assert.equal(parseStat(42, "garbage"), undefined);
 });
 
+/**
+ * Runs `members` (shell commands that put processes in the background) in a child of its own
+ * group and session, and `test` with its pid once they all exist; then kills the group.
+ */
+async function withGroup(members: string, test: (pid: number) => Promise<void>): Promise<void> {
+  const proc = await denoSpawner.spawn({
+    argv: ["sh", "-c", `${members} echo started; wait`],
+    cwd: "/",
+    env: {},
+  });
+  void proc.stderr!.cancel();
+  try {
+    const reader = proc.stdout!.getReader();
+    await reader.read(); // "started": every member exists
+    reader.releaseLock();
+    void proc.stdout!.cancel();
+    await test(proc.pid);
+  } finally {
+    signalProcessGroup(proc.pid, "SIGKILL");
+    await proc.status;
+  }
+}
+
 Deno.test({
   name: "a listing of /proc finds the live members of a child's group and session, and only them",
   ignore: !linux,
-  async fn() {
-    const proc = await denoSpawner.spawn({
-      argv: ["sh", "-c", "sleep 30 & sleep 30 & echo started; wait"],
-      cwd: "/",
-      env: {},
-    });
-    void proc.stderr!.cancel();
-    try {
-      const reader = proc.stdout!.getReader();
-      await reader.read(); // "started": both sleeps exist
-      reader.releaseLock();
-      void proc.stdout!.cancel();
-      const { entries, workMs } = await listFromProc(new Set([proc.pid]));
+  fn: () =>
+    withGroup("sleep 30 & sleep 30 &", async (pid) => {
+      const { entries, workMs } = await listFromProc(new Set([pid]));
       assert.ok(workMs > 0 && workMs < 1000, `work ${workMs} ms`);
       assert.equal(entries.length, 3, JSON.stringify(entries));
       for (const entry of entries) {
-        assert.deepEqual({ pgid: entry.pgid, sid: entry.sid }, { pgid: proc.pid, sid: proc.pid });
+        assert.deepEqual({ pgid: entry.pgid, sid: entry.sid }, { pgid: pid, sid: pid });
       }
-      assert.ok(entries.some((e) => e.pid === proc.pid));
-      assert.equal(systemProcessTable().probeGroup(proc.pid), true);
-    } finally {
-      signalProcessGroup(proc.pid, "SIGKILL");
-      await proc.status;
-    }
-  },
+      assert.ok(entries.some((e) => e.pid === pid));
+      assert.equal(systemProcessTable().probeGroup(pid), true);
+    }),
 });
 
 Deno.test({
   name: "a listing finds every member of a large group, those read between its slices included",
   ignore: !linux,
-  async fn() {
-    // 40 consecutive pids: at least one is read by the asynchronous read that ends a slice.
-    const proc = await denoSpawner.spawn({
-      argv: ["sh", "-c", "for i in $(seq 40); do sleep 30 & done; echo started; wait"],
-      cwd: "/",
-      env: {},
-    });
-    void proc.stderr!.cancel();
-    try {
-      const reader = proc.stdout!.getReader();
-      await reader.read(); // "started": all 40 exist
-      reader.releaseLock();
-      void proc.stdout!.cancel();
-      const { entries } = await listFromProc(new Set([proc.pid]));
+  // 40 consecutive pids: at least one is read by the asynchronous read that ends a slice.
+  fn: () =>
+    withGroup("for i in $(seq 40); do sleep 30 & done;", async (pid) => {
+      const { entries } = await listFromProc(new Set([pid]));
       assert.equal(entries.length, 41, `${entries.length} of the 41 listed`);
-    } finally {
-      signalProcessGroup(proc.pid, "SIGKILL");
-      await proc.status;
-    }
-  },
+    }),
 });
